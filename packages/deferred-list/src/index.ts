@@ -1,2 +1,2 @@
-/** Package name, exported so the build can be smoke-tested before the API lands. */
-export const PACKAGE_NAME = '@mmukit/deferred-list';
+export { DeferredList } from './deferred-list.js';
+export { DeferredListApplyError, DeferredListUnderflowError } from './errors.js';
