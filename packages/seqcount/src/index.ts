@@ -1,2 +1,8 @@
-/** Package name, exported so the build can be smoke-tested before the API lands. */
-export const PACKAGE_NAME = '@mmukit/seqcount';
+export {
+  NestedWriteError,
+  SeqCountError,
+  UnlockedReleaseError,
+  UnmatchedWriteEndError,
+} from './errors.js';
+export { SeqCount } from './seqcount.js';
+export { DEFAULT_MAX_OPTIMISTIC_READS, SeqLock, type SeqLockOptions } from './seqlock.js';

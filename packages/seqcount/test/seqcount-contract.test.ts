@@ -1,0 +1,4 @@
+import { SeqCount } from '../src/seqcount.js';
+import { describeSeqCountContract } from './contract/seqcount-contract.js';
+
+describeSeqCountContract('SeqCount', () => new SeqCount());
