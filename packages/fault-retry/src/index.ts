@@ -1,2 +1,12 @@
-/** Package name, exported so the build can be smoke-tested before the API lands. */
-export const PACKAGE_NAME = '@mmukit/fault-retry';
+export {
+  FaultAbortedError,
+  FaultRetryLimitError,
+  InvalidationEndWithoutBeginError,
+  LockNotHeldError,
+  RangeAddOutsideInvalidationError,
+} from './errors.js';
+export type { FaultOptions, FaultResult, FaultTracker } from './fault-with-retry.js';
+export { faultWithRetry } from './fault-with-retry.js';
+export { InvalidationTracker } from './invalidation-tracker.js';
+export type { MmuLock } from './mmu-lock.js';
+export type { InvalidationTrackerLike, InvalidationTrackerOptions } from './tracker-like.js';
