@@ -1,2 +1,3 @@
-/** Package name, exported so the build can be smoke-tested before the API lands. */
-export const PACKAGE_NAME = '@mmukit/interval-tree';
+export { ConcurrentModificationError, NodeNotInTreeError } from './errors.js';
+export type { IntervalNode } from './interval-node.js';
+export { IntervalTree } from './interval-tree.js';

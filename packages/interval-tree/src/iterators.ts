@@ -1,0 +1,83 @@
+import { ConcurrentModificationError } from './errors.js';
+import type { IntervalNode } from './interval-node.js';
+import type { IntervalTree } from './interval-tree.js';
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * Lazy walk over the overlaps of one query (`IntervalTree.overlaps()`). Each step is one
+ * `_next()` from the previous slot, so the tree must not change between steps: the modification
+ * counter captured at creation is compared on every step.
+ * @internal
+ */
+export class OverlapIterator<T> implements IterableIterator<IntervalNode<T>> {
+  private readonly _tree: IntervalTree<T>;
+  private readonly _start: number;
+  private readonly _last: number;
+  private readonly _mod: number;
+  /** -1 before the first step, 0 once exhausted, else the slot last returned. */
+  private _slot = -1;
+
+  constructor(tree: IntervalTree<T>, start: number, last: number) {
+    this._tree = tree;
+    this._start = start;
+    this._last = last;
+    this._mod = tree._mod;
+  }
+
+  next(): IteratorResult<IntervalNode<T>, undefined> {
+    const prev = this._slot;
+    if (prev === 0) return DONE;
+    const tree = this._tree;
+    if (tree._mod !== this._mod) {
+      throw new ConcurrentModificationError(
+        'IntervalTree.overlaps: the tree was modified during the iteration',
+      );
+    }
+    const n =
+      prev < 0 ? tree._first(this._start, this._last) : tree._next(prev, this._start, this._last);
+    this._slot = n;
+    if (n === 0) return DONE;
+    return { done: false, value: tree._nodes[n]! };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/**
+ * In-order walk over every node (`IntervalTree[Symbol.iterator]()`), with the same modification
+ * check as OverlapIterator.
+ * @internal
+ */
+export class InOrderIterator<T> implements IterableIterator<IntervalNode<T>> {
+  private readonly _tree: IntervalTree<T>;
+  private readonly _mod: number;
+  /** -1 before the first step, 0 once exhausted, else the slot last returned. */
+  private _slot = -1;
+
+  constructor(tree: IntervalTree<T>) {
+    this._tree = tree;
+    this._mod = tree._mod;
+  }
+
+  next(): IteratorResult<IntervalNode<T>, undefined> {
+    const prev = this._slot;
+    if (prev === 0) return DONE;
+    const tree = this._tree;
+    if (tree._mod !== this._mod) {
+      throw new ConcurrentModificationError(
+        'IntervalTree iterator: the tree was modified during the iteration',
+      );
+    }
+    const n = prev < 0 ? tree._leftmost : tree._successor(prev);
+    this._slot = n;
+    if (n === 0) return DONE;
+    return { done: false, value: tree._nodes[n]! };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
