@@ -111,6 +111,11 @@ export class DeferredList<W> {
     } catch (error) {
       errors = [error];
     }
+    // Fast path: apply queued nothing, failed not, and nobody waits in idle().
+    if (errors === undefined && this.#queue.size === 0 && this.#wake === undefined) {
+      this.#applying = false;
+      return false;
+    }
     this.#drain(errors);
     return false;
   }
