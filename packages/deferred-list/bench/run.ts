@@ -17,19 +17,6 @@ import { Bench } from 'tinybench';
 import { DeferredList } from '../src/index.js';
 import { NaiveDeferredList } from './naive.js';
 
-interface ListLike {
-  enter(): void;
-  exit(): void;
-  submit(work: number): boolean;
-  cancel(work: number): boolean;
-}
-type Make = (apply: (work: number) => void) => ListLike;
-
-const impls: [string, Make][] = [
-  ['DeferredList', (apply) => new DeferredList<number>(apply)],
-  ['naive array', (apply) => new NaiveDeferredList<number>(apply)],
-];
-
 let sink = 0;
 const apply = (work: number): void => {
   sink = (sink + work) | 0;
@@ -60,27 +47,74 @@ const cancelIdx = (() => {
   return [...idx];
 })();
 
-function idleSubmits(list: ListLike): void {
-  for (let i = 0; i < IDLE_BATCH; i++) list.submit(works[i]!);
+/*
+ * The loops are written out once per implementation so that every call site in them sees one
+ * class only (monomorphic); one shared loop would measure a polymorphic inline cache instead.
+ */
+interface Loops {
+  idle: () => void;
+  held: () => void;
+  heldCancel: () => void;
 }
 
-function heldBatch(list: ListLike): void {
-  list.enter();
-  for (let i = 0; i < HELD_BATCH; i++) list.submit(works[i]!);
-  list.exit();
+function deferredListLoops(list: DeferredList<number>): Loops {
+  return {
+    idle() {
+      for (let i = 0; i < IDLE_BATCH; i++) list.submit(works[i]!);
+    },
+    held() {
+      list.enter();
+      for (let i = 0; i < HELD_BATCH; i++) list.submit(works[i]!);
+      list.exit();
+    },
+    heldCancel() {
+      list.enter();
+      for (let i = 0; i < HELD_BATCH; i++) list.submit(i);
+      for (let j = 0; j < CANCELS; j++) list.cancel(cancelIdx[j]!);
+      list.exit();
+    },
+  };
 }
 
-function heldBatchWithCancels(list: ListLike): void {
-  list.enter();
-  for (let i = 0; i < HELD_BATCH; i++) list.submit(i);
-  for (const i of cancelIdx) list.cancel(i);
-  list.exit();
+function naiveLoops(list: NaiveDeferredList<number>): Loops {
+  return {
+    idle() {
+      for (let i = 0; i < IDLE_BATCH; i++) list.submit(works[i]!);
+    },
+    held() {
+      list.enter();
+      for (let i = 0; i < HELD_BATCH; i++) list.submit(works[i]!);
+      list.exit();
+    },
+    heldCancel() {
+      list.enter();
+      for (let i = 0; i < HELD_BATCH; i++) list.submit(i);
+      for (let j = 0; j < CANCELS; j++) list.cancel(cancelIdx[j]!);
+      list.exit();
+    },
+  };
 }
 
-const scenarios: [string, (list: ListLike) => void, number][] = [
-  ['submit, nobody holding (apply at once)', idleSubmits, IDLE_BATCH],
-  [`held: enter, submit x${HELD_BATCH}, exit (drain)`, heldBatch, HELD_BATCH],
-  [`held: same + ${CANCELS} cancels`, heldBatchWithCancels, HELD_BATCH + CANCELS],
+/** The floor for the idle scenario: the same calls to apply with no list in between. */
+function directApplyLoop(): void {
+  for (let i = 0; i < IDLE_BATCH; i++) apply(works[i]!);
+}
+
+/** Control for the allocation measurement: allocates one small object per op, kept reachable. */
+let kept: { work: number } | undefined;
+function allocatingControlLoop(): void {
+  for (let i = 0; i < IDLE_BATCH; i++) kept = { work: works[i]! };
+}
+
+const impls: [string, () => Loops][] = [
+  ['DeferredList', () => deferredListLoops(new DeferredList<number>(apply))],
+  ['naive array', () => naiveLoops(new NaiveDeferredList<number>(apply))],
+];
+
+const scenarios: [string, keyof Loops, number][] = [
+  ['submit, nobody holding (apply at once)', 'idle', IDLE_BATCH],
+  [`held: enter, submit x${HELD_BATCH}, exit (drain)`, 'held', HELD_BATCH],
+  [`held: same + ${CANCELS} cancels`, 'heldCancel', HELD_BATCH + CANCELS],
 ];
 
 async function throughput(): Promise<string[]> {
@@ -90,10 +124,8 @@ async function throughput(): Promise<string[]> {
   ];
   for (const [scenario, run, opsPerBatch] of scenarios) {
     const bench = new Bench({ time: 400, warmupIterations: 200 });
-    for (const [name, make] of impls) {
-      const list = make(apply);
-      bench.add(name, () => run(list));
-    }
+    for (const [name, make] of impls) bench.add(name, make()[run]);
+    if (run === 'idle') bench.add('floor: apply() called directly', directApplyLoop);
     await bench.run();
     for (const task of bench.tasks) {
       const r = task.result;
@@ -109,18 +141,6 @@ async function throughput(): Promise<string[]> {
   return rows;
 }
 
-/** Control for the allocation measurement: allocates one small object per op, kept reachable. */
-let kept: { work: number } | undefined;
-const allocatingControl = (): ListLike => ({
-  enter() {},
-  exit() {},
-  submit(work) {
-    kept = { work };
-    return false;
-  },
-  cancel: () => false,
-});
-
 async function allocation(): Promise<string[]> {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
@@ -130,31 +150,27 @@ async function allocation(): Promise<string[]> {
   });
   observer.observe({ entryTypes: ['gc'] });
   const OPS = 1_000_000;
-  const cases: [string, string, ListLike, (list: ListLike) => void, number][] = [
-    ['submit, nobody holding', 'DeferredList', new DeferredList<number>(apply), idleSubmits, 1024],
-    [
-      'submit, nobody holding',
-      'naive array',
-      new NaiveDeferredList<number>(apply),
-      idleSubmits,
-      1024,
-    ],
-    ['submit, nobody holding', 'control: 1 object/op', allocatingControl(), idleSubmits, 1024],
-    ['held x64 + drain', 'DeferredList', new DeferredList<number>(apply), heldBatch, 64],
-    ['held x64 + drain', 'naive array', new NaiveDeferredList<number>(apply), heldBatch, 64],
+  const dl = deferredListLoops(new DeferredList<number>(apply));
+  const naive = naiveLoops(new NaiveDeferredList<number>(apply));
+  const cases: [string, string, () => void, number][] = [
+    ['submit, nobody holding', 'DeferredList', dl.idle, IDLE_BATCH],
+    ['submit, nobody holding', 'naive array', naive.idle, IDLE_BATCH],
+    ['submit, nobody holding', 'control: 1 object/op', allocatingControlLoop, IDLE_BATCH],
+    [`held x${HELD_BATCH} + drain`, 'DeferredList', dl.held, HELD_BATCH],
+    [`held x${HELD_BATCH} + drain`, 'naive array', naive.held, HELD_BATCH],
   ];
   const rows = [
     '| 1e6 ops of | implementation | heap growth (bytes) | bytes/op | GCs during run |',
     '|---|---|---:|---:|---:|',
   ];
-  for (const [scenario, name, list, run, perBatch] of cases) {
+  for (const [scenario, name, run, perBatch] of cases) {
     const batches = OPS / perBatch;
-    for (let i = 0; i < 2000; i++) run(list); // warm up: JIT, ring growth
+    for (let i = 0; i < 2000; i++) run(); // warm up: JIT, ring growth
     gc();
     await new Promise((resolve) => setTimeout(resolve, 10));
     gcs = 0;
     const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < batches; i++) run(list);
+    for (let i = 0; i < batches; i++) run();
     const after = process.memoryUsage().heapUsed;
     await new Promise((resolve) => setTimeout(resolve, 10)); // let the observer report
     const growth = after - before;
