@@ -1,3 +1,4 @@
+export { loadWords, storeWords } from './atomic-words.js';
 export {
   NestedWriteError,
   SeqCountError,
@@ -5,4 +6,8 @@ export {
   UnmatchedWriteEndError,
 } from './errors.js';
 export { SeqCount } from './seqcount.js';
+export { SeqCountLatch } from './seqcount-latch.js';
 export { DEFAULT_MAX_OPTIMISTIC_READS, SeqLock, type SeqLockOptions } from './seqlock.js';
+export { SharedMutex } from './shared-mutex.js';
+export { SharedSeqCount } from './shared-seqcount.js';
+export { SharedSeqLock } from './shared-seqlock.js';

@@ -49,14 +49,8 @@ export class SeqLock<T = undefined> {
    */
   constructor(...args: SeqLockArgs<T>) {
     const [value, options] = args;
-    const max = options?.maxOptimisticReads ?? DEFAULT_MAX_OPTIMISTIC_READS;
-    if (!Number.isSafeInteger(max) || max < 0) {
-      throw new RangeError(
-        `SeqLock: maxOptimisticReads must be a non-negative safe integer, got ${String(max)}`,
-      );
-    }
+    this.#maxOptimisticReads = maxOptimisticReadsOf('SeqLock', options);
     this.#value = value as T;
-    this.#maxOptimisticReads = max;
   }
 
   /** The raw sequence; odd while a `write()` is in progress. */
@@ -144,6 +138,21 @@ export class SeqLock<T = undefined> {
   }
 }
 
-function isPromiseLike<R>(r: R | PromiseLike<R>): r is PromiseLike<R> {
+/** Validate and default {@link SeqLockOptions.maxOptimisticReads}; shared with SharedSeqLock. */
+export function maxOptimisticReadsOf(who: string, options: SeqLockOptions | undefined): number {
+  const max: unknown = options?.maxOptimisticReads ?? DEFAULT_MAX_OPTIMISTIC_READS;
+  if (typeof max !== 'number') {
+    throw new TypeError(`${who}: maxOptimisticReads must be a number, got ${typeof max}`);
+  }
+  if (!Number.isSafeInteger(max) || max < 0) {
+    throw new RangeError(
+      `${who}: maxOptimisticReads must be a non-negative safe integer, got ${String(max)}`,
+    );
+  }
+  return max;
+}
+
+/** True for promises and other thenables. */
+export function isPromiseLike<R>(r: R | PromiseLike<R>): r is PromiseLike<R> {
   return typeof (r as { then?: unknown } | null)?.then === 'function';
 }

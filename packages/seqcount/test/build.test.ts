@@ -22,3 +22,28 @@ describe('the built package (dist/index.js)', () => {
     await expect(lock.read((r) => r.a + r.b)).resolves.toBe(2);
   });
 });
+
+describe('the built package: shared-memory classes', () => {
+  it('runs a SharedSeqLock write and read over a record in the same buffer', () => {
+    const sab = new SharedArrayBuffer(built.SharedSeqLock.BYTES + 4 * 4);
+    const lock = built.SharedSeqLock.from(sab);
+    const rec = new Int32Array(sab, built.SharedSeqLock.BYTES, 4);
+    lock.write(() => built.storeWords(rec, 0, [1, 2, 3, 4]));
+    const out = new Int32Array(4);
+    lock.read(() => built.loadWords(rec, 0, out));
+    expect([...out]).toEqual([1, 2, 3, 4]);
+    expect(lock.sequence).toBe(2);
+    expect(() =>
+      built.SharedSeqCount.from(new ArrayBuffer(8) as unknown as SharedArrayBuffer),
+    ).toThrow(TypeError);
+  });
+
+  it('runs a SeqCountLatch update', async () => {
+    const latch = new built.SeqCountLatch({ v: 0 }, { v: 0 });
+    await latch.write((c) => {
+      c.v = 9;
+    });
+    expect(latch.read((c) => c.v)).toBe(9);
+    expect(latch.sequence).toBe(2);
+  });
+});

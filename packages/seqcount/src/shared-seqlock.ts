@@ -1,0 +1,193 @@
+import { isPromiseLike, maxOptimisticReadsOf, type SeqLockOptions } from './seqlock.js';
+import { int32View } from './shared-buffer.js';
+import { SharedMutex } from './shared-mutex.js';
+import { SharedSeqCount } from './shared-seqcount.js';
+
+/**
+ * A {@link SharedSeqCount} plus a {@link SharedMutex} serializing its writers, in 12 bytes of a
+ * SharedArrayBuffer: the cross-thread `seqlock_t`.
+ *
+ * Layout (at `byteOffset`, {@link SharedSeqLock.BYTES} = 12 bytes, 4-byte aligned):
+ * - word 0: sequence, word 1: parked-reader count (the {@link SharedSeqCount} at `byteOffset`);
+ * - word 2: writer lock state 0/1/2 (the {@link SharedMutex} at `byteOffset + 8`).
+ *
+ * The guarded data lives wherever you put it (typically after these words in the same buffer)
+ * and must be accessed with `Atomics` inside `read`/`write` callbacks for the untorn-read
+ * guarantee (README, "Why this is correct"; {@link loadWords}, {@link storeWords}).
+ *
+ * ```ts
+ * // main thread
+ * const sab = new SharedArrayBuffer(SharedSeqLock.BYTES + 8 * 4);
+ * const lock = SharedSeqLock.from(sab);
+ * const rec = new Int32Array(sab, SharedSeqLock.BYTES, 8);
+ * worker.postMessage(sab);
+ * // any thread
+ * lock.write(() => { for (let i = 0; i < 8; i++) Atomics.store(rec, i, v); });
+ * const sum = lock.read(() => { let s = 0; for (let i = 0; i < 8; i++) s += Atomics.load(rec, i); return s; });
+ * ```
+ */
+export class SharedSeqLock {
+  /** Bytes used at `byteOffset`. */
+  static readonly BYTES = 12;
+
+  /** The SharedArrayBuffer holding the lock: post it to a worker and call `from()` there. */
+  readonly buffer: SharedArrayBuffer;
+  /** Byte offset of the lock's words in `buffer`. */
+  readonly byteOffset: number;
+  readonly #seq: SharedSeqCount;
+  readonly #mutex: SharedMutex;
+  readonly #maxOptimisticReads: number;
+
+  private constructor(buffer: SharedArrayBuffer, byteOffset: number, maxOptimisticReads: number) {
+    this.buffer = buffer;
+    this.byteOffset = byteOffset;
+    this.#seq = SharedSeqCount.from(buffer, byteOffset);
+    this.#mutex = SharedMutex.from(buffer, byteOffset + SharedSeqCount.BYTES);
+    this.#maxOptimisticReads = maxOptimisticReads;
+  }
+
+  /** A new unlocked seqlock at sequence 0 in a fresh SharedArrayBuffer of {@link SharedSeqLock.BYTES}. */
+  static create(options?: SeqLockOptions): SharedSeqLock {
+    const max = maxOptimisticReadsOf('SharedSeqLock.create', options);
+    return new SharedSeqLock(new SharedArrayBuffer(SharedSeqLock.BYTES), 0, max);
+  }
+
+  /**
+   * View the seqlock stored at `byteOffset` in `buffer`; a zero-filled region is an unlocked
+   * seqlock at sequence 0. Nothing is written. Options are per view (not shared).
+   * @throws TypeError if `buffer` is not a SharedArrayBuffer or `byteOffset` not a number.
+   * @throws RangeError if `byteOffset` is negative, fractional, not a multiple of 4, or leaves
+   *   fewer than {@link SharedSeqLock.BYTES} bytes; or for a bad `maxOptimisticReads`.
+   */
+  static from(buffer: SharedArrayBuffer, byteOffset = 0, options?: SeqLockOptions): SharedSeqLock {
+    int32View('SharedSeqLock.from', buffer, byteOffset, SharedSeqLock.BYTES);
+    const max = maxOptimisticReadsOf('SharedSeqLock.from', options);
+    return new SharedSeqLock(buffer, byteOffset, max);
+  }
+
+  /** The raw sequence (unsigned 32-bit); odd while a write is in progress. */
+  get sequence(): number {
+    return this.#seq.sequence;
+  }
+
+  /** True while some thread is inside `write()`. */
+  get writing(): boolean {
+    return this.#seq.writing;
+  }
+
+  /** For hand-written read loops: {@link SharedSeqCount.readBegin} (blocks while odd). */
+  readBegin(): number {
+    return this.#seq.readBegin();
+  }
+
+  /** For hand-written read loops: {@link SharedSeqCount.readRetry}. */
+  readRetry(start: number): boolean {
+    return this.#seq.readRetry(start);
+  }
+
+  /**
+   * Run the synchronous reader `fn` as a consistent read and return its result: up to
+   * `maxOptimisticReads` lockless attempts (each waits for a write in progress to end, runs `fn`,
+   * and is accepted only if the sequence did not move), then one attempt holding the writer lock
+   * (like `read_seqbegin_or_lock()`), so a reader cannot starve. An error thrown by an attempt
+   * that overlapped a write is discarded with the attempt; otherwise it propagates.
+   * `fn` must not write the guarded data and may run several times. Blocks the thread
+   * (Atomics.wait): use {@link readAsync} on the main thread. Allocates nothing itself.
+   * May wait for: writers in progress; the writer lock on the fallback path.
+   */
+  read<R>(fn: () => R): R {
+    const seq = this.#seq;
+    for (let attempt = 0; attempt < this.#maxOptimisticReads; attempt++) {
+      const start = seq.readBegin();
+      let result: R;
+      try {
+        result = fn();
+      } catch (error) {
+        if (seq.readRetry(start)) continue;
+        throw error;
+      }
+      if (!seq.readRetry(start)) return result;
+    }
+    return this.readExclusive(fn);
+  }
+
+  /**
+   * {@link read} for asynchronous code: waits with `Atomics.waitAsync` instead of blocking;
+   * `fn` may return a promise.
+   * May wait for: writers in progress; the writer lock on the fallback path.
+   */
+  async readAsync<R>(fn: () => R | PromiseLike<R>): Promise<R> {
+    const seq = this.#seq;
+    for (let attempt = 0; attempt < this.#maxOptimisticReads; attempt++) {
+      const start = await seq.readBeginWait();
+      let result: R;
+      try {
+        const r = fn();
+        result = isPromiseLike(r) ? await r : r;
+      } catch (error) {
+        if (seq.readRetry(start)) continue;
+        throw error;
+      }
+      if (!seq.readRetry(start)) return result;
+    }
+    await this.#mutex.lockAsync();
+    try {
+      return await fn();
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  /**
+   * Run `fn` holding the writer lock without changing the sequence (no write can overlap it).
+   * Like `read_seqlock_excl()`. Blocks the thread while another thread holds the lock.
+   */
+  readExclusive<R>(fn: () => R): R {
+    this.#mutex.lock();
+    try {
+      return fn();
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  /**
+   * Run `fn` as a write section: take the writer lock (blocking), make the sequence odd, run
+   * `fn`, make it even (waking parked readers), release the lock. Like `write_seqlock()` ...
+   * `write_sequnlock()`. If `fn` throws, the section is closed and the lock released before the
+   * error propagates, so `fn` must leave the data consistent before throwing.
+   * May wait for: the writer lock.
+   */
+  write<R>(fn: () => R): R {
+    this.#mutex.lock();
+    try {
+      this.#seq.writeBegin();
+      try {
+        return fn();
+      } finally {
+        this.#seq.writeEnd();
+      }
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  /**
+   * {@link write} for asynchronous code: takes the lock with `Atomics.waitAsync` and may await
+   * inside `fn`; the sequence stays odd (and other threads' readers wait) until `fn` settles.
+   * May wait for: the writer lock.
+   */
+  async writeAsync<R>(fn: () => R | PromiseLike<R>): Promise<R> {
+    await this.#mutex.lockAsync();
+    try {
+      this.#seq.writeBegin();
+      try {
+        return await fn();
+      } finally {
+        this.#seq.writeEnd();
+      }
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+}
