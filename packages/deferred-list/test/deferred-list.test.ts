@@ -289,6 +289,48 @@ describe('DeferredList errors', () => {
     expect(list.pending).toBe(0);
   });
 
+  it('submit() applying at once also applies and reports the work its apply submitted', () => {
+    const applied: string[] = [];
+    const list: DeferredList<string> = new DeferredList<string>((w) => {
+      applied.push(w);
+      if (w === 'outer') {
+        list.submit('child-fails');
+        list.submit('child-ok');
+      }
+      if (w.endsWith('fails')) throw new Error(w);
+    });
+    let caught: unknown;
+    try {
+      list.submit('outer');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(DeferredListApplyError);
+    expect((caught as AggregateError).errors.map((e: Error) => e.message)).toEqual(['child-fails']);
+    expect(applied).toEqual(['outer', 'child-fails', 'child-ok']);
+    expect(list.pending).toBe(0);
+  });
+
+  it('an apply that enters and then throws: the error is thrown, the rest waits for the holder', () => {
+    const applied: string[] = [];
+    const list: DeferredList<string> = new DeferredList<string>((w) => {
+      applied.push(w);
+      if (w === 'enters') {
+        list.enter();
+        throw new Error('after enter');
+      }
+    });
+    list.enter();
+    list.submit('enters');
+    list.submit('rest');
+    expect(() => list.exit()).toThrow(DeferredListApplyError);
+    expect(applied).toEqual(['enters']);
+    expect(list.holders).toBe(1);
+    expect(list.pending).toBe(1);
+    list.exit();
+    expect(applied).toEqual(['enters', 'rest']);
+  });
+
   it('keeps non-Error throw values in .errors', () => {
     const list = new DeferredList<number>((w) => {
       throw w;
