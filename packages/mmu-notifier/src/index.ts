@@ -1,2 +1,24 @@
-/** Package name, exported so the build can be smoke-tested before the API lands. */
-export const PACKAGE_NAME = '@mmukit/mmu-notifier';
+export { MmuNotifier, type MmuNotifierOps } from './classic-notifier.js';
+export {
+  CallbackContextError,
+  MmuNotifierError,
+  NonBlockablePromiseError,
+  NotifierCallbackError,
+  ReleasedError,
+  SetSeqError,
+  SubscriptionRemovedError,
+  UnbalancedEndError,
+} from './errors.js';
+export { isMmuNotifierEvent, MMU_NOTIFIER_EVENTS, type MmuNotifierEvent } from './events.js';
+export {
+  IntervalNotifier,
+  type IntervalNotifierOps,
+  type IntervalNotifierState,
+} from './interval-notifier.js';
+export type { AsyncContextLike } from './mm-state.js';
+export { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
+export {
+  MmuNotifierSubscriptions,
+  type MmuNotifierSubscriptionsOptions,
+} from './subscriptions.js';
+export type { MmuNotifierTraceEvent, MmuNotifierTracer } from './trace.js';

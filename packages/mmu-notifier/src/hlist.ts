@@ -1,0 +1,265 @@
+import type { MmuNotifier } from './classic-notifier.js';
+import { NotifierCallbackError } from './errors.js';
+import {
+  addEagain,
+  addError,
+  append,
+  isThenable,
+  rejectPromise,
+  type WalkFailure,
+} from './failure.js';
+import type { MmState } from './mm-state.js';
+import type { MmuNotifierRange } from './range.js';
+
+type ClassicRangeOp = 'invalidateRangeStart' | 'invalidateRangeEnd' | 'release';
+
+/**
+ * Runs the synchronous part of a classic callback, counted as "inside a callback" for the
+ * misuse checks. Walks iterate a snapshot of `mm._classic` (replaced, never mutated, on
+ * register/unregister: the RCU list) and skip subscribers unhashed meanwhile.
+ */
+function invokeClassic(
+  mm: MmState,
+  sub: MmuNotifier,
+  op: ClassicRangeOp,
+  range: MmuNotifierRange | undefined,
+): unknown {
+  const t = mm._tracer;
+  if (t !== undefined) t({ type: 'classic', op, sub, range });
+  mm._depth++;
+  try {
+    const als = mm._als;
+    return als === undefined
+      ? callClassicOp(sub, op, range)
+      : als.run(mm, () => callClassicOp(sub, op, range));
+  } finally {
+    mm._depth--;
+  }
+}
+
+function callClassicOp(
+  sub: MmuNotifier,
+  op: ClassicRangeOp,
+  range: MmuNotifierRange | undefined,
+): unknown {
+  const ops = sub._ops;
+  if (op === 'invalidateRangeStart') return ops.invalidateRangeStart?.(sub, range!);
+  if (op === 'invalidateRangeEnd') return ops.invalidateRangeEnd?.(sub, range!);
+  return ops.release?.(sub);
+}
+
+/**
+ * `mn_hlist_invalidate_range_start()` for a blockable range: every subscriber with a start is
+ * called (awaiting a returned promise). `false` here is a misuse: warn and treat it as success,
+ * since the caller will call end (the kernel warns, calls the ends now, and its caller then
+ * calls them again). A start that throws or rejects is recorded and the rest still run; then
+ * every other subscriber with an end gets it now, and the failure is returned.
+ */
+export async function hlistInvalidateRangeStart(
+  mm: MmState,
+  range: MmuNotifierRange,
+): Promise<WalkFailure | undefined> {
+  const subs = mm._classic;
+  let failure: WalkFailure | undefined;
+  let failed: MmuNotifier[] | undefined;
+  mm.srcuReadLock();
+  try {
+    for (const sub of subs) {
+      if (!sub._hashed || sub._ops.invalidateRangeStart === undefined) continue;
+      let result: unknown;
+      try {
+        result = invokeClassic(mm, sub, 'invalidateRangeStart', range);
+        if (isThenable(result)) result = await result;
+      } catch (error) {
+        failure = addError(failure, error);
+        failed = append(failed, sub);
+        continue;
+      }
+      if (result === false) {
+        mm.warn('invalidateRangeStart() returned false (EAGAIN) for a blockable range; ignored');
+      }
+    }
+    if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, failed, failure);
+  } finally {
+    mm.srcuReadUnlock();
+  }
+  return failure;
+}
+
+/**
+ * `mn_hlist_invalidate_range_start()` for a non-blockable range, synchronous. Every subscriber
+ * with a start is called even after one failed (`false` = EAGAIN, a throw, or a returned
+ * Promise); then, as after the kernel's "ensure range_end() is paired with range_start()" fix,
+ * every subscriber with an end whose start did not fail gets its end now, and the failure is
+ * returned (the caller must not call end).
+ */
+export function hlistInvalidateRangeStartNonblock(
+  mm: MmState,
+  range: MmuNotifierRange,
+): WalkFailure | undefined {
+  const subs = mm._classic;
+  let failure: WalkFailure | undefined;
+  let failed: MmuNotifier[] | undefined;
+  for (const sub of subs) {
+    if (!sub._hashed || sub._ops.invalidateRangeStart === undefined) continue;
+    let result: unknown;
+    try {
+      result = invokeClassic(mm, sub, 'invalidateRangeStart', range);
+    } catch (error) {
+      failure = addError(failure, error);
+      failed = append(failed, sub);
+      continue;
+    }
+    if (isThenable(result)) {
+      failure = addError(failure, rejectPromise(result, 'invalidateRangeStart()'));
+      failed = append(failed, sub);
+    } else if (result === false) {
+      failure = addEagain(failure);
+      failed = append(failed, sub);
+    }
+  }
+  if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, failed, failure);
+  return failure;
+}
+
+/**
+ * After a failed start: every subscriber that has an end and whose start did not fail gets its
+ * end (they expect one). The kernel also calls the end of a subscriber whose own start failed
+ * (and warns that such a subscriber must not have one); here it is skipped.
+ */
+function hlistPairEnds(
+  mm: MmState,
+  subs: readonly MmuNotifier[],
+  range: MmuNotifierRange,
+  failed: MmuNotifier[] | undefined,
+  failure: WalkFailure,
+): WalkFailure {
+  for (const sub of subs) {
+    if (failed?.includes(sub)) {
+      if (sub._ops.invalidateRangeEnd !== undefined) {
+        mm.warn('a classic subscriber whose invalidateRangeStart() can fail has an end');
+      }
+      continue;
+    }
+    const errors = callEnd(mm, sub, range);
+    if (errors !== undefined) failure.errors.push(errors);
+  }
+  return failure;
+}
+
+/** Calls one subscriber's end if it has one and is hashed; returns its failure if any. */
+function callEnd(mm: MmState, sub: MmuNotifier, range: MmuNotifierRange): unknown {
+  if (!sub._hashed || sub._ops.invalidateRangeEnd === undefined) return undefined;
+  try {
+    const result = invokeClassic(mm, sub, 'invalidateRangeEnd', range);
+    if (isThenable(result)) return rejectPromise(result, 'invalidateRangeEnd()');
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/**
+ * `mn_hlist_invalidate_end()`: every subscriber's end, synchronously; one that throws does not
+ * stop the others. Returns the failures, or undefined.
+ */
+export function hlistInvalidateEnd(mm: MmState, range: MmuNotifierRange): unknown[] | undefined {
+  let errors: unknown[] | undefined;
+  for (const sub of mm._classic) {
+    const error = callEnd(mm, sub, range);
+    if (error !== undefined) errors = append(errors, error);
+  }
+  return errors;
+}
+
+/**
+ * `mn_hlist_release()`: every subscriber's `release` (awaited), then all are unhashed, then
+ * wait for walks still running their methods (`synchronize_srcu()`). Returns the failures.
+ */
+export async function hlistRelease(mm: MmState): Promise<unknown[] | undefined> {
+  const subs = mm._classic;
+  let errors: unknown[] | undefined;
+  mm.srcuReadLock();
+  try {
+    for (const sub of subs) {
+      if (!sub._hashed || sub._ops.release === undefined) continue;
+      try {
+        const result = invokeClassic(mm, sub, 'release', undefined);
+        if (isThenable(result)) await result;
+      } catch (error) {
+        errors = append(errors, error);
+      }
+    }
+    for (const sub of mm._classic) sub._hashed = false;
+    mm._classic = [];
+  } finally {
+    mm.srcuReadUnlock();
+  }
+  await mm.synchronize();
+  return errors;
+}
+
+/**
+ * `mmu_notifier_unregister()`: if still hashed, `release` (awaited) then unhash; then wait for
+ * walks still running its methods. Returns the failure of `release`, if any.
+ */
+export async function hlistUnregister(
+  mm: MmState,
+  sub: MmuNotifier,
+): Promise<unknown[] | undefined> {
+  let errors: unknown[] | undefined;
+  if (sub._hashed) {
+    mm.srcuReadLock();
+    try {
+      if (sub._ops.release !== undefined) {
+        const result = invokeClassic(mm, sub, 'release', undefined);
+        if (isThenable(result)) await result;
+      }
+    } catch (error) {
+      errors = [error];
+    } finally {
+      mm.srcuReadUnlock();
+    }
+    // release() of the whole space may have unhashed it meanwhile: then it is already off.
+    if (sub._hashed) {
+      sub._hashed = false;
+      mm._classic = mm._classic.filter((s) => s !== sub);
+    }
+  }
+  await mm.synchronize();
+  return errors;
+}
+
+type AgingOp = 'clearFlushYoung' | 'clearYoung' | 'testYoung';
+
+/**
+ * The aging calls (`__mmu_notifier_clear_flush_young()`, `..._clear_young()`,
+ * `..._test_young()`): synchronous; `clear*` call every subscriber and OR the results, `test`
+ * stops at the first young one. A callback that throws or returns a Promise does not stop the
+ * others; the failures are thrown together afterwards.
+ */
+export function hlistAge(mm: MmState, op: AgingOp, start: number, end: number): boolean {
+  let young = false;
+  let errors: unknown[] | undefined;
+  for (const sub of mm._classic) {
+    const fn = sub._ops[op];
+    if (!sub._hashed || fn === undefined) continue;
+    let result: unknown;
+    try {
+      result = fn.call(sub._ops, sub, start, end);
+    } catch (error) {
+      errors = append(errors, error);
+      continue;
+    }
+    if (isThenable(result)) {
+      errors = append(errors, rejectPromise(result, `${op}()`));
+      continue;
+    }
+    if (result) {
+      young = true;
+      if (op === 'testYoung') break;
+    }
+  }
+  if (errors !== undefined) throw new NotifierCallbackError(errors, op);
+  return young;
+}

@@ -1,0 +1,252 @@
+import type { IntervalNode } from '@mmukit/interval-tree';
+import { CallbackContextError, SetSeqError, SubscriptionRemovedError } from './errors.js';
+import {
+  type MmState,
+  SUB_IN_TREE,
+  SUB_PENDING_INSERT,
+  SUB_PENDING_REMOVE,
+  SUB_REMOVED,
+} from './mm-state.js';
+import type { MmuNotifierRange } from './range.js';
+
+/**
+ * What an interval subscription does when the primary MMU invalidates a range overlapping it.
+ * Like the kernel's `struct mmu_interval_notifier_ops`.
+ */
+export interface IntervalNotifierOps {
+  /**
+   * Stop using every secondary mapping of `sub` inside `range` before returning (or before the
+   * returned promise resolves). It must take the user lock that the fault path holds around
+   * `readRetry` + install, call `sub.setSeq(curSeq)` under it unconditionally, zap, and unlock.
+   *
+   * May await only when `range.blockable`. When it would have to wait on a non-blockable range it
+   * returns `false` (EAGAIN: the start fails). For a blockable range `false` is a misuse: the
+   * core warns and continues, as the kernel does. Any falsy result counts as `false` (the
+   * kernel's `if (!ret)`). Throwing or rejecting is reported, never wedges the address space.
+   */
+  invalidate(
+    sub: IntervalNotifier,
+    range: MmuNotifierRange,
+    curSeq: number,
+  ): boolean | Promise<boolean>;
+}
+
+/** Where an {@link IntervalNotifier} is: see {@link IntervalNotifier.state}. */
+export type IntervalNotifierState = 'pending-insert' | 'active' | 'pending-remove' | 'removed';
+
+const STATE_NAMES: readonly IntervalNotifierState[] = [
+  'pending-insert',
+  'active',
+  'pending-remove',
+  'removed',
+];
+
+/**
+ * One interval subscription `[start, last]` of an address space, made by
+ * {@link MmuNotifierSubscriptions.insertInterval}. Like the kernel's
+ * `struct mmu_interval_notifier` with its `mmu_interval_*` functions.
+ *
+ * The fault path (the read side):
+ * ```ts
+ * for (;;) {
+ *   const seq = await sub.readBegin();     // may wait for an invalidation of sub to end
+ *   const page = await resolve(addr);       // no user lock held: may sleep
+ *   await userLock.acquire();
+ *   if (sub.readRetry(seq)) { userLock.release(); continue; }  // collided: retry
+ *   install(addr, page);                    // still under the user lock
+ *   userLock.release();
+ *   break;
+ * }
+ * ```
+ */
+export class IntervalNotifier {
+  /** First address covered. */
+  readonly start: number;
+  /** Last address covered (inclusive: `start + length - 1`). */
+  readonly last: number;
+  /** @internal `invalidate_seq`: always odd. */
+  _seq = 1;
+  /** @internal */
+  readonly _mm: MmState;
+  /** @internal */
+  readonly _ops: IntervalNotifierOps;
+  /** @internal tree handle while in the tree */
+  _node: IntervalNode<IntervalNotifier> | undefined = undefined;
+  /** @internal one of SUB_* in mm-state.ts */
+  _state = SUB_IN_TREE;
+  /** @internal number of `invalidate` calls of this subscription not settled yet */
+  _cbRunning = 0;
+  /** @internal the `curSeq` they were given (all share it: one busy period) */
+  _cbSeq = 0;
+
+  /** @internal use {@link MmuNotifierSubscriptions.insertInterval} */
+  constructor(mm: MmState, start: number, last: number, ops: IntervalNotifierOps) {
+    this._mm = mm;
+    this.start = start;
+    this.last = last;
+    this._ops = ops;
+  }
+
+  /**
+   * The subscription's own sequence value (always odd). Changes only at insert and through
+   * `setSeq`. For tests and tracing; the protocol uses `readBegin`/`readRetry`.
+   */
+  get seq(): number {
+    return this._seq;
+  }
+
+  /**
+   * `'pending-insert'` (inserted during an invalidation; enters the tree when it ends),
+   * `'active'` (in the tree), `'pending-remove'` (`remove()` waits for the invalidation to end;
+   * still in the tree and may still be called) or `'removed'`.
+   */
+  get state(): IntervalNotifierState {
+    return STATE_NAMES[this._state]!;
+  }
+
+  /** The operations given at insert. */
+  get ops(): IntervalNotifierOps {
+    return this._ops;
+  }
+
+  /**
+   * Begins a read of the range: returns the sequence value to pass to `readRetry`. If this
+   * subscription is being invalidated right now (its seq equals the current odd
+   * `invalidateSeq`), waits until that invalidation period ends first. It does not loop: the
+   * returned value may already need a retry (that lets callers bound their time).
+   *
+   * Call it without holding the user lock (it may wait for callbacks that take it), and never
+   * from inside a notifier callback of the same address space. Like `mmu_interval_read_begin()`.
+   *
+   * @throws CallbackContextError from inside a callback; SubscriptionRemovedError after
+   *   `remove()` (both as rejections, nothing changed).
+   */
+  async readBegin(): Promise<number> {
+    const mm = this._mm;
+    if (mm.insideCallback()) {
+      throw new CallbackContextError(
+        'IntervalNotifier.readBegin() called from inside a notifier callback of the same address space (it would wait for its own invalidation)',
+      );
+    }
+    if (this._state === SUB_REMOVED) throw removedError('readBegin');
+    const seq = this._seq;
+    if (seq === mm._seq) {
+      const t = mm._tracer;
+      if (t !== undefined) t({ type: 'wait', sub: this, reason: 'readBegin', seq });
+      // Wakes at the last end of the busy period: `mm._seq` is then even, never `seq` again.
+      await mm.waitSeqChange(seq);
+    }
+    return seq;
+  }
+
+  /**
+   * `readBegin` without waiting: returns the sequence value, or `undefined` when `readBegin`
+   * would wait (this subscription is being invalidated now; try again later). Synchronous and
+   * allocation-free: the fast path of a fault handler.
+   * @throws SubscriptionRemovedError after `remove()`.
+   */
+  tryReadBegin(): number | undefined {
+    const seq = this._seq;
+    if (seq === this._mm._seq) return undefined;
+    if (this._state === SUB_REMOVED) throw removedError('tryReadBegin');
+    return seq;
+  }
+
+  /**
+   * True if an invalidation collided with the read begun with `seq`: the caller must drop what
+   * it resolved and start again. Must be called under the user lock that `invalidate` holds
+   * while calling `setSeq`, right before installing. Like `mmu_interval_read_retry()`.
+   */
+  readRetry(seq: number): boolean {
+    return this._seq !== seq;
+  }
+
+  /**
+   * `readRetry` without the user lock, as a hint inside long operations: `true` is reliable
+   * (bail out early), `false` may be stale. Like `mmu_interval_check_retry()`.
+   */
+  checkRetry(seq: number): boolean {
+    return this._seq !== seq;
+  }
+
+  /**
+   * Records that this subscription's range was invalidated with `curSeq`: makes every read begun
+   * before it fail `readRetry`. Call it from this subscription's `invalidate` callback (also after
+   * that callback awaited, until its promise settles), unconditionally, under the user lock, with
+   * the `curSeq` it was given. Like `mmu_interval_set_seq()`.
+   * @throws SetSeqError if no `invalidate` of this subscription is running or `curSeq` is not
+   *   its value; nothing changed.
+   */
+  setSeq(curSeq: number): void {
+    if (this._cbRunning === 0) {
+      throw new SetSeqError(
+        'IntervalNotifier.setSeq() called while no invalidate() callback of this subscription is running',
+      );
+    }
+    if (curSeq !== this._cbSeq) {
+      throw new SetSeqError(
+        `IntervalNotifier.setSeq(${String(curSeq)}): the running invalidate() was given curSeq ${this._cbSeq}`,
+      );
+    }
+    this._seq = curSeq;
+  }
+
+  /**
+   * Unsubscribes. When no invalidation is walking the tree, the subscription leaves at once. While
+   * one is (the tree is frozen), a still-pending insert is simply cancelled, and otherwise the
+   * removal is deferred and the promise resolves only after that invalidation period ended and
+   * the removal was applied. Once it resolves, `invalidate` is never called for this subscription
+   * again. Never from inside a callback of the same address space. Like
+   * `mmu_interval_notifier_remove()`.
+   * @throws CallbackContextError from inside a callback; SubscriptionRemovedError if already
+   *   removed or being removed (as rejections, nothing changed).
+   */
+  async remove(): Promise<void> {
+    const mm = this._mm;
+    if (mm.insideCallback()) {
+      throw new CallbackContextError(
+        'IntervalNotifier.remove() called from inside a notifier callback of the same address space (it would wait for its own invalidation)',
+      );
+    }
+    if (this._state === SUB_REMOVED || this._state === SUB_PENDING_REMOVE) {
+      throw removedError('remove');
+    }
+    if (!mm.isInvalidating()) {
+      // No callback runs while the state is not fully excluded: remove at once.
+      mm._tree.remove(this._node!);
+      this._node = undefined;
+      this._state = SUB_REMOVED;
+      traceRemove(mm, this, 'now');
+      return;
+    }
+    if (this._state === SUB_PENDING_INSERT) {
+      // Never was in the tree, so no callback can be running on it: cancel, no wait.
+      mm._deferred.cancel(this);
+      this._state = SUB_REMOVED;
+      traceRemove(mm, this, 'cancelled');
+      return;
+    }
+    mm._deferred.submit(this); // queued: the holder is the open busy period
+    this._state = SUB_PENDING_REMOVE;
+    traceRemove(mm, this, 'deferred');
+    const seq = mm._seq;
+    const t = mm._tracer;
+    if (t !== undefined) t({ type: 'wait', sub: this, reason: 'remove', seq });
+    // Pairs with invEnd: it applies the removal before it wakes us (kernel: the seq compare is
+    // made under the lock, "Fix race in mmu_interval_notifier_remove()"; here one sync section).
+    await mm.waitSeqChange(seq);
+  }
+}
+
+function removedError(what: string): SubscriptionRemovedError {
+  return new SubscriptionRemovedError(`IntervalNotifier.${what}(): the subscription was removed`);
+}
+
+function traceRemove(
+  mm: MmState,
+  sub: IntervalNotifier,
+  how: 'now' | 'deferred' | 'cancelled',
+): void {
+  const t = mm._tracer;
+  if (t !== undefined) t({ type: 'remove', sub, how, invalidateSeq: mm._seq });
+}

@@ -1,0 +1,201 @@
+import { DeferredList } from '@mmukit/deferred-list';
+import { IntervalTree } from '@mmukit/interval-tree';
+import type { MmuNotifier } from './classic-notifier.js';
+import type { IntervalNotifier } from './interval-notifier.js';
+import type { MmuNotifierRange } from './range.js';
+import type { MmuNotifierTracer } from './trace.js';
+import { WaitQueue } from './wait-queue.js';
+
+/** `IntervalNotifier._state`: where the subscription is (kernel: `RB_EMPTY_NODE()` + list). */
+export const SUB_PENDING_INSERT = 0; // on the deferred list, not yet in the tree
+export const SUB_IN_TREE = 1;
+export const SUB_PENDING_REMOVE = 2; // in the tree and on the deferred list
+export const SUB_REMOVED = 3;
+
+/**
+ * The part of Node's `AsyncLocalStorage` the core uses to tell whether a call comes from inside a
+ * notifier callback even after the callback's first `await` (optional, see the README).
+ */
+export interface AsyncContextLike {
+  run<R>(store: unknown, fn: () => R): R;
+  getStore(): unknown;
+}
+
+/**
+ * The per-address-space state (the kernel's `struct mmu_notifier_subscriptions`), internal.
+ *
+ * THE COLLISION-RETRY "LOCK"
+ *
+ * `_seq` (`invalidate_seq`) and `_active` (`active_invalidate_ranges`) form a read/write scheme
+ * like a seqcount, except that any number of writers may hold the write side at once (the
+ * primary MMU nests invalidations and runs them in parallel; nothing here may block it). A
+ * writer is an invalidation between its start and its end. The write side has two states:
+ *
+ *   idle                `_active === 0`, `_seq` even.
+ *   partially excluded  `_active > 0`,  `_seq` even: ranges are being invalidated but none
+ *                       overlaps an interval subscription; the tree may change.
+ *   fully excluded      `_active > 0`,  `_seq` odd: some subscription overlaps an active
+ *                       range; the tree is frozen (changes go to the deferred list) so the
+ *                       callback walks need no lock. We also call this "invalidating".
+ *
+ * Transitions, each in one synchronous section (the kernel's `subscriptions->lock`):
+ *   begin writing   `_seq` even -> odd (`seq |= 1`): a start whose range overlaps a
+ *                   subscription, or an insert while partially excluded (`beginWrite`).
+ *   release         `_seq` odd -> even (`seq++`): the last end (`invEnd`); then the deferred
+ *                   inserts/removes are applied and every waiter is woken.
+ *   test            `_seq` odd (`isInvalidating`).
+ * One busy period therefore advances `_seq` by exactly 2, however many ranges it held, and all
+ * ranges of the period share its odd value as their `curSeq`.
+ *
+ * The read side is per subscription: `sub._seq` is always odd. An `invalidate` callback sets it
+ * to `curSeq` under the user's lock (`setSeq`); a reader that saw another value before resolving
+ * the page sees the change under the same lock (`readRetry`) and retries. `readBegin` waits only
+ * when `sub._seq === _seq`: this subscription was hit by (or inserted during) the busy period
+ * that is still open, so any read begun now would collide.
+ *
+ * Sequence values are safe integers and never wrap (2^53 busy periods); parity is tested with
+ * `% 2`, never with 32-bit bitwise operators.
+ */
+export class MmState {
+  /** `invalidate_seq`: starts at 2; odd while invalidating. */
+  _seq: number;
+  /** `active_invalidate_ranges`: starts not yet matched by their end (or undone). */
+  _active = 0;
+  /** Starts that succeeded and are not ended yet: guards `invalidateRangeEnd` (kernel: none). */
+  _started = 0;
+  readonly _tree = new IntervalTree<IntervalNotifier>();
+  /** `deferred_list`: one holder per busy period, entered by `beginWrite`, exited by `invEnd`. */
+  readonly _deferred: DeferredList<IntervalNotifier>;
+  /** `wq`: `readBegin` and `remove` wait here for `_seq` to move on. */
+  readonly _wq = new WaitQueue();
+  /** Nesting depth of synchronously running notifier callbacks (misuse detection). */
+  _depth = 0;
+  _als: AsyncContextLike | undefined;
+  _tracer: MmuNotifierTracer | undefined;
+  _onWarning: (message: string) => void;
+  _released = false;
+  /** Classic subscribers, newest first (`hlist_add_head_rcu`); replaced, never mutated. */
+  _classic: readonly MmuNotifier[] = [];
+  /** Classic walks that may be suspended at an await (the SRCU read side). */
+  _srcuReaders = 0;
+  readonly _srcuWq = new WaitQueue();
+  /** Items applied by the drain in progress, for the `wake` trace event. */
+  _applied = 0;
+
+  constructor(
+    initialSeq: number,
+    onWarning: (message: string) => void,
+    tracer: MmuNotifierTracer | undefined,
+    als: AsyncContextLike | undefined,
+  ) {
+    this._seq = initialSeq;
+    this._onWarning = onWarning;
+    this._tracer = tracer;
+    this._als = als;
+    this._deferred = new DeferredList<IntervalNotifier>((sub) => this.applyDeferred(sub));
+  }
+
+  /** `mn_itree_is_invalidating()`: the write side is fully excluded. */
+  isInvalidating(): boolean {
+    return this._seq % 2 === 1;
+  }
+
+  /** True while a notifier callback of this address space runs (see `CallbackContextError`). */
+  insideCallback(): boolean {
+    return this._depth !== 0 || (this._als !== undefined && this._als.getStore() === this);
+  }
+
+  /**
+   * Begin writing (`seq |= 1`) if not already: from here until the last end the tree is frozen,
+   * so the busy period takes the deferred list's single hold. Pairs with `invEnd`'s exit.
+   */
+  beginWrite(): void {
+    if (this._seq % 2 === 1) return;
+    this._seq += 1;
+    this._deferred.enter();
+  }
+
+  /**
+   * `mn_itree_inv_start_range()`: count one more active range (even when nothing overlaps: the
+   * matching `invEnd` always uncounts it) and return the first overlapping subscription's node,
+   * making the state fully excluded if there is one. The caller reads `curSeq = _seq` at once.
+   */
+  invStartRange(range: MmuNotifierRange, last: number) {
+    this._active++;
+    const node = this._tree.iterFirst(range.start, last);
+    if (node !== undefined) this.beginWrite();
+    const t = this._tracer;
+    if (t !== undefined) {
+      t({
+        type: 'start',
+        range,
+        curSeq: this._seq,
+        hit: node !== undefined,
+        active: this._active,
+      });
+    }
+    return node;
+  }
+
+  /**
+   * `mn_itree_inv_end()`: one range less. The last one out of a fully excluded period releases
+   * the write side (`_seq` even), applies the deferred tree changes, then wakes every waiter.
+   * Order matters: a woken `remove()` relies on its deferred removal being applied already.
+   */
+  invEnd(): void {
+    if (--this._active !== 0 || this._seq % 2 === 0) return;
+    this._seq += 1;
+    this._applied = 0;
+    try {
+      this._deferred.exit(); // drains: applyDeferred() per item, in FIFO order
+    } finally {
+      this._wq.wakeAll();
+      const t = this._tracer;
+      if (t !== undefined) t({ type: 'wake', invalidateSeq: this._seq, applied: this._applied });
+    }
+  }
+
+  /**
+   * One deferred tree change, run by the drain in `invEnd` (never while invalidating): a pending
+   * insert goes into the tree, a pending removal leaves it. Like the loop body in
+   * `mn_itree_inv_end()`, which tells them apart with `RB_EMPTY_NODE()`.
+   */
+  applyDeferred(sub: IntervalNotifier): void {
+    this._applied++;
+    if (sub._state === SUB_PENDING_INSERT) {
+      sub._node = this._tree.insert(sub.start, sub.last, sub);
+      sub._state = SUB_IN_TREE;
+    } else if (sub._state === SUB_PENDING_REMOVE) {
+      this._tree.remove(sub._node!);
+      sub._node = undefined;
+      sub._state = SUB_REMOVED;
+    }
+  }
+
+  /** Waits until `_seq !== seq` (`wait_event(wq, ...)`): the busy period of `seq` ended. */
+  async waitSeqChange(seq: number): Promise<void> {
+    while (this._seq === seq) await this._wq.wait();
+  }
+
+  /** Enters a classic walk that may await (`srcu_read_lock()`). */
+  srcuReadLock(): void {
+    this._srcuReaders++;
+  }
+
+  /** Leaves it (`srcu_read_unlock()`), waking `synchronize()` when it was the last. */
+  srcuReadUnlock(): void {
+    if (--this._srcuReaders === 0) this._srcuWq.wakeAll();
+  }
+
+  /** `synchronize_srcu()`: waits until no classic walk is in progress. */
+  async synchronize(): Promise<void> {
+    while (this._srcuReaders !== 0) await this._srcuWq.wait();
+  }
+
+  /** Reports a rule the kernel only WARNs about, to the tracer and the warning sink. */
+  warn(message: string): void {
+    const t = this._tracer;
+    if (t !== undefined) t({ type: 'warning', message });
+    this._onWarning(message);
+  }
+}

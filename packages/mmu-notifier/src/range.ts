@@ -1,0 +1,88 @@
+import { isMmuNotifierEvent, type MmuNotifierEvent } from './events.js';
+
+/**
+ * One invalidation of the primary page tables, as the kernel's `struct mmu_notifier_range`.
+ * The same object is passed to the start and to the matching end.
+ */
+export interface MmuNotifierRange {
+  /** First address (or page number) of the range. */
+  start: number;
+  /** One past the last address: the range is `[start, end)`. */
+  end: number;
+  /** Why the range is invalidated. */
+  event: MmuNotifierEvent;
+  /**
+   * Whether callbacks may sleep (await). Set by the start call, as the kernel's wrappers set
+   * `MMU_NOTIFIER_RANGE_BLOCKABLE`: `true` by `invalidateRangeStart`, `false` by
+   * `invalidateRangeStartNonblock`. Callbacks read it to decide whether they may wait.
+   */
+  blockable: boolean;
+  /** Who caused it, for `'migrate'` and `'exclusive'` (`mmu_notifier_range_init_owner()`). */
+  owner?: unknown;
+}
+
+/**
+ * One past the highest address: addresses are safe integers in `[0, MAX_ADDRESS)`, so the
+ * exclusive end of any range, and `start + length` of any subscription, is at most
+ * `Number.MAX_SAFE_INTEGER`. (The kernel's space is `[0, ULONG_MAX]`; its release range
+ * `[0, ULONG_MAX)` misses an interval ending at `ULONG_MAX`. Ours cannot express one.)
+ */
+export const MAX_ADDRESS: number = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Checks `[start, end)`: numbers (else TypeError) holding safe integers with
+ * `0 <= start < end <= MAX_ADDRESS` (else RangeError). `what` names the caller.
+ */
+export function checkSpan(start: number, end: number, what: string): void {
+  if (typeof start !== 'number' || typeof end !== 'number') {
+    throw new TypeError(
+      `${what}: start and end must be numbers, got ${typeof start}, ${typeof end}`,
+    );
+  }
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) {
+    throw new RangeError(`${what}: start and end must be safe integers, got [${start}, ${end})`);
+  }
+  if (start < 0) throw new RangeError(`${what}: start must be >= 0, got ${start}`);
+  if (end <= start) {
+    throw new RangeError(`${what}: end (${end}) must be greater than start (${start})`);
+  }
+}
+
+/** Checks an invalidation range: an object with a valid span and a known event. */
+export function checkRange(range: MmuNotifierRange, what: string): void {
+  if (typeof range !== 'object' || range === null) {
+    throw new TypeError(
+      `${what}: range must be an object, got ${range === null ? 'null' : typeof range}`,
+    );
+  }
+  checkSpan(range.start, range.end, what);
+  if (!isMmuNotifierEvent(range.event)) {
+    throw new TypeError(`${what}: unknown event ${String(range.event)}`);
+  }
+}
+
+/**
+ * Checks a subscription's `start` and `length` and returns its inclusive `last`
+ * (`start + length - 1`). The kernel returns -EOVERFLOW for length 0 or overflow; here those
+ * (and negative or fractional values) are RangeErrors.
+ */
+export function checkInterval(start: number, length: number, what: string): number {
+  if (typeof start !== 'number' || typeof length !== 'number') {
+    throw new TypeError(
+      `${what}: start and length must be numbers, got ${typeof start}, ${typeof length}`,
+    );
+  }
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length)) {
+    throw new RangeError(
+      `${what}: start and length must be safe integers, got ${start}, ${length}`,
+    );
+  }
+  if (start < 0) throw new RangeError(`${what}: start must be >= 0, got ${start}`);
+  if (length <= 0) throw new RangeError(`${what}: length must be > 0, got ${length}`);
+  if (length > MAX_ADDRESS - start) {
+    throw new RangeError(
+      `${what}: start + length (${start} + ${length}) overflows past MAX_ADDRESS (${MAX_ADDRESS})`,
+    );
+  }
+  return start + length - 1;
+}

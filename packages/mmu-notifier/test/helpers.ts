@@ -1,0 +1,103 @@
+import {
+  type IntervalNotifier,
+  type IntervalNotifierOps,
+  type MmuNotifierEvent,
+  type MmuNotifierRange,
+  MmuNotifierSubscriptions,
+  type MmuNotifierSubscriptionsOptions,
+} from '../src/index.js';
+
+/** A range `[start, end)`; `blockable` is set by the start call. */
+export function range(
+  start: number,
+  end: number,
+  event: MmuNotifierEvent = 'unmap',
+): MmuNotifierRange {
+  return { start, end, event, blockable: true };
+}
+
+/** Subscriptions that collect warnings instead of printing them. */
+export function makeSubs(options: MmuNotifierSubscriptionsOptions = {}): {
+  subs: MmuNotifierSubscriptions;
+  warnings: string[];
+} {
+  const warnings: string[] = [];
+  const subs = new MmuNotifierSubscriptions({
+    onWarning: (m) => warnings.push(m),
+    ...options,
+  });
+  return { subs, warnings };
+}
+
+export interface Call {
+  sub: IntervalNotifier;
+  start: number;
+  end: number;
+  event: MmuNotifierEvent;
+  blockable: boolean;
+  curSeq: number;
+}
+
+/**
+ * Ops that record every call, set the seq (the protocol) and return `result` (a value or a
+ * function of the call).
+ */
+export function recordingOps(
+  calls: Call[],
+  result: boolean | ((call: Call) => boolean | Promise<boolean>) = true,
+): IntervalNotifierOps {
+  return {
+    invalidate(sub, r, curSeq) {
+      const call = {
+        sub,
+        start: r.start,
+        end: r.end,
+        event: r.event,
+        blockable: r.blockable,
+        curSeq,
+      };
+      calls.push(call);
+      sub.setSeq(curSeq);
+      return typeof result === 'function' ? result(call) : result;
+    },
+  };
+}
+
+/** Tracks whether a promise has settled; `flush()` lets pending microtasks and timers run. */
+export function track<T>(p: Promise<T>): {
+  readonly settled: boolean;
+  readonly value: T | undefined;
+  readonly error: unknown;
+} {
+  const state = { settled: false, value: undefined as T | undefined, error: undefined as unknown };
+  p.then(
+    (v) => {
+      state.settled = true;
+      state.value = v;
+    },
+    (e) => {
+      state.settled = true;
+      state.error = e;
+    },
+  );
+  return state;
+}
+
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A promise with its resolve function exposed. */
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
