@@ -93,7 +93,8 @@ export class DeferredList<W> {
    * otherwise queues it at the tail and returns `true`. Allocates nothing on the apply-now path.
    *
    * When it applies at once, work that `apply` submits meanwhile is applied too, in order,
-   * before `submit()` returns.
+   * before `submit()` returns. Like the deferral in `__mmu_interval_notifier_insert()` (queue on
+   * `deferred_list` while the tree is invalidating, insert at once otherwise).
    *
    * @throws DeferredListApplyError if `apply` threw (for this item or for work it submitted);
    *   the rest was still applied.
@@ -137,6 +138,8 @@ export class DeferredList<W> {
    * time someone may have entered again). Otherwise every caller shares one promise, resolved by
    * the call that finishes the drain (after the last `apply`, before that call returns or throws
    * its {@link DeferredListApplyError}); it never rejects, apply errors go to that caller.
+   * Like the `wait_event(subscriptions->wq, ...)` in `mmu_interval_notifier_remove()`, which
+   * waits for the last invalidation to end and apply the deferred removal.
    */
   idle(): Promise<void> {
     // Rule 4: holders === 0 and not applying implies an empty queue.

@@ -19,6 +19,18 @@ describe('DeferredList basics', () => {
     expect(list.pending).toBe(0);
   });
 
+  it('exposes holders and pending as read-only', () => {
+    const { list } = recorder<number>();
+    expect(() => {
+      (list as { holders: number }).holders = 5;
+    }).toThrow(TypeError);
+    expect(() => {
+      (list as { pending: number }).pending = 5;
+    }).toThrow(TypeError);
+    expect(list.holders).toBe(0);
+    expect(list.pending).toBe(0);
+  });
+
   it('queues while held and returns true', () => {
     const { list, applied } = recorder<number>();
     list.enter();
