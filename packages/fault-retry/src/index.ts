@@ -9,4 +9,6 @@ export type { FaultOptions, FaultResult, FaultTracker } from './fault-with-retry
 export { faultWithRetry } from './fault-with-retry.js';
 export { InvalidationTracker } from './invalidation-tracker.js';
 export type { MmuLock } from './mmu-lock.js';
+export { SharedInvalidationTracker } from './shared-invalidation-tracker.js';
+export { SharedMmuLock } from './shared-mmu-lock.js';
 export type { InvalidationTrackerLike, InvalidationTrackerOptions } from './tracker-like.js';

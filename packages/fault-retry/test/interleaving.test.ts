@@ -7,6 +7,8 @@ import {
   InvalidationTracker,
   type InvalidationTrackerLike,
   type MmuLock,
+  SharedInvalidationTracker,
+  SharedMmuLock,
 } from '../src/index.js';
 import { NoHullTracker } from './broken-trackers.js';
 
@@ -66,14 +68,28 @@ const scenario = fc.record({
   ),
 });
 
-function raceProperty(
-  makeTracker: () => InvalidationTrackerLike,
-  fault: FaultPath,
-  stats = { faults: 0, retries: 0 },
-) {
+interface Setup {
+  name: string;
+  tracker: () => InvalidationTrackerLike;
+  lock: () => MmuLock;
+}
+const setups: Setup[] = [
+  {
+    name: 'InvalidationTracker + async-mutex',
+    tracker: () => new InvalidationTracker(),
+    lock: () => new Mutex(),
+  },
+  {
+    name: 'SharedInvalidationTracker + SharedMmuLock',
+    tracker: () => SharedInvalidationTracker.create(),
+    lock: () => SharedMmuLock.create(),
+  },
+];
+
+function raceProperty(setup: Setup, fault: FaultPath, stats = { faults: 0, retries: 0 }) {
   return fc.asyncProperty(fc.scheduler(), scenario, async (s, { faults, invalidations }) => {
-    const tracker = makeTracker();
-    const lock = new Mutex();
+    const tracker = setup.tracker();
+    const lock = setup.lock();
     const step = (label: string) => s.schedule(Promise.resolve(), label);
     let nextPage = 100;
     const backing = Array.from({ length: GFNS }, () => nextPage++);
@@ -129,39 +145,30 @@ function raceProperty(
   });
 }
 
-describe('faults racing invalidations (fast-check scheduler)', () => {
+describe.each(setups)('faults racing invalidations (fast-check scheduler): $name', (setup) => {
   it('never installs a page that a later-started invalidation replaced', async () => {
     const stats = { faults: 0, retries: 0 };
-    await fc.assert(
-      raceProperty(() => new InvalidationTracker(), libraryFault, stats),
-      {
-        numRuns: 300,
-      },
-    );
+    await fc.assert(raceProperty(setup, libraryFault, stats), {
+      numRuns: 300,
+    });
     // The races were real: many faults lost at least once and retried.
     expect(stats.retries).toBeGreaterThan(stats.faults / 10);
   });
 
   describe('negative controls: the same property catches broken fault paths', () => {
     it('catches a fault path that skips the check', async () => {
-      const out = await fc.check(
-        raceProperty(() => new InvalidationTracker(), uncheckedFault),
-        { numRuns: 300, seed: 1 },
-      );
+      const out = await fc.check(raceProperty(setup, uncheckedFault), { numRuns: 300, seed: 1 });
       expect(out.failed).toBe(true);
     });
 
     it('catches a fault path that snapshots after resolving', async () => {
-      const out = await fc.check(
-        raceProperty(() => new InvalidationTracker(), lateSnapshotFault),
-        { numRuns: 300, seed: 2 },
-      );
+      const out = await fc.check(raceProperty(setup, lateSnapshotFault), { numRuns: 300, seed: 2 });
       expect(out.failed).toBe(true);
     });
 
     it('catches a tracker that keeps only the last range instead of the hull', async () => {
       const out = await fc.check(
-        raceProperty(() => new NoHullTracker(), libraryFault),
+        raceProperty({ ...setup, tracker: () => new NoHullTracker() }, libraryFault),
         {
           numRuns: 500,
           seed: 3,
