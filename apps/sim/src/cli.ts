@@ -1,11 +1,265 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatReport, replayFlags, toJson } from './report.js';
+import { DEFAULT_CONFIG, type RunResult, runScenario, type ScenarioConfig } from './scenario.js';
 
-const program = new Command('mmu-sim').description('secondary-MMU simulation');
-program
-  .command('run', { isDefault: true })
-  .description('run the default scenario')
-  .action(() => {
-    console.log('mmu-sim: simulation not implemented yet');
-  });
-program.parse();
+function int(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function parseMix(v: string): Partial<ScenarioConfig['mix']> {
+  const mix: Record<string, number> = {};
+  for (const part of v.split(',')) {
+    const [k, w] = part.split('=');
+    if (k === undefined || w === undefined || !(k in DEFAULT_CONFIG.mix) || !(Number(w) >= 0)) {
+      throw new InvalidArgumentError(
+        `bad op mix entry "${part}" (keys: ${Object.keys(DEFAULT_CONFIG.mix).join(', ')})`,
+      );
+    }
+    mix[k] = Number(w);
+  }
+  return mix;
+}
+
+function parseSecondaries(v: string): Pick<ScenarioConfig, 'kvm' | 'hmm' | 'vhost'> {
+  const set = new Set(v === 'none' ? [] : v.split(','));
+  for (const s of set) {
+    if (s !== 'kvm' && s !== 'hmm' && s !== 'vhost')
+      throw new InvalidArgumentError(`unknown secondary "${s}"`);
+  }
+  return { kvm: set.has('kvm'), hmm: set.has('hmm'), vhost: set.has('vhost') };
+}
+
+function parseBug(v: string, prev: string[] = []): string[] {
+  if (!BUGS.includes(v))
+    throw new InvalidArgumentError(`unknown bug "${v}" (one of ${BUGS.join(', ')})`);
+  return [...prev, v];
+}
+
+const BUGS = [
+  'kvm-no-retry',
+  'kvm-no-zap',
+  'hmm-no-read-retry',
+  'hmm-no-set-seq',
+  'vhost-no-wait',
+  'vhost-no-prefetch-retry',
+];
+
+interface CommonOpts {
+  ops: number;
+  pages: number;
+  secondaries: Pick<ScenarioConfig, 'kvm' | 'hmm' | 'vhost'>;
+  strategy: 'random' | 'pct';
+  depth: number;
+  mix?: Partial<ScenarioConfig['mix']>;
+  end: ScenarioConfig['end'];
+  bug?: string[];
+  json?: boolean;
+  trace?: boolean;
+  sweep: number;
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .option('--ops <n>', 'top-level operations over all tasks', int('ops', 0), DEFAULT_CONFIG.ops)
+    .option('--pages <n>', 'address-space size in pages', int('pages', 256), DEFAULT_CONFIG.pages)
+    .option('--secondaries <list>', 'comma list of kvm,hmm,vhost (or none)', parseSecondaries, {
+      kvm: true,
+      hmm: true,
+      vhost: true,
+    })
+    .addOption(
+      new Option('--strategy <s>', 'scheduling strategy')
+        .choices(['random', 'pct'])
+        .default('random'),
+    )
+    .option('--depth <d>', 'PCT bug depth', int('depth', 1), DEFAULT_CONFIG.pctDepth)
+    .option(
+      '--mix <k=w,...>',
+      'op weights: mmap,munmap,mprotect,madvise,mremap,migrate,clearRefs',
+      parseMix,
+    )
+    .addOption(
+      new Option('--end <mode>', 'how the process ends')
+        .choices(['exit', 'oom', 'random'])
+        .default('random'),
+    )
+    .option('--bug <name>', `inject a bug (negative control): ${BUGS.join(', ')}`, parseBug)
+    .option(
+      '--sweep <n>',
+      'full invariant sweep every n scheduling steps (0 = end only)',
+      int('sweep', 0),
+      DEFAULT_CONFIG.sweepEvery,
+    )
+    .option('--json', 'machine-readable output')
+    .option('--trace', 'print the full event log (run/replay)');
+}
+
+function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
+  const bugs: ScenarioConfig['bugs'] = {};
+  for (const b of o.bug ?? []) {
+    if (b === 'kvm-no-retry') bugs.kvm = { ...bugs.kvm, skipRetry: true };
+    if (b === 'kvm-no-zap') bugs.kvm = { ...bugs.kvm, skipZap: true };
+    if (b === 'hmm-no-read-retry') bugs.hmm = { ...bugs.hmm, skipReadRetry: true };
+    if (b === 'hmm-no-set-seq') bugs.hmm = { ...bugs.hmm, skipSetSeq: true };
+    if (b === 'vhost-no-wait') bugs.vhost = { ...bugs.vhost, noWait: true };
+    if (b === 'vhost-no-prefetch-retry') bugs.vhost = { ...bugs.vhost, noPrefetchRetry: true };
+  }
+  return {
+    seed,
+    ops: o.ops,
+    pages: o.pages,
+    ...o.secondaries,
+    strategy: o.strategy,
+    pctDepth: o.depth,
+    mix: { ...DEFAULT_CONFIG.mix, ...o.mix },
+    end: o.end,
+    bugs,
+    sweepEvery: o.sweep,
+    fullTrace: o.trace === true,
+  };
+}
+
+async function runOne(seed: number, o: CommonOpts): Promise<RunResult> {
+  const config = toConfig(seed, o);
+  const showBar = process.stdout.isTTY === true && o.json !== true && o.ops >= 20_000;
+  let bar: cliProgress.SingleBar | undefined;
+  if (showBar) {
+    bar = new cliProgress.SingleBar(
+      {
+        format: 'simulating [{bar}] {percentage}% | {value}/{total} ops',
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(o.ops, 0);
+    config.onProgress = (n) => bar?.update(n);
+  }
+  const r = await runScenario(config);
+  bar?.stop();
+  return r;
+}
+
+function print(r: RunResult, o: CommonOpts): void {
+  if (o.json === true) {
+    process.stdout.write(
+      `${JSON.stringify({ ...toJson(r), log: o.trace === true ? r.log : undefined })}\n`,
+    );
+    return;
+  }
+  if (o.trace === true && r.log !== undefined) process.stdout.write(`${r.log.join('\n')}\n\n`);
+  process.stdout.write(`${formatReport(r)}\n`);
+}
+
+const program = new Command('mmu-sim')
+  .description(
+    'mmu-sim: a primary MMU with a KVM-style guest, an HMM mirror and a vhost accessor as secondary MMUs,\n' +
+      'interleaved by a seeded scheduler, with an invariant checker. Same seed, same run.',
+  )
+  .showHelpAfterError();
+
+addCommon(
+  program
+    .command('run', { isDefault: true })
+    .description('run one scenario and print a report (exit status 1 on a violation)')
+    .option('--seed <n>', 'seed', int('seed', 0), DEFAULT_CONFIG.seed),
+).action(async (o: CommonOpts & { seed: number }) => {
+  const r = await runOne(o.seed, o);
+  print(r, o);
+  process.exitCode = r.ok ? 0 : 1;
+});
+
+addCommon(
+  program
+    .command('replay')
+    .description(
+      're-run one seed exactly (same flags as the failing run), with the full trace if --trace',
+    )
+    .requiredOption('--seed <n>', 'seed to replay', int('seed', 0)),
+).action(async (o: CommonOpts & { seed: number }) => {
+  const r = await runOne(o.seed, o);
+  print(r, o);
+  process.exitCode = r.ok ? 0 : 1;
+});
+
+addCommon(
+  program
+    .command('explore')
+    .description('run many seeds and summarize the violations')
+    .option('--seeds <n>', 'number of seeds', int('seeds', 1), 100)
+    .option('--from <n>', 'first seed', int('from', 0), 1)
+    .option('--stop', 'stop at the first violation'),
+).action(async (o: CommonOpts & { seeds: number; from: number; stop?: boolean }) => {
+  const showBar = process.stdout.isTTY === true && o.json !== true;
+  const bar = showBar
+    ? new cliProgress.SingleBar(
+        {
+          format: 'exploring [{bar}] {value}/{total} seeds | {bad} violations',
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(o.seeds, 0, { bad: 0 });
+  const t0 = performance.now();
+  const failures: RunResult[] = [];
+  let steps = 0;
+  let faults = 0;
+  for (let i = 0; i < o.seeds; i++) {
+    const r = await runScenario(toConfig(o.from + i, { ...o, trace: false }));
+    steps += r.steps;
+    faults += r.stats.faults.cpu + r.stats.faults.kvm + r.stats.faults.hmm + r.stats.faults.vhost;
+    if (!r.ok) failures.push(r);
+    bar?.update(i + 1, { bad: failures.length });
+    if (!r.ok && o.stop === true) break;
+  }
+  bar?.stop();
+  const wall = performance.now() - t0;
+  if (o.json === true) {
+    process.stdout.write(
+      `${JSON.stringify({
+        seeds: o.seeds,
+        from: o.from,
+        violations: failures.map((f) => ({
+          seed: f.config.seed,
+          kind: f.violation?.kind,
+          step: f.violation?.step,
+          message: f.violation?.message,
+        })),
+        steps,
+        faults,
+        wallMs: Math.round(wall),
+      })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `explored seeds ${o.from}..${o.from + o.seeds - 1}: ${failures.length} with violations; ${steps} steps, ${faults} faults in ${(wall / 1000).toFixed(1)} s\n`,
+    );
+    const byMessage = new Map<string, number[]>();
+    for (const f of failures) {
+      const key = (f.violation?.message ?? '').replace(/\d+/g, 'N').split('\n')[0] ?? '';
+      byMessage.set(key, [...(byMessage.get(key) ?? []), f.config.seed]);
+    }
+    for (const [msg, seeds] of byMessage) {
+      process.stdout.write(
+        `  ${seeds.length} x ${msg}\n    seeds: ${seeds.slice(0, 10).join(', ')}${seeds.length > 10 ? ', ...' : ''}\n`,
+      );
+    }
+    if (failures[0] !== undefined) {
+      process.stdout.write(
+        `replay the first: mmu-sim replay --seed ${failures[0].config.seed}${replayFlags(failures[0])}\n`,
+      );
+    }
+  }
+  process.exitCode = failures.length === 0 ? 0 : 1;
+});
+
+await program.parseAsync();

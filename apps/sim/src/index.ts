@@ -1,1 +1,55 @@
-export const PACKAGE_NAME = '@mmukit/sim';
+export {
+  Checker,
+  type PrimaryState,
+  type SecondaryView,
+  type TranslationVisitor,
+  type Violation,
+} from './checker.js';
+export { SimMutex, SimRwSem, SimSpinLock } from './locks.js';
+export { FrameAllocator } from './primary/frames.js';
+export {
+  AddressSpace,
+  EBUSY,
+  EFAULT,
+  EPERM,
+  PAGE_SIZE,
+  type PageRef,
+  type SimContext,
+} from './primary/mm.js';
+export * as ops from './primary/ops.js';
+export {
+  PageTable,
+  PTE_DIRTY,
+  PTE_PROTNONE,
+  PTE_WRITE,
+  PTE_YOUNG,
+  SwapSpace,
+} from './primary/page-table.js';
+export { PROT_READ, PROT_WRITE, type Vma, VmaSet } from './primary/vmas.js';
+export { Prng } from './prng.js';
+export { formatReport, replayFlags, toJson } from './report.js';
+export {
+  type Bugs,
+  DEFAULT_CONFIG,
+  type OpMix,
+  type RunResult,
+  runScenario,
+  type ScenarioConfig,
+} from './scenario.js';
+export {
+  Scheduler,
+  type SchedulerOptions,
+  StopSignal,
+  type StrategyName,
+  Task,
+} from './scheduler.js';
+export {
+  HMM_TIMEOUT_STEPS,
+  type HmmBugs,
+  HmmMirror,
+  type MirrorBuffer,
+} from './secondaries/hmm-mirror.js';
+export { type KvmBugs, KvmGuest, type Memslot } from './secondaries/kvm.js';
+export { type VhostBugs, VhostDev, type VhostRing } from './secondaries/vhost.js';
+export { Stats } from './stats.js';
+export { formatEvent, Trace, type TraceEvent } from './trace.js';

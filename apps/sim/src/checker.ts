@@ -1,0 +1,197 @@
+import type { FrameAllocator } from './primary/frames.js';
+import type { PageTable } from './primary/page-table.js';
+import { PTE_PROTNONE, PTE_WRITE } from './primary/page-table.js';
+import { type Scheduler, StopSignal } from './scheduler.js';
+import type { Trace } from './trace.js';
+
+/** Visits one secondary translation: virtual page -> (frame, generation, writable). */
+export type TranslationVisitor = (
+  page: number,
+  frame: number,
+  gen: number,
+  writable: boolean,
+) => void;
+
+/**
+ * The read-only window the checker has on a secondary MMU's translation table. The checker
+ * never calls anything else of a secondary, so its verdicts do not depend on their code.
+ */
+export interface SecondaryView {
+  readonly name: string;
+  /** Every live translation. */
+  forEachTranslation(fn: TranslationVisitor): void;
+  /** Every live translation of a virtual page in `[start, end)`. */
+  forEachTranslationIn(start: number, end: number, fn: TranslationVisitor): void;
+}
+
+/** The primary state the checker reads. */
+export interface PrimaryState {
+  readonly pt: PageTable;
+  readonly frames: FrameAllocator;
+}
+
+/** A violation: what, when, and the last events before it. */
+export interface Violation {
+  kind: 'violation' | 'deadlock' | 'livelock' | 'crash';
+  step: number;
+  message: string;
+  trace: string[];
+}
+
+/**
+ * The invariant checker. Invariants (page = virtual page, PTE = primary page-table entry):
+ *
+ * I1 (agreement) — every live secondary translation of a page equals the primary's current
+ *    translation: the PTE maps the same frame, the frame is still at the generation the
+ *    secondary recorded, the page is accessible (not PROT_NONE), and if the secondary allows
+ *    writes the PTE does too. Checked (a) when a secondary installs a translation, (b) when any
+ *    path accesses memory through one, (c) right after the primary changed PTEs in a range,
+ *    for every translation in that range (the primary changes PTEs only after
+ *    invalidateRangeStart returned, so every secondary must already have dropped them: this is
+ *    the kernel's "upon return the caller must stop using any SPTEs in the range"), and (d) in
+ *    a full sweep every `sweepEvery` scheduling steps and at the end of the run.
+ * I2 (no use after free) — an access goes to a frame that is allocated and at the generation
+ *    recorded in the translation used (implied by I1 at access time, reported separately).
+ * I3 (coherence) — every read, through any path (CPU, KVM, HMM, vhost), returns the value of
+ *    the last write to that virtual page through any path (the logical memory below, updated
+ *    by the primary for zap/zero-fill, move and unmap).
+ * I4 (teardown) — after release() no secondary holds any translation.
+ */
+export class Checker {
+  private readonly secondaries: SecondaryView[] = [];
+  /** Logical contents of every virtual page (what a read must return). */
+  readonly expected: Float64Array;
+  private writeSeq = 0;
+  /** Checks done, by kind (for the report). */
+  checks = 0;
+  violation: Violation | undefined;
+
+  constructor(
+    private readonly primary: PrimaryState,
+    private readonly sched: Scheduler,
+    private readonly trace: Trace,
+    pages: number,
+  ) {
+    this.expected = new Float64Array(pages);
+  }
+
+  /** Registers a secondary's view. */
+  addSecondary(view: SecondaryView): void {
+    this.secondaries.push(view);
+  }
+
+  /** Records a violation, stops the scheduler and unwinds the calling task. */
+  fail(message: string, kind: Violation['kind'] = 'violation'): never {
+    if (this.violation === undefined) {
+      this.violation = { kind, step: this.sched.steps, message, trace: this.trace.tail() };
+      this.sched.stop({ kind, message });
+    }
+    throw new StopSignal();
+  }
+
+  /** I1 for one translation; `who` names the secondary, `what` the moment. */
+  agree(
+    who: string,
+    what: string,
+    page: number,
+    frame: number,
+    gen: number,
+    writable: boolean,
+  ): void {
+    this.checks++;
+    const pt = this.primary.pt;
+    const f = pt.frame[page]!;
+    if (f !== frame) {
+      this.fail(
+        `${who}: ${what}: page ${page} -> frame ${frame} but the primary maps it to ${f < 0 ? 'nothing' : `frame ${f}`}`,
+      );
+    }
+    if (this.primary.frames.gen[frame] !== gen || this.primary.frames.used[frame] !== 1) {
+      this.fail(
+        `${who}: ${what}: page ${page} -> frame ${frame} gen ${gen}, but that frame was freed (now gen ${this.primary.frames.gen[frame]})`,
+      );
+    }
+    const flags = pt.flags[page]!;
+    if ((flags & PTE_PROTNONE) !== 0)
+      this.fail(`${who}: ${what}: page ${page} is PROT_NONE in the primary but mapped`);
+    if (writable && (flags & PTE_WRITE) === 0) {
+      this.fail(
+        `${who}: ${what}: page ${page} writable in the secondary but read-only in the primary`,
+      );
+    }
+  }
+
+  /** I1 at install time. */
+  onInstall(who: string, page: number, frame: number, gen: number, writable: boolean): void {
+    this.agree(who, 'install', page, frame, gen, writable);
+  }
+
+  /** A read through a translation: checks I1/I2 and I3, returns the value. */
+  read(who: string, page: number, frame: number, gen: number): number {
+    this.checkLive(who, page, frame, gen, 'read');
+    this.agree(who, 'read', page, frame, gen, false);
+    const v = this.primary.frames.data[frame]!;
+    if (v !== this.expected[page]) {
+      this.fail(
+        `${who}: read of page ${page} (frame ${frame}) returned ${v}, but the last write stored ${this.expected[page]}`,
+      );
+    }
+    return v;
+  }
+
+  /** A write through a translation: checks I1/I2, stores a fresh value, returns it. */
+  write(who: string, page: number, frame: number, gen: number): number {
+    this.checkLive(who, page, frame, gen, 'write');
+    this.agree(who, 'write', page, frame, gen, true);
+    const v = ++this.writeSeq;
+    this.primary.frames.data[frame] = v;
+    this.expected[page] = v;
+    return v;
+  }
+
+  /** The primary zero-filled / dropped the contents of `[start, end)` (zap, fresh mapping). */
+  zero(start: number, end: number): void {
+    this.expected.fill(0, start, end);
+  }
+
+  /** The primary moved `len` pages from `from` to `to` (mremap). */
+  move(from: number, to: number, len: number): void {
+    this.expected.copyWithin(to, from, from + len);
+    this.expected.fill(0, from, from + len);
+  }
+
+  /** I1(c): after the primary changed PTEs of `[start, end)`. */
+  afterChange(start: number, end: number): void {
+    for (const s of this.secondaries) {
+      s.forEachTranslationIn(start, end, (page, frame, gen, writable) => {
+        this.agree(s.name, 'after a primary change', page, frame, gen, writable);
+      });
+    }
+  }
+
+  /** I1(d): full sweep. */
+  sweep(): void {
+    for (const s of this.secondaries) {
+      s.forEachTranslation((page, frame, gen, writable) => {
+        this.agree(s.name, 'sweep', page, frame, gen, writable);
+      });
+    }
+  }
+
+  /** I4: after release() returned. */
+  afterRelease(): void {
+    for (const s of this.secondaries) {
+      s.forEachTranslation((page, frame) => {
+        this.fail(`${s.name}: still maps page ${page} -> frame ${frame} after release()`);
+      });
+    }
+  }
+
+  private checkLive(who: string, page: number, frame: number, gen: number, op: string): void {
+    if (!this.primary.frames.isLive(frame, gen)) {
+      this.fail(
+        `${who}: use after free: ${op} of page ${page} through frame ${frame} gen ${gen}; the frame is now ${this.primary.frames.used[frame] === 1 ? `reused (gen ${this.primary.frames.gen[frame]})` : 'free'}`,
+      );
+    }
+  }
+}

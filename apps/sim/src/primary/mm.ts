@@ -1,0 +1,326 @@
+import { DeferredList } from '@mmukit/deferred-list';
+import {
+  type MmuNotifierEvent,
+  type MmuNotifierRange,
+  MmuNotifierSubscriptions,
+} from '@mmukit/mmu-notifier';
+import type { Checker } from '../checker.js';
+import { SimRwSem } from '../locks.js';
+import type { Scheduler, Task } from '../scheduler.js';
+import type { Stats } from '../stats.js';
+import type { Trace } from '../trace.js';
+import { FrameAllocator } from './frames.js';
+import {
+  PageTable,
+  PTE_DIRTY,
+  PTE_PROTNONE,
+  PTE_WRITE,
+  PTE_YOUNG,
+  SwapSpace,
+} from './page-table.js';
+import { PROT_READ, PROT_WRITE, VmaSet } from './vmas.js';
+
+/** Bytes per page: notifier ranges are byte addresses, page tables are indexed by page. */
+export const PAGE_SIZE = 4096;
+/** Error codes returned by fault paths (negative, as in the kernel). */
+export const EPERM = -1;
+export const EFAULT = -14;
+export const EBUSY = -16;
+
+/** A resolved page, as get_user_pages() or a page-table walk returns it. */
+export interface PageRef {
+  page: number;
+  frame: number;
+  gen: number;
+  writable: boolean;
+}
+
+/** The shared services of a run. */
+export interface SimContext {
+  readonly sched: Scheduler;
+  readonly trace: Trace;
+  readonly stats: Stats;
+}
+
+const EVENT_CODE: Record<MmuNotifierEvent, number> = {
+  unmap: 0,
+  clear: 1,
+  'protection-vma': 2,
+  'protection-page': 3,
+  'soft-dirty': 4,
+  release: 5,
+  migrate: 6,
+  exclusive: 7,
+};
+
+/**
+ * The primary MMU: one address space ("mm") with VMAs, a page table, frames and swap, and the
+ * MmuNotifierSubscriptions every secondary subscribes to.
+ *
+ * Locking model (kernel names): `mmapLock` is mmap_lock (munmap/mprotect/mremap/clear_refs
+ * take it for write; faults, GUP, hmm_range_fault, madvise(DONTNEED), migration and, as a
+ * simplification, reclaim take it for read). The page-table lock is implicit: code between two
+ * awaits is atomic, so every PTE read-check-update below is done without an await in between
+ * and re-validated after any await (pte_same()).
+ *
+ * Every change that removes or downgrades a translation (zap, swap-out, migration, protection
+ * change, move) happens strictly between invalidateRangeStart(range) returning and
+ * invalidateRangeEnd(range), with the range covering the page. Frames freed by a zap are
+ * batched in a DeferredList (the mmu_gather): while any zapper is inside its window, frees are
+ * queued and done when the last one leaves, which is still before its invalidateRangeEnd.
+ */
+export class AddressSpace {
+  readonly pt: PageTable;
+  readonly frames = new FrameAllocator();
+  readonly swap = new SwapSpace();
+  readonly vmas: VmaSet;
+  readonly subs: MmuNotifierSubscriptions;
+  readonly mmapLock: SimRwSem;
+  /** The mmu_gather: frames unmapped inside a window are freed when the last zapper flushes. */
+  readonly gather: DeferredList<number>;
+  /** mm_users held by secondaries (mmget_not_zero) on top of the process itself. */
+  users = 0;
+  /** Set at OOM kill or exit: mmget_not_zero() fails from now on, the process threads stop. */
+  dying = false;
+  /** Set once exit_mmap() ran. */
+  dead = false;
+  private exitWaiter: Task | null = null;
+  checker!: Checker;
+
+  constructor(
+    readonly ctx: SimContext,
+    readonly pages: number,
+  ) {
+    this.subs = new MmuNotifierSubscriptions({
+      onWarning: (message) => {
+        ctx.stats.warnings.push(message);
+      },
+    });
+    this.pt = new PageTable(pages);
+    this.vmas = new VmaSet(pages);
+    this.mmapLock = new SimRwSem(ctx.sched, 'mmap_lock');
+    this.gather = new DeferredList<number>((f) => this.frames.free(f));
+  }
+
+  /** Records a trace event for task `t`. */
+  ev(t: Task, kind: string, a = 0, b = 0, c = 0): void {
+    this.ctx.trace.add(this.ctx.sched.steps, t.name, kind, a, b, c);
+  }
+
+  /** mmget_not_zero(): a secondary pins the address space for the duration of an operation. */
+  get(): boolean {
+    if (this.dying) return false;
+    this.users++;
+    return true;
+  }
+
+  /** mmput(). */
+  put(): void {
+    if (this.users <= 0) throw new Error('mmput without mmget');
+    this.users--;
+    if (this.users === 0 && this.exitWaiter !== null) {
+      const w = this.exitWaiter;
+      this.exitWaiter = null;
+      this.ctx.sched.unpark(w);
+    }
+  }
+
+  /** Waits until no secondary holds mm_users (the last mmput runs exit_mmap). */
+  async waitUsers(t: Task): Promise<void> {
+    if (this.users > 0) {
+      this.exitWaiter = t;
+      await this.ctx.sched.park(t, 'exit:mm_users');
+    }
+  }
+
+  // ---- notifier brackets -------------------------------------------------------------------
+
+  /** mmu_notifier_invalidate_range_start() over pages [start, end): may sleep. */
+  async invStart(
+    t: Task,
+    start: number,
+    end: number,
+    event: MmuNotifierEvent,
+  ): Promise<MmuNotifierRange> {
+    const range: MmuNotifierRange = {
+      start: start * PAGE_SIZE,
+      end: end * PAGE_SIZE,
+      event,
+      blockable: true,
+    };
+    this.ctx.stats.invalidations[event]++;
+    this.ev(t, `inv-start ${event}`, start, end, EVENT_CODE[event]);
+    await this.subs.invalidateRangeStart(range);
+    return range;
+  }
+
+  /**
+   * mmu_notifier_invalidate_range_start_nonblock(): undefined means -EAGAIN (some subscriber
+   * would have slept): the caller must leave the range alone and must not call invEnd().
+   */
+  tryInvStart(
+    t: Task,
+    start: number,
+    end: number,
+    event: MmuNotifierEvent,
+  ): MmuNotifierRange | undefined {
+    const range: MmuNotifierRange = {
+      start: start * PAGE_SIZE,
+      end: end * PAGE_SIZE,
+      event,
+      blockable: false,
+    };
+    this.ctx.stats.invalidations[event]++;
+    if (!this.subs.invalidateRangeStartNonblock(range)) {
+      this.ctx.stats.eagain++;
+      this.ev(t, `inv-start-nonblock ${event} EAGAIN`, start, end, EVENT_CODE[event]);
+      return undefined;
+    }
+    this.ev(t, `inv-start-nonblock ${event}`, start, end, EVENT_CODE[event]);
+    return range;
+  }
+
+  /** mmu_notifier_invalidate_range_end(). */
+  invEnd(t: Task, range: MmuNotifierRange): void {
+    this.subs.invalidateRangeEnd(range);
+    this.ev(
+      t,
+      `inv-end ${range.event}`,
+      range.start / PAGE_SIZE,
+      range.end / PAGE_SIZE,
+      EVENT_CODE[range.event],
+    );
+  }
+
+  // ---- page-table primitives (call only inside an invalidation window) ---------------------
+
+  /** Unmaps one page (zap_pte_range for one PTE): frame to the gather, swap slot freed, data gone. */
+  zapPage(p: number): void {
+    const f = this.pt.frame[p]!;
+    if (f >= 0) {
+      this.pt.frame[p] = -1;
+      this.gather.submit(f);
+    }
+    const s = this.pt.swap[p]!;
+    if (s >= 0) {
+      this.pt.swap[p] = -1;
+      this.swap.free(s);
+    }
+    this.pt.flags[p] = 0;
+    this.checker.zero(p, p + 1);
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  /**
+   * handle_mm_fault(): makes `p` accessible (and writable if `write`), allocating a zeroed frame
+   * or swapping in. Caller holds mmapLock for read. Returns 0, EFAULT (no VMA / PROT_NONE) or
+   * EPERM (write to a read-only VMA). May sleep (allocation, swap I/O).
+   */
+  async handleFault(t: Task, p: number, write: boolean): Promise<number> {
+    const pt = this.pt;
+    for (;;) {
+      const vma = this.vmas.find(p);
+      if (vma === undefined || (vma.prot & PROT_READ) === 0) return EFAULT;
+      if (write && (vma.prot & PROT_WRITE) === 0) return EPERM;
+      const f = pt.frame[p]!;
+      if (f >= 0) {
+        // Upgrade only (read-only -> writable, as do_wp_page reusing an exclusive anon page):
+        // no translation is taken away, so no notifier call.
+        let flags = pt.flags[p]! | PTE_YOUNG;
+        if (write) flags |= PTE_WRITE | PTE_DIRTY;
+        pt.flags[p] = flags & ~PTE_PROTNONE;
+        return 0;
+      }
+      const slot = pt.swap[p]!;
+      await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
+      if (pt.frame[p]! >= 0 || pt.swap[p] !== slot) continue; // raced: pte_same() failed
+      if (this.vmas.find(p) !== vma) continue;
+      const nf = this.frames.alloc();
+      if (slot >= 0) {
+        this.frames.data[nf] = this.swap.load(slot);
+        this.swap.free(slot);
+        pt.swap[p] = -1;
+        this.ctx.stats.swapIns++;
+        this.ev(t, 'swap-in', p, nf);
+      }
+      pt.frame[p] = nf;
+      pt.flags[p] =
+        ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0);
+    }
+  }
+
+  /** The current translation of `p` as a PageRef, or undefined if not accessible. */
+  lookup(p: number): PageRef | undefined {
+    const f = this.pt.frame[p]!;
+    if (f < 0 || (this.pt.flags[p]! & PTE_PROTNONE) !== 0) return undefined;
+    return {
+      page: p,
+      frame: f,
+      gen: this.frames.gen[f]!,
+      writable: (this.pt.flags[p]! & PTE_WRITE) !== 0,
+    };
+  }
+
+  /**
+   * get_user_pages() for one page: takes mmapLock for read, faults the page in and returns it.
+   * Caller holds mm_users (get()). Returns a negative errno on failure.
+   */
+  async gup(t: Task, p: number, write: boolean): Promise<PageRef | number> {
+    await this.readLock(t);
+    try {
+      const r = await this.handleFault(t, p, write);
+      if (r < 0) return r;
+      return this.lookup(p)!;
+    } finally {
+      this.mmapLock.readUnlock();
+    }
+  }
+
+  /** Takes mmapLock for read (counting a wait if contended). */
+  async readLock(t: Task): Promise<void> {
+    const w = this.mmapLock.read(t);
+    if (w !== undefined) {
+      this.ctx.stats.waits.mmapLock++;
+      await w;
+    }
+  }
+
+  /** Takes mmapLock for write. */
+  async writeLock(t: Task): Promise<void> {
+    const w = this.mmapLock.write(t);
+    if (w !== undefined) {
+      this.ctx.stats.waits.mmapLock++;
+      await w;
+    }
+  }
+
+  /**
+   * An access through the primary page table: by the process itself (`who` = 'cpu') or a
+   * copy_to/from_user() on its behalf (vhost's slow path). Faults if needed.
+   */
+  async cpuAccess(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost' = 'cpu'): Promise<void> {
+    await this.readLock(t);
+    try {
+      const pt = this.pt;
+      if (!pt.accessible(p) || (write && !pt.writable(p))) {
+        this.ctx.stats.faults[who]++;
+        const r = await this.handleFault(t, p, write);
+        if (r < 0) {
+          if (r === EPERM) this.ctx.stats.eperm++;
+          else this.ctx.stats.efault++;
+          return;
+        }
+      } else {
+        pt.flags[p] = pt.flags[p]! | PTE_YOUNG | (write ? PTE_DIRTY : 0);
+      }
+      const f = pt.frame[p]!;
+      const g = this.frames.gen[f]!;
+      this.ctx.stats.accesses[who]++;
+      if (write) this.ev(t, `${who} write`, p, f, this.checker.write(who, p, f, g));
+      else this.ev(t, `${who} read`, p, f, this.checker.read(who, p, f, g));
+    } finally {
+      this.mmapLock.readUnlock();
+    }
+  }
+}

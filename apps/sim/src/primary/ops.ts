@@ -1,0 +1,343 @@
+import type { Task } from '../scheduler.js';
+import type { AddressSpace } from './mm.js';
+import { PTE_PROTNONE, PTE_WRITE, PTE_YOUNG } from './page-table.js';
+import { PROT_READ, PROT_WRITE } from './vmas.js';
+
+/** Pages zapped between two scheduling points inside a long zap (cond_resched()). */
+const ZAP_BATCH = 16;
+
+/** Zaps [start, end) inside an open window, yielding every ZAP_BATCH pages. */
+async function zapRange(mm: AddressSpace, t: Task, start: number, end: number): Promise<void> {
+  mm.gather.enter();
+  try {
+    for (let p = start; p < end; p++) {
+      mm.zapPage(p);
+      if ((p - start) % ZAP_BATCH === ZAP_BATCH - 1 && p + 1 < end)
+        await mm.ctx.sched.yield(t, 'zap cond_resched');
+    }
+  } finally {
+    mm.gather.exit(); // tlb_finish_mmu(): frees the batch if we are the last zapper
+  }
+  mm.checker.afterChange(start, end);
+}
+
+/** mmap(MAP_ANONYMOUS | MAP_PRIVATE) at a free address. No notifier: nothing was mapped there. */
+export async function mmapOp(
+  mm: AddressSpace,
+  t: Task,
+  start: number,
+  len: number,
+  prot: number,
+): Promise<boolean> {
+  await mm.writeLock(t);
+  try {
+    if (!mm.vmas.isFree(start, start + len)) return false;
+    mm.vmas.insert(start, start + len, prot);
+    mm.checker.zero(start, start + len);
+    mm.ev(t, 'mmap', start, start + len, prot);
+    return true;
+  } finally {
+    mm.mmapLock.writeUnlock(t);
+  }
+}
+
+/** munmap(): notifier event 'unmap', blockable (unmap_region under the mmap write lock). */
+export async function munmapOp(
+  mm: AddressSpace,
+  t: Task,
+  start: number,
+  end: number,
+): Promise<void> {
+  await mm.writeLock(t);
+  try {
+    if (mm.vmas.overlapping(start, end).length === 0) return;
+    mm.ev(t, 'munmap', start, end);
+    const range = await mm.invStart(t, start, end, 'unmap');
+    await zapRange(mm, t, start, end);
+    mm.vmas.carve(start, end);
+    mm.invEnd(t, range);
+  } finally {
+    mm.mmapLock.writeUnlock(t);
+  }
+}
+
+/**
+ * mprotect(): event 'protection-vma' (change_protection), blockable. Removing write clears the
+ * PTE write bit; PROT_NONE keeps the frame but makes it inaccessible. Only over mapped pages
+ * (a hole gives ENOMEM in the kernel; here the op is skipped).
+ */
+export async function mprotectOp(
+  mm: AddressSpace,
+  t: Task,
+  start: number,
+  end: number,
+  prot: number,
+): Promise<void> {
+  await mm.writeLock(t);
+  try {
+    const vmas = mm.vmas.overlapping(start, end);
+    let covered = 0;
+    for (const v of vmas) covered += Math.min(v.end, end) - Math.max(v.start, start);
+    if (covered !== end - start) return;
+    mm.ev(t, 'mprotect', start, end, prot);
+    const range = await mm.invStart(t, start, end, 'protection-vma');
+    for (const v of mm.vmas.carve(start, end)) mm.vmas.insert(v.start, v.end, prot);
+    const pt = mm.pt;
+    for (let p = start; p < end; p++) {
+      if (pt.frame[p]! < 0) continue;
+      let flags = pt.flags[p]!;
+      if ((prot & PROT_WRITE) === 0) flags &= ~PTE_WRITE;
+      if ((prot & PROT_READ) === 0) flags |= PTE_PROTNONE;
+      else flags &= ~PTE_PROTNONE;
+      pt.flags[p] = flags;
+    }
+    mm.checker.afterChange(start, end);
+    mm.invEnd(t, range);
+  } finally {
+    mm.mmapLock.writeUnlock(t);
+  }
+}
+
+/** madvise(MADV_DONTNEED): event 'clear', blockable, under the mmap read lock. */
+export async function madviseDontneedOp(
+  mm: AddressSpace,
+  t: Task,
+  start: number,
+  end: number,
+): Promise<void> {
+  await mm.readLock(t);
+  try {
+    for (const v of mm.vmas.overlapping(start, end)) {
+      const s = Math.max(v.start, start);
+      const e = Math.min(v.end, end);
+      mm.ev(t, 'madvise DONTNEED', s, e);
+      const range = await mm.invStart(t, s, e, 'clear');
+      await zapRange(mm, t, s, e);
+      mm.invEnd(t, range);
+    }
+  } finally {
+    mm.mmapLock.readUnlock();
+  }
+}
+
+/**
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of [start, end) (inside one VMA) to a free `to`:
+ * event 'unmap' over the old range (move_page_tables), blockable. The frames move with their
+ * PTEs: same frame, same generation, new virtual address.
+ */
+export async function mremapOp(
+  mm: AddressSpace,
+  t: Task,
+  start: number,
+  end: number,
+  to: number,
+): Promise<void> {
+  await mm.writeLock(t);
+  try {
+    const len = end - start;
+    const v = mm.vmas.find(start);
+    if (v === undefined || v.end < end || !mm.vmas.isFree(to, to + len)) return;
+    mm.ev(t, 'mremap', start, end, to);
+    const range = await mm.invStart(t, start, end, 'unmap');
+    const pt = mm.pt;
+    for (let i = 0; i < len; i++) {
+      pt.frame[to + i] = pt.frame[start + i]!;
+      pt.flags[to + i] = pt.flags[start + i]!;
+      pt.swap[to + i] = pt.swap[start + i]!;
+      pt.frame[start + i] = -1;
+      pt.flags[start + i] = 0;
+      pt.swap[start + i] = -1;
+    }
+    mm.checker.move(start, to, len);
+    mm.vmas.carve(start, end);
+    mm.vmas.insert(to, to + len, v.prot);
+    mm.checker.afterChange(start, end);
+    mm.checker.afterChange(to, to + len);
+    mm.invEnd(t, range);
+  } finally {
+    mm.mmapLock.writeUnlock(t);
+  }
+}
+
+/**
+ * Page migration (move_pages / compaction) of the present pages of [start, end): event
+ * 'migrate', blockable. Each page gets a new frame with a copy of its contents; the old frame
+ * is freed through the gather. Runs under the mmap read lock.
+ */
+export async function migrateOp(
+  mm: AddressSpace,
+  t: Task,
+  start: number,
+  end: number,
+): Promise<void> {
+  await mm.readLock(t);
+  try {
+    if (mm.vmas.overlapping(start, end).length === 0) return;
+    mm.ev(t, 'migrate', start, end);
+    const range = await mm.invStart(t, start, end, 'migrate');
+    const pt = mm.pt;
+    mm.gather.enter();
+    try {
+      for (let p = start; p < end; p++) {
+        const f = pt.frame[p]!;
+        if (f < 0) continue;
+        const nf = mm.frames.alloc();
+        mm.frames.data[nf] = mm.frames.data[f]!;
+        pt.frame[p] = nf;
+        mm.gather.submit(f);
+        mm.ctx.stats.migrations++;
+        if ((p - start) % 8 === 7) await mm.ctx.sched.yield(t, 'migrate copy');
+      }
+    } finally {
+      mm.gather.exit();
+    }
+    mm.checker.afterChange(start, end);
+    mm.invEnd(t, range);
+  } finally {
+    mm.mmapLock.readUnlock();
+  }
+}
+
+/**
+ * Reclaim (shrink_folio_list + try_to_unmap) of up to `scan` present pages of one VMA from
+ * `from`: page aging first (folio_referenced: the primary young bit OR every secondary's
+ * clearFlushYoung, both always evaluated, as ptep_clear_flush_young_notify does); young pages
+ * get a second chance. Old pages are swapped out under a blockable 'clear' invalidation of
+ * that single page (try_to_unmap_one sleeps in its rmap walk, so the blockable start is used).
+ * The mmap read lock is taken with trylock and only to keep this model simple (the kernel
+ * reaches pages through the rmap, not the mm).
+ */
+export async function reclaimOp(
+  mm: AddressSpace,
+  t: Task,
+  from: number,
+  to: number,
+): Promise<void> {
+  if (!mm.mmapLock.tryRead()) return;
+  try {
+    const pt = mm.pt;
+    const stats = mm.ctx.stats;
+    for (let p = from; p < to; p++) {
+      const f = pt.frame[p]!;
+      if (f < 0 || (pt.flags[p]! & PTE_PROTNONE) !== 0) continue;
+      const young = (pt.flags[p]! & PTE_YOUNG) !== 0;
+      pt.flags[p] = pt.flags[p]! & ~PTE_YOUNG;
+      const secYoung = mm.subs.clearFlushYoung(p * 4096, (p + 1) * 4096);
+      if (secYoung) stats.secondaryYoung++;
+      if (young || secYoung) {
+        stats.agedSkips++;
+        mm.ev(t, 'age: young, keep', p, young ? 1 : 0, secYoung ? 1 : 0);
+        continue;
+      }
+      const gen = mm.frames.gen[f]!;
+      const range = await mm.invStart(t, p, p + 1, 'clear');
+      // pte_same(): the page may have been zapped or migrated while we slept in the start.
+      if (pt.frame[p] === f && mm.frames.gen[f] === gen) {
+        pt.swap[p] = mm.swap.store(mm.frames.data[f]!);
+        pt.frame[p] = -1;
+        pt.flags[p] = 0;
+        mm.gather.submit(f);
+        stats.swapOuts++;
+        mm.ev(t, 'swap-out', p, f);
+        mm.checker.afterChange(p, p + 1);
+      }
+      mm.invEnd(t, range);
+    }
+  } finally {
+    mm.mmapLock.readUnlock();
+  }
+}
+
+/** clear_refs soft-dirty: event 'soft-dirty', write-protects every present page of the range. */
+export async function clearRefsOp(
+  mm: AddressSpace,
+  t: Task,
+  start: number,
+  end: number,
+): Promise<void> {
+  await mm.writeLock(t);
+  try {
+    if (mm.vmas.overlapping(start, end).length === 0) return;
+    mm.ev(t, 'clear_refs soft-dirty', start, end);
+    const range = await mm.invStart(t, start, end, 'soft-dirty');
+    const pt = mm.pt;
+    for (let p = start; p < end; p++)
+      if (pt.frame[p]! >= 0) pt.flags[p] = pt.flags[p]! & ~PTE_WRITE;
+    mm.checker.afterChange(start, end);
+    mm.invEnd(t, range);
+  } finally {
+    mm.mmapLock.writeUnlock(t);
+  }
+}
+
+/** MAX_OOM_REAP_RETRIES in mm/oom_kill.c. */
+export const MAX_OOM_REAP_RETRIES = 10;
+
+/**
+ * OOM kill + the OOM reaper (__oom_reap_task_mm): the process is marked dying, then every VMA
+ * is zapped under invalidateRangeStartNonblock (event 'unmap'); a VMA whose start returns
+ * EAGAIN is skipped and the whole pass retried later, up to MAX_OOM_REAP_RETRIES times. The
+ * mmap lock is taken with trylock, as the reaper does.
+ */
+export async function oomReapOp(mm: AddressSpace, t: Task): Promise<void> {
+  mm.dying = true;
+  mm.ev(t, 'oom kill');
+  for (let attempt = 0; attempt < MAX_OOM_REAP_RETRIES; attempt++) {
+    if (attempt > 0) await mm.ctx.sched.yield(t, 'oom_reaper sleep');
+    if (!mm.mmapLock.tryRead()) continue;
+    let done = true;
+    try {
+      for (const v of mm.vmas.all()) {
+        const range = mm.tryInvStart(t, v.start, v.end, 'unmap');
+        if (range === undefined) {
+          mm.ctx.stats.reapSkips++;
+          done = false;
+          continue;
+        }
+        // unmap_page_range() in a non-blocking context: no cond_resched, no await.
+        mm.gather.enter();
+        for (let p = v.start; p < v.end; p++) mm.zapPage(p);
+        mm.gather.exit();
+        mm.checker.afterChange(v.start, v.end);
+        mm.invEnd(t, range);
+      }
+    } finally {
+      mm.mmapLock.readUnlock();
+    }
+    mm.ev(t, done ? 'oom reaped' : 'oom reap incomplete', attempt);
+    if (done) return;
+  }
+}
+
+/**
+ * Process exit (exit_mmap): waits for the last mm_users reference, then mmu_notifier_release()
+ * (every subscriber drops everything), checks that no secondary translation is left, then
+ * unmaps every VMA (event 'unmap'; interval subscriptions are still registered and see it).
+ */
+export async function exitOp(mm: AddressSpace, t: Task): Promise<void> {
+  mm.dying = true;
+  mm.ev(t, 'exit: wait for mm_users', mm.users);
+  await mm.waitUsers(t);
+  mm.ev(t, 'exit_mmap: release');
+  mm.ctx.stats.invalidations.release++;
+  await mm.subs.release();
+  mm.checker.afterRelease();
+  await mm.writeLock(t);
+  try {
+    for (const v of mm.vmas.all()) {
+      const range = await mm.invStart(t, v.start, v.end, 'unmap');
+      await zapRange(mm, t, v.start, v.end);
+      mm.vmas.remove(v);
+      mm.invEnd(t, range);
+    }
+  } finally {
+    mm.mmapLock.writeUnlock(t);
+  }
+  mm.dead = true;
+  mm.ev(t, 'exit done', mm.frames.allocated);
+  if (mm.frames.allocated !== 0 || mm.gather.pending !== 0) {
+    mm.checker.fail(
+      `exit leaked ${mm.frames.allocated} frames (${mm.gather.pending} still in the gather)`,
+    );
+  }
+}

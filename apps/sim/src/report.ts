@@ -1,0 +1,139 @@
+import type { RunResult } from './scenario.js';
+import { Stats } from './stats.js';
+
+function row(label: string, ...cells: (string | number)[]): string {
+  return `  ${label.padEnd(28)}${cells.map((c) => String(c).padStart(10)).join('')}`;
+}
+
+function fmtRate(n: number, ms: number): string {
+  if (ms <= 0) return '-';
+  const r = (n * 1000) / ms;
+  return r >= 1e6
+    ? `${(r / 1e6).toFixed(2)}M`
+    : r >= 1e3
+      ? `${(r / 1e3).toFixed(1)}k`
+      : r.toFixed(0);
+}
+
+/** The human-readable report of one run. */
+export function formatReport(r: RunResult): string {
+  const s = r.stats;
+  const c = r.config;
+  const lines: string[] = [];
+  const secs =
+    [c.kvm && 'kvm', c.hmm && 'hmm', c.vhost && 'vhost'].filter(Boolean).join(', ') || 'none';
+  lines.push(
+    `mmu-sim run: seed ${c.seed}, ${c.ops} ops, ${c.pages} pages, strategy ${c.strategy}${c.strategy === 'pct' ? ` (d=${c.pctDepth})` : ''}, secondaries: ${secs}, end: ${r.endMode}`,
+  );
+  lines.push(
+    r.ok
+      ? 'RESULT: OK — no invariant violated'
+      : `RESULT: VIOLATION (${r.violation?.kind}) at step ${r.violation?.step}`,
+  );
+  lines.push('');
+  lines.push(row('', 'cpu', 'kvm', 'hmm', 'vhost', 'total'));
+  lines.push(
+    row(
+      'accesses',
+      s.accesses.cpu,
+      s.accesses.kvm,
+      s.accesses.hmm,
+      s.accesses.vhost,
+      Stats.total(s.accesses),
+    ),
+  );
+  lines.push(
+    row('faults', s.faults.cpu, s.faults.kvm, s.faults.hmm, s.faults.vhost, Stats.total(s.faults)),
+  );
+  lines.push(
+    row(
+      'retries (collisions)',
+      '-',
+      s.retries.kvm,
+      s.retries.hmm,
+      s.retries.vhost,
+      Stats.total(s.retries),
+    ),
+  );
+  lines.push('');
+  lines.push('  invalidations by event');
+  for (const [event, n] of Object.entries(s.invalidations))
+    if (n > 0) lines.push(row(`    ${event}`, n));
+  lines.push(row('    EAGAIN (non-blocking start)', s.eagain));
+  lines.push(row('    OOM reaper VMAs skipped', s.reapSkips));
+  lines.push('');
+  lines.push('  waits');
+  lines.push(row('    readBegin (collision)', s.waits.readBegin));
+  lines.push(row('    device / mmu lock', s.waits.lock));
+  lines.push(row('    vhost waits for worker', s.waits.vhostReader));
+  lines.push(row('    mmap_lock', s.waits.mmapLock));
+  lines.push('');
+  lines.push('  primary MMU');
+  lines.push(row('    swap-out / swap-in', s.swapOuts, s.swapIns));
+  lines.push(row('    aged: kept young', s.agedSkips, `(${s.secondaryYoung} by secondaries)`));
+  lines.push(row('    pages migrated', s.migrations));
+  lines.push(row('    EFAULT / EPERM to accessors', s.efault, s.eperm));
+  lines.push(row('    HMM -EBUSY / timeouts', s.hmmBusy, s.hmmTimeouts));
+  lines.push(row('    vhost fast / slow path', s.vhostFast, s.vhostSlow));
+  lines.push(row('    interval inserts / removes', s.intervalInserts, s.intervalRemoves));
+  lines.push(row('    notifier WARNs', s.warnings.length));
+  lines.push('');
+  const faults = Stats.total(s.faults);
+  lines.push(row('scheduling steps', r.steps));
+  lines.push(row('invariant checks', r.checks));
+  lines.push(row('trace events / hash', r.traceEvents, r.traceHash));
+  lines.push(row('wall time (ms)', r.wallMs.toFixed(0)));
+  lines.push(row('faults per second', fmtRate(faults, r.wallMs)));
+  lines.push(row('steps per second', fmtRate(r.steps, r.wallMs)));
+  lines.push(
+    row('final: frames, seq, active', r.final.frames, r.final.invalidateSeq, r.final.activeRanges),
+  );
+  if (s.warnings.length > 0) {
+    lines.push('');
+    lines.push('  notifier warnings (first 5):');
+    for (const w of s.warnings.slice(0, 5)) lines.push(`    ${w}`);
+  }
+  if (r.violation !== undefined) {
+    lines.push('');
+    lines.push(`VIOLATION: ${r.violation.message}`);
+    lines.push(
+      `  seed ${c.seed}, step ${r.violation.step}; replay: mmu-sim replay --seed ${c.seed}${replayFlags(r)}`,
+    );
+    lines.push('  last events (step task event a b c):');
+    for (const e of r.violation.trace) lines.push(`    ${e}`);
+  }
+  return lines.join('\n');
+}
+
+/** The flags that reproduce a run besides the seed. */
+export function replayFlags(r: RunResult): string {
+  const c = r.config;
+  const parts = [` --ops ${c.ops}`, ` --pages ${c.pages}`, ` --strategy ${c.strategy}`];
+  if (!c.kvm || !c.hmm || !c.vhost) {
+    parts.push(
+      ` --secondaries ${[c.kvm && 'kvm', c.hmm && 'hmm', c.vhost && 'vhost'].filter(Boolean).join(',') || 'none'}`,
+    );
+  }
+  if (c.end !== 'random') parts.push(` --end ${c.end}`);
+  return parts.join('');
+}
+
+/** The JSON form of a run (what --json prints). */
+export function toJson(r: RunResult): Record<string, unknown> {
+  const { onProgress: _p, ...config } = r.config;
+  return {
+    ok: r.ok,
+    seed: r.config.seed,
+    config,
+    endMode: r.endMode,
+    violation: r.violation ?? null,
+    steps: r.steps,
+    checks: r.checks,
+    traceEvents: r.traceEvents,
+    traceHash: r.traceHash,
+    wallMs: Math.round(r.wallMs),
+    faultsPerSecond: Math.round((Stats.total(r.stats.faults) * 1000) / Math.max(1e-3, r.wallMs)),
+    stats: { ...r.stats },
+    final: r.final,
+  };
+}

@@ -1,0 +1,411 @@
+import { Checker, type Violation } from './checker.js';
+import { AddressSpace } from './primary/mm.js';
+import {
+  clearRefsOp,
+  exitOp,
+  madviseDontneedOp,
+  migrateOp,
+  mmapOp,
+  mprotectOp,
+  mremapOp,
+  munmapOp,
+  oomReapOp,
+  reclaimOp,
+} from './primary/ops.js';
+import { PROT_READ, PROT_WRITE, type Vma } from './primary/vmas.js';
+import { Prng } from './prng.js';
+import { Scheduler, type StrategyName, type Task } from './scheduler.js';
+import { type HmmBugs, HmmMirror, type MirrorBuffer } from './secondaries/hmm-mirror.js';
+import { type KvmBugs, KvmGuest } from './secondaries/kvm.js';
+import { type VhostBugs, VhostDev } from './secondaries/vhost.js';
+import { Stats } from './stats.js';
+import { Trace } from './trace.js';
+
+/** Relative weights of the address-space operations of the `mm` task. */
+export interface OpMix {
+  mmap: number;
+  munmap: number;
+  mprotect: number;
+  madvise: number;
+  mremap: number;
+  migrate: number;
+  clearRefs: number;
+}
+
+/** Which deliberate bugs to inject (negative controls of the checker). */
+export interface Bugs {
+  kvm?: KvmBugs;
+  hmm?: HmmBugs;
+  vhost?: VhostBugs;
+}
+
+/** Everything that defines a run. Same config, same run. */
+export interface ScenarioConfig {
+  seed: number;
+  /** Top-level operations over all tasks. */
+  ops: number;
+  /** Size of the address space in pages. */
+  pages: number;
+  kvm: boolean;
+  hmm: boolean;
+  vhost: boolean;
+  strategy: StrategyName;
+  pctDepth: number;
+  mix: OpMix;
+  /** CPU threads of the process, vCPUs, device queues. */
+  cpus: number;
+  vcpus: number;
+  devices: number;
+  /** How the process ends: plain exit, OOM kill (reaper with non-blocking starts) then exit. */
+  end: 'exit' | 'oom' | 'random';
+  bugs: Bugs;
+  /** Ring-buffer size of the trace; `fullTrace` keeps every event as a line. */
+  traceSize: number;
+  fullTrace: boolean;
+  /** Full I1 sweep every this many scheduling steps (0 = only at the end). */
+  sweepEvery: number;
+  /** Called every 1024 steps with the ops done so far (progress bar). */
+  onProgress?: (ops: number) => void;
+}
+
+/** The defaults of `mmu-sim run` (and `pnpm sim`). */
+export const DEFAULT_CONFIG: ScenarioConfig = {
+  seed: 1,
+  ops: 20_000,
+  pages: 4096,
+  kvm: true,
+  hmm: true,
+  vhost: true,
+  strategy: 'random',
+  pctDepth: 3,
+  mix: { mmap: 3, munmap: 2, mprotect: 3, madvise: 3, mremap: 1, migrate: 3, clearRefs: 1 },
+  cpus: 2,
+  vcpus: 2,
+  devices: 2,
+  end: 'random',
+  bugs: {},
+  traceSize: 40,
+  fullTrace: false,
+  sweepEvery: 256,
+};
+
+/** What a run returns. */
+export interface RunResult {
+  config: ScenarioConfig;
+  ok: boolean;
+  violation: Violation | undefined;
+  stats: Stats;
+  steps: number;
+  traceEvents: number;
+  /** FNV-1a hash of the whole event stream (equal for equal seeds). */
+  traceHash: string;
+  /** Every event, if `fullTrace`. */
+  log: string[] | undefined;
+  checks: number;
+  endMode: 'exit' | 'oom';
+  wallMs: number;
+  final: { frames: number; invalidateSeq: number; activeRanges: number; vmas: number };
+}
+
+/** A shared budget of top-level operations. */
+class Budget {
+  used = 0;
+  constructor(readonly total: number) {}
+  take(): boolean {
+    if (this.used >= this.total) return false;
+    this.used++;
+    return true;
+  }
+}
+
+/** Runs one scenario to completion (or to the first violation). */
+export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promise<RunResult> {
+  const config: ScenarioConfig = {
+    ...DEFAULT_CONFIG,
+    ...partial,
+    mix: { ...DEFAULT_CONFIG.mix, ...partial.mix },
+  };
+  if (!Number.isSafeInteger(config.pages) || config.pages < 256)
+    throw new RangeError('pages must be an integer >= 256');
+  if (!Number.isSafeInteger(config.ops) || config.ops < 0)
+    throw new RangeError('ops must be a non-negative integer');
+  const t0 = performance.now();
+  const rng = new Prng(config.seed);
+  const sched = new Scheduler({
+    seed: rng.next(),
+    strategy: config.strategy,
+    pctDepth: config.pctDepth,
+    pctSteps: config.ops * 6,
+    maxSteps: config.ops * 400 + 100_000,
+  });
+  const trace = new Trace(config.traceSize, config.fullTrace);
+  const stats = new Stats();
+  const mm = new AddressSpace({ sched, trace, stats }, config.pages);
+  const checker = new Checker(mm, sched, trace, config.pages);
+  mm.checker = checker;
+  const endMode: 'exit' | 'oom' =
+    config.end === 'random' ? (rng.chance(0.5) ? 'oom' : 'exit') : config.end;
+
+  // ---- initial layout: guest RAM, device buffers, vhost rings, a few anonymous areas ---------
+  const P = config.pages;
+  const guestPages = Math.min(256, P >> 3);
+  const guestBase = 16;
+  mm.vmas.insert(guestBase, guestBase + guestPages, PROT_READ | PROT_WRITE);
+  const devBase = guestBase + guestPages + 16;
+  const devPages = Math.min(128, P >> 4);
+  mm.vmas.insert(devBase, devBase + devPages, PROT_READ | PROT_WRITE);
+  const ringBase = devBase + devPages + 16;
+  mm.vmas.insert(ringBase, ringBase + 8, PROT_READ | PROT_WRITE);
+  for (let i = 0; i < 4; i++) {
+    const len = rng.range(4, 64);
+    const s = mm.vmas.findFree(len, (n) => rng.int(n));
+    if (s !== undefined)
+      mm.vmas.insert(s, s + len, rng.chance(0.8) ? PROT_READ | PROT_WRITE : PROT_READ);
+  }
+
+  let kvm: KvmGuest | undefined;
+  if (config.kvm) {
+    const half = guestPages >> 1;
+    kvm = new KvmGuest(
+      mm,
+      checker,
+      [
+        { gfn: 0, hva: guestBase, npages: half },
+        { gfn: half, hva: guestBase + half, npages: guestPages - half },
+      ],
+      config.bugs.kvm,
+    );
+    checker.addSecondary(kvm);
+  }
+  let hmm: HmmMirror | undefined;
+  if (config.hmm) {
+    hmm = new HmmMirror(mm, checker, 'hmm', config.bugs.hmm);
+    const q = devPages >> 2;
+    for (let i = 0; i < 3; i++) hmm.open(devBase + i * q, devBase + (i + 1) * q);
+    checker.addSecondary(hmm);
+  }
+  let vhost: VhostDev | undefined;
+  if (config.vhost) {
+    vhost = new VhostDev(
+      mm,
+      checker,
+      [
+        { start: ringBase, npages: 2 },
+        { start: ringBase + 2, npages: 1 },
+        { start: ringBase + 4, npages: 2 },
+      ],
+      config.bugs.vhost,
+    );
+    checker.addSecondary(vhost);
+  }
+
+  const budget = new Budget(config.ops);
+  let lastProgress = 0;
+  sched.onStep = () => {
+    const steps = sched.steps;
+    if (config.sweepEvery > 0 && steps % config.sweepEvery === 0) checker.sweep();
+    if ((steps & 1023) === 0 && config.onProgress !== undefined && budget.used !== lastProgress) {
+      lastProgress = budget.used;
+      config.onProgress(budget.used);
+    }
+  };
+
+  // A random page of a random VMA (biased to the shared regions so secondaries see churn).
+  const pickRange = (r: Prng, maxLen: number): [number, number] | undefined => {
+    const vmas = mm.vmas.all();
+    if (vmas.length === 0) return undefined;
+    const v: Vma = r.pick(vmas);
+    const len = Math.min(v.end - v.start, r.range(1, maxLen));
+    const s = v.start + r.int(v.end - v.start - len + 1);
+    return [s, s + len];
+  };
+  const sharedRange = (r: Prng, maxLen: number): [number, number] => {
+    const which = r.int(3);
+    const base = which === 0 ? guestBase : which === 1 ? devBase : ringBase;
+    const size = which === 0 ? guestPages : which === 1 ? devPages : 8;
+    const len = Math.min(size, r.range(1, maxLen));
+    const s = base + r.int(size - len + 1);
+    return [s, s + len];
+  };
+
+  // ---- tasks ---------------------------------------------------------------------------------
+  for (let i = 0; i < config.cpus; i++) {
+    const r = rng.fork();
+    sched.spawn(`cpu${i}`, async (t) => {
+      while (!mm.dying && budget.take()) {
+        stats.ops++;
+        const range = r.chance(0.6) ? sharedRange(r, 1) : pickRange(r, 1);
+        if (range !== undefined) await mm.cpuAccess(t, range[0], r.chance(0.5));
+        await sched.yield(t, 'cpu');
+      }
+    });
+  }
+
+  const mixWeights = [
+    config.mix.mmap,
+    config.mix.munmap,
+    config.mix.mprotect,
+    config.mix.madvise,
+    config.mix.mremap,
+    config.mix.migrate,
+    config.mix.clearRefs,
+  ];
+  {
+    const r = rng.fork();
+    sched.spawn('mm', async (t) => {
+      while (!mm.dying && budget.take()) {
+        stats.ops++;
+        await mmOp(t, r);
+        await sched.yield(t, 'mm');
+      }
+      if (endMode === 'oom') await oomReapOp(mm, t);
+      await exitOp(mm, t);
+    });
+    const mmOp = async (t: Task, r: Prng): Promise<void> => {
+      const op = r.weighted(mixWeights);
+      const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
+      if (op === 0) {
+        const len = r.range(1, 32);
+        const s = mm.vmas.findFree(len, (n) => r.int(n));
+        if (s !== undefined)
+          await mmapOp(mm, t, s, len, r.chance(0.85) ? PROT_READ | PROT_WRITE : PROT_READ);
+        return;
+      }
+      if (range === undefined) return;
+      const [s, e] = range;
+      if (op === 1) {
+        await munmapOp(mm, t, s, e);
+        // Re-map the hole sometimes, so shared regions come back (with fresh, zeroed memory).
+        if (r.chance(0.7)) await mmapOp(mm, t, s, e, PROT_READ | PROT_WRITE);
+      } else if (op === 2) {
+        const prot = r.pick([PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE, 0]);
+        await mprotectOp(mm, t, s, e, prot);
+      } else if (op === 3) await madviseDontneedOp(mm, t, s, e);
+      else if (op === 4) {
+        const to = mm.vmas.findFree(e - s, (n) => r.int(n));
+        if (to !== undefined) {
+          await mremapOp(mm, t, s, e, to);
+          if (r.chance(0.8)) await mremapOp(mm, t, to, to + (e - s), s); // and back, usually
+        }
+      } else if (op === 5) await migrateOp(mm, t, s, e);
+      else await clearRefsOp(mm, t, s, e);
+    };
+  }
+
+  {
+    const r = rng.fork();
+    sched.spawn('kswapd', async (t) => {
+      while (!mm.dying && budget.take()) {
+        stats.ops++;
+        const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
+        if (range !== undefined) await reclaimOp(mm, t, range[0], range[1]);
+        await sched.yield(t, 'kswapd');
+      }
+    });
+  }
+
+  if (kvm !== undefined) {
+    const guest = kvm;
+    for (let i = 0; i < config.vcpus; i++) {
+      const r = rng.fork();
+      sched.spawn(`vcpu${i}`, async (t) => {
+        while (!mm.dying && budget.take()) {
+          stats.ops++;
+          // Guests touch a working set: mostly the low quarter of guest memory.
+          const gfn = r.chance(0.7) ? r.int(guest.guestPages >> 2) : r.int(guest.guestPages);
+          await guest.access(t, gfn, r.chance(0.4));
+          await sched.yield(t, 'vcpu');
+        }
+      });
+    }
+  }
+
+  if (hmm !== undefined) {
+    const dev = hmm;
+    for (let i = 0; i < config.devices; i++) {
+      const r = rng.fork();
+      sched.spawn(`dev${i}`, async (t) => {
+        while (!mm.dying && budget.take()) {
+          stats.ops++;
+          if (i === 0 && r.chance(0.02)) {
+            await rebind(t, r, dev);
+          } else if (dev.buffers.length > 0) {
+            const buf: MirrorBuffer = r.pick(dev.buffers);
+            const len = Math.min(buf.end - buf.start, r.range(1, 8));
+            const s = buf.start + r.int(buf.end - buf.start - len + 1);
+            await dev.access(t, buf, s, s + len, r.chance(0.4));
+          }
+          await sched.yield(t, 'device');
+        }
+        if (i === 0) {
+          // dmirror_fops_release(): remove every subscription (after exit they get nothing).
+          for (const b of [...dev.buffers]) await dev.close(t, b);
+        }
+      });
+    }
+    // Close one buffer and mirror another range: inserts/removes while invalidations run.
+    const rebind = async (t: Task, r: Prng, d: HmmMirror): Promise<void> => {
+      if (d.buffers.length > 0 && r.chance(0.5)) await d.close(t, r.pick(d.buffers));
+      if (d.buffers.length < 4) {
+        const len = r.range(4, 32);
+        const base = r.chance(0.5) ? devBase : guestBase;
+        const span = r.chance(0.5) ? devPages : guestPages;
+        const s = base + r.int(Math.max(1, span - len));
+        if (d.buffers.every((b) => b.end <= s || b.start >= s + len)) d.open(s, s + len);
+      }
+    };
+  }
+
+  if (vhost !== undefined) {
+    const v = vhost;
+    const r = rng.fork();
+    sched.spawn('vhost', async (t) => {
+      while (!mm.dying && budget.take()) {
+        stats.ops++;
+        const ring = r.pick(v.rings);
+        await v.access(t, ring, r.int(ring.npages), r.chance(0.5));
+        await sched.yield(t, 'vhost');
+      }
+    });
+  }
+
+  await sched.run();
+  if (checker.violation === undefined && sched.stopReason !== undefined) {
+    const reason = sched.stopReason;
+    checker.violation = {
+      kind: reason.kind,
+      step: sched.steps,
+      message:
+        reason.kind === 'crash' && reason.error instanceof Error && reason.error.stack !== undefined
+          ? `${reason.message}\n${reason.error.stack}`
+          : reason.message,
+      trace: trace.tail(),
+    };
+  }
+  if (checker.violation === undefined) {
+    try {
+      checker.sweep();
+    } catch {
+      // recorded in checker.violation
+    }
+  }
+  return {
+    config,
+    ok: checker.violation === undefined,
+    violation: checker.violation,
+    stats,
+    steps: sched.steps,
+    traceEvents: trace.events,
+    traceHash: trace.hash,
+    log: trace.log,
+    checks: checker.checks,
+    endMode,
+    wallMs: performance.now() - t0,
+    final: {
+      frames: mm.frames.allocated,
+      invalidateSeq: mm.subs.invalidateSeq,
+      activeRanges: mm.subs.activeInvalidateRanges,
+      vmas: mm.vmas.size,
+    },
+  };
+}

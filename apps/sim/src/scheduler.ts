@@ -1,0 +1,291 @@
+import { Prng } from './prng.js';
+
+/** How the scheduler picks the next task among the runnable ones. */
+export type StrategyName = 'random' | 'pct';
+
+/** Scheduler options. */
+export interface SchedulerOptions {
+  /** Seed of the scheduler's own PRNG stream. */
+  seed: number;
+  /** 'random': uniform choice at every step; 'pct': priority change points (Burckhardt 2010). */
+  strategy?: StrategyName;
+  /** PCT bug depth d: d - 1 priority change points (default 3). */
+  pctDepth?: number;
+  /** PCT: expected number of steps k over which change points are spread (default 10000). */
+  pctSteps?: number;
+  /** Abort with a livelock report after this many steps (default Infinity). */
+  maxSteps?: number;
+}
+
+/** Life cycle of a task as the scheduler sees it. */
+export type TaskState = 'runnable' | 'running' | 'blocked' | 'done';
+
+/** One simulated thread of control (a CPU thread, a vCPU, a device queue, kswapd...). */
+export class Task {
+  state: TaskState = 'runnable';
+  /** The label of the await point where the task is parked (or last was). */
+  label = 'start';
+  /** PCT priority (higher runs first). */
+  priority = 0;
+  /** @internal resolver of the promise the task is parked on. */
+  resume: (() => void) | null = null;
+  constructor(
+    readonly id: number,
+    readonly name: string,
+  ) {}
+}
+
+/** Thrown into nothing: a run that stops leaves its tasks parked forever; this marks why. */
+export interface StopReason {
+  kind: 'violation' | 'deadlock' | 'livelock' | 'crash';
+  message: string;
+  error?: unknown;
+}
+
+const NEVER: Promise<never> = new Promise<never>(() => {});
+
+/**
+ * A deterministic cooperative scheduler. Every task parks at its await points
+ * (`yield`, `park`, `wait`); the scheduler resumes exactly one parked task at a time, chosen by
+ * a seeded PRNG. Runs are made only of microtasks, so nothing but the seed decides the order:
+ * when the microtask queue drains (observed with one setImmediate) and no task is runnable while
+ * some are still alive, that is a deadlock.
+ *
+ * Rule: a task's own code runs only between its resume and its next park; promises from the
+ * packages are awaited through `wait()`, so their wake-ups also go through the scheduler.
+ */
+export class Scheduler {
+  /** Logical time: the number of scheduling decisions made so far. */
+  steps = 0;
+  /** The task whose code is running now, or null while the scheduler is idle. */
+  current: Task | null = null;
+  /** Set when the run stopped early (violation, deadlock...). */
+  stopReason: StopReason | undefined;
+  /** Called after every scheduling decision, before the chosen task runs. */
+  onStep: ((task: Task) => void) | undefined;
+
+  private readonly prng: Prng;
+  private readonly strategy: StrategyName;
+  private readonly runnable: Task[] = [];
+  private readonly tasks: Task[] = [];
+  private live = 0;
+  private finished = false;
+  private stopped = false;
+  private readonly maxSteps: number;
+  private readonly changePoints: number[] = [];
+  private nextChange = 0;
+  private readonly pctDepth: number;
+  private lastDispatched: Task | null = null;
+
+  constructor(opts: SchedulerOptions) {
+    this.prng = new Prng(opts.seed);
+    this.strategy = opts.strategy ?? 'random';
+    if (this.strategy !== 'random' && this.strategy !== 'pct') {
+      throw new RangeError(`unknown strategy ${String(this.strategy)}`);
+    }
+    this.maxSteps = opts.maxSteps ?? Number.POSITIVE_INFINITY;
+    this.pctDepth = Math.max(1, opts.pctDepth ?? 3);
+    if (this.strategy === 'pct') {
+      const k = Math.max(1, opts.pctSteps ?? 10_000);
+      for (let i = 0; i < this.pctDepth - 1; i++) this.changePoints.push(1 + this.prng.int(k));
+      this.changePoints.sort((a, b) => a - b);
+    }
+  }
+
+  /** All tasks ever spawned. */
+  get allTasks(): readonly Task[] {
+    return this.tasks;
+  }
+
+  /** True once stop() was called or the run ended. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Creates a task; its body starts at the task's first turn. */
+  spawn(name: string, body: (t: Task) => Promise<void>): Task {
+    const t = new Task(this.tasks.length, name);
+    // PCT: distinct random initial priorities above every change-point priority.
+    t.priority = this.pctDepth + this.prng.float();
+    this.tasks.push(t);
+    this.live++;
+    new Promise<void>((r) => {
+      t.resume = r;
+    })
+      .then(() => body(t))
+      .then(
+        () => this.finish(t),
+        (error: unknown) => {
+          this.finish(t);
+          if (error instanceof StopSignal) return;
+          this.stop({ kind: 'crash', message: `task ${t.name} threw: ${describe(error)}`, error });
+        },
+      );
+    this.runnable.push(t);
+    return t;
+  }
+
+  /** A scheduling point: `t` stays runnable, another task (or `t` again) is picked. */
+  yield(t: Task, label: string): Promise<void> {
+    if (this.stopped) return NEVER;
+    const p = new Promise<void>((r) => {
+      t.resume = r;
+    });
+    t.label = label;
+    t.state = 'runnable';
+    this.runnable.push(t);
+    if (this.current === t || this.current === null) {
+      this.current = null;
+      this.dispatch();
+    }
+    return p;
+  }
+
+  /** Blocks `t` until someone calls unpark(t). */
+  park(t: Task, label: string): Promise<void> {
+    if (this.stopped) return NEVER;
+    const p = new Promise<void>((r) => {
+      t.resume = r;
+    });
+    t.label = label;
+    t.state = 'blocked';
+    if (this.current === t || this.current === null) {
+      this.current = null;
+      this.dispatch();
+    }
+    return p;
+  }
+
+  /** Makes a parked task runnable again (it runs when the scheduler picks it). */
+  unpark(t: Task): void {
+    if (t.state !== 'blocked') throw new Error(`unpark of ${t.name}, which is ${t.state}`);
+    t.state = 'runnable';
+    this.runnable.push(t);
+    if (this.current === null && !this.stopped) this.dispatch();
+  }
+
+  /** Awaits a promise from outside the scheduler (a package's wait) as a blocking point of `t`. */
+  async wait<T>(t: Task, p: Promise<T>, label: string): Promise<T> {
+    let ok = false;
+    let value: T | undefined;
+    let error: unknown;
+    p.then(
+      (v) => {
+        ok = true;
+        value = v;
+        this.unpark(t);
+      },
+      (e: unknown) => {
+        error = e;
+        this.unpark(t);
+      },
+    );
+    await this.park(t, label);
+    if (!ok) throw error;
+    return value as T;
+  }
+
+  /** Stops the run: no task is resumed any more. The first reason wins. */
+  stop(reason: StopReason): void {
+    if (this.stopReason === undefined) this.stopReason = reason;
+    this.stopped = true;
+    this.finished = true;
+  }
+
+  /** Runs until every task finished, or the run stopped. */
+  async run(): Promise<StopReason | undefined> {
+    if (this.live === 0) return undefined;
+    this.dispatch();
+    while (!this.finished) {
+      // Reached only when the microtask queue is empty: nothing can happen any more unless the
+      // scheduler resumes someone.
+      await new Promise<void>((r) => setImmediate(r));
+      if (this.finished) break;
+      if (this.current !== null) {
+        // The running task awaits something that is not a scheduler point: count it as blocked.
+        this.current.state = 'blocked';
+        this.current = null;
+      }
+      if (this.runnable.length > 0) {
+        this.dispatch();
+        continue;
+      }
+      const blocked = this.tasks.filter((t) => t.state === 'blocked');
+      this.stop({
+        kind: 'deadlock',
+        message: `deadlock: no runnable task; blocked: ${blocked.map((t) => `${t.name}@${t.label}`).join(', ')}`,
+      });
+    }
+    return this.stopReason;
+  }
+
+  private finish(t: Task): void {
+    if (t.state === 'done') return;
+    t.state = 'done';
+    this.live--;
+    if (this.current === t) this.current = null;
+    if (this.live === 0) {
+      this.finished = true;
+      return;
+    }
+    if (this.current === null) this.dispatch();
+  }
+
+  private dispatch(): void {
+    if (this.stopped || this.current !== null) return;
+    const n = this.runnable.length;
+    if (n === 0) return; // idle: a wake-up (unpark) or the run loop continues
+    this.steps++;
+    if (this.steps > this.maxSteps) {
+      this.stop({ kind: 'livelock', message: `no end after ${this.maxSteps} scheduling steps` });
+      return;
+    }
+    let i: number;
+    if (this.strategy === 'random') {
+      i = n === 1 ? 0 : this.prng.int(n);
+    } else {
+      if (
+        this.nextChange < this.changePoints.length &&
+        this.steps >= (this.changePoints[this.nextChange] as number)
+      ) {
+        // Priority change point: the task that ran last drops below every initial priority.
+        if (this.lastDispatched !== null)
+          this.lastDispatched.priority = this.pctDepth - 1 - this.nextChange;
+        this.nextChange++;
+      }
+      i = 0;
+      let best = (this.runnable[0] as Task).priority;
+      for (let j = 1; j < n; j++) {
+        const p = (this.runnable[j] as Task).priority;
+        if (p > best) {
+          best = p;
+          i = j;
+        }
+      }
+    }
+    const t = this.runnable[i] as Task;
+    this.runnable[i] = this.runnable[n - 1] as Task;
+    this.runnable.pop();
+    this.current = t;
+    this.lastDispatched = t;
+    t.state = 'running';
+    this.onStep?.(t);
+    if (this.stopped) return;
+    const r = t.resume;
+    t.resume = null;
+    r?.();
+  }
+}
+
+/** Thrown to unwind a task after the run was stopped (never reported as a crash). */
+export class StopSignal extends Error {
+  constructor() {
+    super('simulation stopped');
+    this.name = 'StopSignal';
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
