@@ -1,1 +1,307 @@
-console.log('no benchmarks yet');
+/**
+ * Benchmarks for @mmukit/seqcount (run: `pnpm --filter @mmukit/seqcount bench`, after `build`:
+ * the worker threads import dist/).
+ *
+ * 1. One thread: a read of an 8-word record bare, and wrapped in readBegin/readRetry, for
+ *    SeqCount (plain Int32Array) and SharedSeqCount (Atomics.load data, and plain data).
+ * 2. The same protected shared read while a writer worker rewrites the record.
+ * 3. Writer throughput (SharedSeqCount write sections of the 8-word record) with 0 and 1 reader
+ *    workers.
+ * 4. Allocation check: GCs observed during 10^7 readBegin/readRetry pairs (0 means the hot path
+ *    allocates nothing).
+ * Inputs are deterministic (the record holds the checksum state of counter 12345); every number
+ * is the median of ROUNDS rounds, reported with min and max.
+ */
+import { cpus } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { loadWords, SeqCount, SharedSeqCount } from '../dist/index.js';
+
+const WORDS = 8;
+const ROUNDS = 9;
+const ITER = 2_000_000;
+const CONTROL_BYTES = 64; // keep in sync with test/workers/record.mjs
+const GO = 4;
+const STOP = 5;
+const K = 0x9e3779b1 | 0;
+
+function fillRecord(rec: Int32Array, c: number): void {
+  rec[0] = c;
+  for (let i = 1; i < rec.length; i++) rec[i] = (Math.imul(c, K) + i) | 0;
+}
+
+interface Row {
+  name: string;
+  nsPerOp: number[];
+  note?: string;
+}
+const rows: Row[] = [];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+let sink = 0;
+
+/** Time `fn(ITER)` ROUNDS times after one warm-up round; ns per iteration. */
+function measure(name: string, fn: (n: number) => number, note?: string): Row {
+  fn(ITER); // warm-up (JIT)
+  const nsPerOp: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    sink += fn(ITER);
+    nsPerOp.push(Number(process.hrtime.bigint() - t0) / ITER);
+  }
+  const row: Row = { name, nsPerOp, ...(note === undefined ? {} : { note }) };
+  rows.push(row);
+  return row;
+}
+
+// ---- 1. one thread, no writer --------------------------------------------------------------
+const plain = new Int32Array(WORDS);
+fillRecord(plain, 12345);
+const seq = new SeqCount();
+const sabOne = new SharedArrayBuffer(CONTROL_BYTES + WORDS * 4);
+const sseq = SharedSeqCount.from(sabOne, 0);
+const shared = new Int32Array(sabOne, CONTROL_BYTES, WORDS);
+fillRecord(shared, 12345);
+const copy = new Int32Array(WORDS);
+
+const bareLocal = measure('bare read, Int32Array (unsynchronized)', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s += plain[i] as number;
+  return s;
+});
+measure('SeqCount readBegin + read + readRetry', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    let start: number;
+    let t: number;
+    do {
+      start = seq.readBegin();
+      t = 0;
+      for (let i = 0; i < WORDS; i++) t += plain[i] as number;
+    } while (seq.readRetry(start));
+    s += t;
+  }
+  return s;
+});
+const bareShared = measure('bare read, shared Int32Array, plain loads (unsynchronized)', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s += shared[i] as number;
+  return s;
+});
+measure('bare read, shared Int32Array, Atomics.load (unsynchronized)', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s += Atomics.load(shared, i);
+  return s;
+});
+measure('SharedSeqCount readBegin + Atomics.load read + readRetry', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    let start: number;
+    let t: number;
+    do {
+      start = sseq.readBegin();
+      t = 0;
+      for (let i = 0; i < WORDS; i++) t += Atomics.load(shared, i);
+    } while (sseq.readRetry(start));
+    s += t;
+  }
+  return s;
+});
+measure('SharedSeqCount readBegin + loadWords(copy) + readRetry', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    let start: number;
+    do {
+      start = sseq.readBegin();
+      loadWords(shared, 0, copy);
+    } while (sseq.readRetry(start));
+    s += copy[7] as number;
+  }
+  return s;
+});
+measure('SharedSeqCount readBegin + plain read + readRetry (not guaranteed, see README)', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    let start: number;
+    let t: number;
+    do {
+      start = sseq.readBegin();
+      t = 0;
+      for (let i = 0; i < WORDS; i++) t += shared[i] as number;
+    } while (sseq.readRetry(start));
+    s += t;
+  }
+  return s;
+});
+
+// ---- 2./3. with worker threads ---------------------------------------------------------------
+interface WorkerCounts {
+  writes: number;
+  reads: number;
+  retries: number;
+}
+const workerUrl = new URL('./workers/bench-worker.mjs', import.meta.url);
+
+/** Run `roles` as workers for `ms` while `main(deadline)` runs on this thread. */
+async function withWorkers<T>(
+  roles: Array<'writer' | 'reader'>,
+  sab: SharedArrayBuffer,
+  gap: number,
+  main: () => T,
+): Promise<{ main: T; counts: WorkerCounts[] }> {
+  const ctl = new Int32Array(sab, 0, CONTROL_BYTES / 4);
+  Atomics.store(ctl, GO, 0);
+  Atomics.store(ctl, STOP, 0);
+  const workers = roles.map(
+    (role) => new Worker(workerUrl, { workerData: { sab, role, words: WORDS, gap } }),
+  );
+  const ready = workers.map((w) => new Promise<void>((r) => w.once('message', () => r())));
+  const done = workers.map(
+    (w) =>
+      new Promise<WorkerCounts>((r) =>
+        ready[0]?.then(() => w.on('message', (m: WorkerCounts) => r(m))),
+      ),
+  );
+  await Promise.all(ready);
+  Atomics.store(ctl, GO, 1);
+  Atomics.notify(ctl, GO);
+  const result = main();
+  Atomics.store(ctl, STOP, 1);
+  const counts = await Promise.all(done);
+  await Promise.all(workers.map((w) => w.terminate()));
+  return { main: result, counts };
+}
+
+/** Spin for `ms` doing protected reads; returns ns per validated read and the retry count. */
+function protectedReadsFor(ms: number, s: SharedSeqCount, rec: Int32Array) {
+  const out = new Int32Array(WORDS);
+  const end = performance.now() + ms;
+  let reads = 0;
+  let retries = 0;
+  const t0 = process.hrtime.bigint();
+  while (performance.now() < end) {
+    for (let k = 0; k < 1000; k++) {
+      const start = s.readBegin();
+      loadWords(rec, 0, out);
+      if (s.readRetry(start)) retries++;
+      else reads++;
+    }
+  }
+  return { ns: Number(process.hrtime.bigint() - t0) / Math.max(reads, 1), reads, retries };
+}
+
+/** Spin for `ms` doing write sections; returns ns per write section. */
+function writesFor(ms: number, s: SharedSeqCount, rec: Int32Array) {
+  const end = performance.now() + ms;
+  let writes = 0;
+  const t0 = process.hrtime.bigint();
+  while (performance.now() < end) {
+    for (let k = 0; k < 1000; k++) {
+      s.writeBegin();
+      Atomics.store(rec, 0, writes);
+      for (let i = 1; i < WORDS; i++) Atomics.store(rec, i, (Math.imul(writes, K) + i) | 0);
+      s.writeEnd();
+      writes++;
+    }
+  }
+  return { ns: Number(process.hrtime.bigint() - t0) / writes, writes };
+}
+
+const WROUNDS = 5;
+const WMS = 300;
+for (const gap of [64, 0]) {
+  const ns: number[] = [];
+  let retries = 0;
+  let reads = 0;
+  for (let r = 0; r < WROUNDS; r++) {
+    const sab = new SharedArrayBuffer(CONTROL_BYTES + WORDS * 4);
+    const rec = new Int32Array(sab, CONTROL_BYTES, WORDS);
+    fillRecord(rec, 0);
+    const { main } = await withWorkers(['writer'], sab, gap, () =>
+      protectedReadsFor(WMS, SharedSeqCount.from(sab, 0), rec),
+    );
+    ns.push(main.ns);
+    retries += main.retries;
+    reads += main.reads;
+  }
+  rows.push({
+    name: `SharedSeqCount protected read, writer worker running (gap ${gap})`,
+    nsPerOp: ns,
+    note: `${((100 * retries) / (retries + reads)).toFixed(1)}% of attempts retried`,
+  });
+}
+for (const readers of [0, 1]) {
+  const ns: number[] = [];
+  for (let r = 0; r < WROUNDS; r++) {
+    const sab = new SharedArrayBuffer(CONTROL_BYTES + WORDS * 4);
+    const rec = new Int32Array(sab, CONTROL_BYTES, WORDS);
+    const roles = Array.from({ length: readers }, () => 'reader' as const);
+    const { main } = await withWorkers(roles, sab, 0, () =>
+      writesFor(WMS, SharedSeqCount.from(sab, 0), rec),
+    );
+    ns.push(main.ns);
+  }
+  rows.push({
+    name: `SharedSeqCount write section (8 Atomics.store), ${readers} reader worker(s)`,
+    nsPerOp: ns,
+  });
+}
+
+// ---- 4. allocation check ------------------------------------------------------------------------
+async function gcsDuring(fn: () => void): Promise<number> {
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  fn();
+  await new Promise((r) => setTimeout(r, 50)); // gc entries are delivered asynchronously
+  obs.disconnect();
+  return gcs;
+}
+const N_ALLOC = 10_000_000;
+const gcSeq = await gcsDuring(() => {
+  for (let k = 0; k < N_ALLOC; k++) if (seq.readRetry(seq.readBegin())) sink++;
+});
+const gcShared = await gcsDuring(() => {
+  for (let k = 0; k < N_ALLOC; k++) {
+    const start = sseq.readBegin();
+    loadWords(shared, 0, copy);
+    if (sseq.readRetry(start)) sink++;
+  }
+});
+const gcAlloc = await gcsDuring(() => {
+  let o: { k: number } | undefined;
+  for (let k = 0; k < N_ALLOC; k++) {
+    o = { k }; // control: allocates, so GCs must show up here
+    if (o.k < 0) sink++;
+  }
+  sink += o?.k ?? 0;
+});
+
+// ---- report ---------------------------------------------------------------------------------------
+const fmt = (x: number) => x.toFixed(2);
+console.log(
+  `CPU: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), Node ${process.version}`,
+);
+console.log('| benchmark | median ns/op | min | max | vs bare | note |');
+console.log('|---|---:|---:|---:|---:|---|');
+for (const r of rows) {
+  const m = median(r.nsPerOp);
+  const base = r.name.includes('Int32Array (unsync')
+    ? null
+    : r.name.startsWith('SeqCount')
+      ? bareLocal
+      : bareShared;
+  const rel = base === null ? '' : `${((100 * median(base.nsPerOp)) / m).toFixed(0)}%`;
+  console.log(
+    `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.nsPerOp))} | ${fmt(Math.max(...r.nsPerOp))} | ${rel} | ${r.note ?? ''} |`,
+  );
+}
+console.log('');
+console.log(`GCs during ${N_ALLOC} SeqCount readBegin/readRetry pairs: ${gcSeq}`);
+console.log(`GCs during ${N_ALLOC} SharedSeqCount readBegin/loadWords/readRetry: ${gcShared}`);
+console.log(`GCs during ${N_ALLOC} iterations allocating one object (control): ${gcAlloc}`);
+console.log(`(sink ${sink & 1})`);

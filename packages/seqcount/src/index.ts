@@ -10,4 +10,4 @@ export { SeqCountLatch } from './seqcount-latch.js';
 export { DEFAULT_MAX_OPTIMISTIC_READS, SeqLock, type SeqLockOptions } from './seqlock.js';
 export { SharedMutex } from './shared-mutex.js';
 export { SharedSeqCount } from './shared-seqcount.js';
-export { SharedSeqLock } from './shared-seqlock.js';
+export { SharedSeqLock, type SharedSeqLockOptions } from './shared-seqlock.js';

@@ -16,10 +16,14 @@ const SPINS = 100;
  * - word 0: the sequence (odd while a write is in progress);
  * - word 1: the number of readers parked waiting for it to become even.
  *
- * Every access to these words is an `Atomics` operation (sequentially consistent). The data the
- * sequence guards must ALSO be written and read with `Atomics.store`/`Atomics.load` for a
- * validated read to be guaranteed untorn: see "Why this is correct" in the README and
- * {@link loadWords}/{@link storeWords}.
+ * Every access to these words is an `Atomics` operation (sequentially consistent). For a read
+ * that passes validation to be guaranteed untorn under the ECMAScript memory model, EITHER the
+ * guarded data is written and read only with `Atomics.store`/`Atomics.load` and readers validate
+ * with {@link readRetry} (approach A; see {@link loadWords}/{@link storeWords}), OR readers
+ * validate with {@link readRetryFenced}, and then the data may be accessed with plain TypedArray
+ * reads and writes of any element type (approach B). Plain data reads validated with plain
+ * `readRetry` are NOT guaranteed (they happen to work on x86). See "Why this is correct" in the
+ * README.
  *
  * The sequence is a 32-bit counter that wraps at 2^32 (values are reported as unsigned, 0 to
  * 2^32 - 1), unlike the in-thread SeqCount; a reader would have to be stalled across 2^31
@@ -143,12 +147,28 @@ export class SharedSeqCount {
   }
 
   /**
-   * True if the read that began with `start` must be retried. The SeqCst load here is ordered
-   * after the reader's (Atomics) data loads, which is what makes a passing read untorn.
+   * True if the read that began with `start` must be retried. This SeqCst load is ordered after
+   * the reader's data loads only if those were Atomics loads (approach A); readers of plain data
+   * must use {@link readRetryFenced}.
    * Like `read_seqcount_retry()`. Allocates nothing.
    */
   readRetry(start: number): boolean {
     return Atomics.load(this.#words, SEQ) >>> 0 !== start;
+  }
+
+  /**
+   * {@link readRetry} for readers whose data reads are plain (non-Atomics) TypedArray reads:
+   * the sequence is re-read with a sequentially consistent read-modify-write (`Atomics.add` of
+   * 0, which writes back the value it read) instead of a load. A write section that any of the
+   * caller's earlier plain reads observed must then have begun before this RMW in the SeqCst
+   * order, so the check fails (README, "Why this is correct", approach B; Boehm 2012). Works for
+   * any element type, Float64Array and BigInt64Array included, and needs no Atomics in the
+   * writer's data stores. Cost: a locked instruction that also writes the sequence's cache line,
+   * so many readers at a high rate contend for it.
+   * Allocates nothing.
+   */
+  readRetryFenced(start: number): boolean {
+    return Atomics.add(this.#words, SEQ, 0) >>> 0 !== start;
   }
 
   /**

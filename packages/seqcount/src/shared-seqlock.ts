@@ -3,6 +3,18 @@ import { int32View } from './shared-buffer.js';
 import { SharedMutex } from './shared-mutex.js';
 import { SharedSeqCount } from './shared-seqcount.js';
 
+/** Options for {@link SharedSeqLock}. */
+export interface SharedSeqLockOptions extends SeqLockOptions {
+  /**
+   * Promise that every `read`/`readAsync` callback reads the guarded data only with
+   * `Atomics.load` and every writer stores it only with `Atomics.store` (approach A in the
+   * README). Readers then validate with a plain SeqCst load (`readRetry`), which does not write
+   * the sequence's cache line. Default false: readers validate with `readRetryFenced` (approach
+   * B), which is correct whatever the callbacks do, plain TypedArray accesses included.
+   */
+  readonly atomicData?: boolean;
+}
+
 /**
  * A {@link SharedSeqCount} plus a {@link SharedMutex} serializing its writers, in 12 bytes of a
  * SharedArrayBuffer: the cross-thread `seqlock_t`.
@@ -11,9 +23,10 @@ import { SharedSeqCount } from './shared-seqcount.js';
  * - word 0: sequence, word 1: parked-reader count (the {@link SharedSeqCount} at `byteOffset`);
  * - word 2: writer lock state 0/1/2 (the {@link SharedMutex} at `byteOffset + 8`).
  *
- * The guarded data lives wherever you put it (typically after these words in the same buffer)
- * and must be accessed with `Atomics` inside `read`/`write` callbacks for the untorn-read
- * guarantee (README, "Why this is correct"; {@link loadWords}, {@link storeWords}).
+ * The guarded data lives wherever you put it (typically after these words in the same buffer).
+ * By default `read()` validates with {@link SharedSeqCount.readRetryFenced}, so callbacks may use
+ * plain TypedArray accesses; with `{ atomicData: true }` they must use `Atomics` (README,
+ * "Why this is correct"; {@link loadWords}, {@link storeWords}).
  *
  * ```ts
  * // main thread
@@ -37,19 +50,30 @@ export class SharedSeqLock {
   readonly #seq: SharedSeqCount;
   readonly #mutex: SharedMutex;
   readonly #maxOptimisticReads: number;
+  readonly #atomicData: boolean;
 
-  private constructor(buffer: SharedArrayBuffer, byteOffset: number, maxOptimisticReads: number) {
+  private constructor(
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    who: string,
+    options?: SharedSeqLockOptions,
+  ) {
+    this.#maxOptimisticReads = maxOptimisticReadsOf(who, options);
+    this.#atomicData = options?.atomicData === true;
     this.buffer = buffer;
     this.byteOffset = byteOffset;
     this.#seq = SharedSeqCount.from(buffer, byteOffset);
     this.#mutex = SharedMutex.from(buffer, byteOffset + SharedSeqCount.BYTES);
-    this.#maxOptimisticReads = maxOptimisticReads;
   }
 
   /** A new unlocked seqlock at sequence 0 in a fresh SharedArrayBuffer of {@link SharedSeqLock.BYTES}. */
-  static create(options?: SeqLockOptions): SharedSeqLock {
-    const max = maxOptimisticReadsOf('SharedSeqLock.create', options);
-    return new SharedSeqLock(new SharedArrayBuffer(SharedSeqLock.BYTES), 0, max);
+  static create(options?: SharedSeqLockOptions): SharedSeqLock {
+    return new SharedSeqLock(
+      new SharedArrayBuffer(SharedSeqLock.BYTES),
+      0,
+      'SharedSeqLock.create',
+      options,
+    );
   }
 
   /**
@@ -59,10 +83,13 @@ export class SharedSeqLock {
    * @throws RangeError if `byteOffset` is negative, fractional, not a multiple of 4, or leaves
    *   fewer than {@link SharedSeqLock.BYTES} bytes; or for a bad `maxOptimisticReads`.
    */
-  static from(buffer: SharedArrayBuffer, byteOffset = 0, options?: SeqLockOptions): SharedSeqLock {
+  static from(
+    buffer: SharedArrayBuffer,
+    byteOffset = 0,
+    options?: SharedSeqLockOptions,
+  ): SharedSeqLock {
     int32View('SharedSeqLock.from', buffer, byteOffset, SharedSeqLock.BYTES);
-    const max = maxOptimisticReadsOf('SharedSeqLock.from', options);
-    return new SharedSeqLock(buffer, byteOffset, max);
+    return new SharedSeqLock(buffer, byteOffset, 'SharedSeqLock.from', options);
   }
 
   /** The raw sequence (unsigned 32-bit); odd while a write is in progress. */
@@ -80,9 +107,19 @@ export class SharedSeqLock {
     return this.#seq.readBegin();
   }
 
-  /** For hand-written read loops: {@link SharedSeqCount.readRetry}. */
+  /** For hand-written read loops: {@link SharedSeqCount.readRetry} (Atomics data only). */
   readRetry(start: number): boolean {
     return this.#seq.readRetry(start);
+  }
+
+  /** For hand-written read loops: {@link SharedSeqCount.readRetryFenced} (any data access). */
+  readRetryFenced(start: number): boolean {
+    return this.#seq.readRetryFenced(start);
+  }
+
+  /** The validation `read`/`readAsync` use, chosen by the `atomicData` option. */
+  #retry(start: number): boolean {
+    return this.#atomicData ? this.#seq.readRetry(start) : this.#seq.readRetryFenced(start);
   }
 
   /**
@@ -103,10 +140,10 @@ export class SharedSeqLock {
       try {
         result = fn();
       } catch (error) {
-        if (seq.readRetry(start)) continue;
+        if (this.#retry(start)) continue;
         throw error;
       }
-      if (!seq.readRetry(start)) return result;
+      if (!this.#retry(start)) return result;
     }
     return this.readExclusive(fn);
   }
@@ -125,10 +162,10 @@ export class SharedSeqLock {
         const r = fn();
         result = isPromiseLike(r) ? await r : r;
       } catch (error) {
-        if (seq.readRetry(start)) continue;
+        if (this.#retry(start)) continue;
         throw error;
       }
-      if (!seq.readRetry(start)) return result;
+      if (!this.#retry(start)) return result;
     }
     await this.#mutex.lockAsync();
     try {

@@ -57,6 +57,23 @@ describe('SharedSeqCount (shared-memory specifics)', () => {
     expect(seq.readRetry(seq.readBegin())).toBe(false);
   });
 
+  it('readRetryFenced() answers like readRetry() and leaves the sequence unchanged', () => {
+    const seq = SharedSeqCount.create();
+    const start = seq.readBegin();
+    expect(seq.readRetryFenced(start)).toBe(false);
+    expect(seq.sequence).toBe(0);
+    seq.writeBegin();
+    expect(seq.readRetryFenced(start)).toBe(true);
+    expect(seq.readRetryFenced(seq.rawBegin())).toBe(true);
+    expect(seq.sequence).toBe(1);
+    seq.writeEnd();
+    expect(seq.readRetryFenced(start)).toBe(true);
+    expect(seq.readRetryFenced(seq.readBegin())).toBe(false);
+    expect(seq.sequence).toBe(2);
+    new Int32Array(seq.buffer)[0] = -2; // unsigned values above 2^31 compare correctly too
+    expect(seq.readRetryFenced(2 ** 32 - 2)).toBe(false);
+  });
+
   it('readBeginAsync() is readBeginWait()', async () => {
     const seq = SharedSeqCount.create();
     seq.writeBegin();

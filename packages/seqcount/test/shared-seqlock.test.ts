@@ -23,6 +23,8 @@ describe('SharedSeqLock (in one thread)', () => {
     expect(lock.read(() => Atomics.load(rec, 0) + Atomics.load(rec, 1))).toBe(7);
     expect(lock.sequence).toBe(2);
     expect(lock.readRetry(lock.readBegin())).toBe(false);
+    expect(lock.readRetryFenced(lock.readBegin())).toBe(false);
+    expect(lock.readRetryFenced(0)).toBe(true);
   });
 
   it('closes the section and releases the lock when the writer throws', () => {
@@ -57,19 +59,21 @@ describe('SharedSeqLock (in one thread)', () => {
     ).toThrow('real bug');
   });
 
-  it('read() falls back to the writer lock after maxOptimisticReads failed attempts', () => {
-    const lock = SharedSeqLock.create({ maxOptimisticReads: 2 });
-    const words = new Int32Array(lock.buffer);
-    let calls = 0;
-    const lockWordDuringCalls: number[] = [];
-    lock.read(() => {
-      calls++;
-      lockWordDuringCalls.push(words[2] as number);
-      if (calls <= 2) lock.write(() => {}); // every optimistic attempt overlaps a write
+  for (const atomicData of [false, true]) {
+    it(`read() falls back to the writer lock after maxOptimisticReads failed attempts (atomicData ${atomicData})`, () => {
+      const lock = SharedSeqLock.create({ maxOptimisticReads: 2, atomicData });
+      const words = new Int32Array(lock.buffer);
+      let calls = 0;
+      const lockWordDuringCalls: number[] = [];
+      lock.read(() => {
+        calls++;
+        lockWordDuringCalls.push(words[2] as number);
+        if (calls <= 2) lock.write(() => {}); // every optimistic attempt overlaps a write
+      });
+      expect(calls).toBe(3);
+      expect(lockWordDuringCalls).toEqual([0, 0, 1]); // the third ran holding the lock
     });
-    expect(calls).toBe(3);
-    expect(lockWordDuringCalls).toEqual([0, 0, 1]); // the third ran holding the lock
-  });
+  }
 
   it('writeAsync() keeps the sequence odd across awaits; readAsync() waits for it', async () => {
     const lock = SharedSeqLock.create();

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 
-export type StressRole = 'writer' | 'protocol' | 'plain-protocol' | 'unprotected';
+export type StressRole = 'writer' | 'protocol' | 'fenced' | 'plain-protocol' | 'unprotected';
 export interface StressStats {
   role: StressRole;
   writes: number;
@@ -32,13 +32,21 @@ export async function runStress(opts: {
   words: number;
   durationMs: number;
   gap: number;
+  writerStores: 'atomic' | 'plain';
 }): Promise<StressStats[]> {
   const sab = new SharedArrayBuffer(CONTROL_BYTES + opts.words * 4);
   const ctl = new Int32Array(sab, 0, CONTROL_BYTES / 4);
   const workers = opts.roles.map(
     (role) =>
       new Worker(workerUrl, {
-        workerData: { sab, role, words: opts.words, maxMs: opts.durationMs + 2000, gap: opts.gap },
+        workerData: {
+          sab,
+          role,
+          words: opts.words,
+          maxMs: opts.durationMs + 2000,
+          gap: opts.gap,
+          writerStores: opts.writerStores,
+        },
       }),
   );
   for (const w of workers) live.add(w);

@@ -21,6 +21,13 @@ export function storeRecord(rec, c) {
   for (let i = 1; i < rec.length; i++) Atomics.store(rec, i, (m + i) | 0);
 }
 
+/** Writer side with plain (non-Atomics) stores, for readers that validate with readRetryFenced. */
+export function storeRecordPlain(rec, c) {
+  const m = Math.imul(c, K);
+  rec[0] = c;
+  for (let i = 1; i < rec.length; i++) rec[i] = (m + i) | 0;
+}
+
 /** True if `copy` is not a state any writer left behind (a torn read). */
 export function isTorn(copy) {
   const m = Math.imul(copy[0], K);
