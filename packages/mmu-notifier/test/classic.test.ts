@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type MmuNotifier,
+  type MmuNotifierOps,
+  NonBlockablePromiseError,
+  NotifierCallbackError,
+} from '../src/index.js';
+import { deferred, flush, makeSubs, range, recordingOps, track } from './helpers.js';
+
+/** Classic ops that log `name:op` for each call; `start` gives the start result. */
+function logOps(
+  log: string[],
+  name: string,
+  start: boolean | undefined = undefined,
+): MmuNotifierOps {
+  return {
+    invalidateRangeStart: () => {
+      log.push(`${name}:start`);
+      return start;
+    },
+    invalidateRangeEnd: () => {
+      log.push(`${name}:end`);
+    },
+    release: () => {
+      log.push(`${name}:release`);
+    },
+  };
+}
+
+/** Pushes `entry` to `log` and returns `value`. */
+function logged<T>(log: string[], entry: string, value: T): T {
+  log.push(entry);
+  return value;
+}
+
+describe('classic subscribers', () => {
+  it('are called newest first, after every interval subscription, and end pairs with start', async () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    subs.register(logOps(log, 'A'));
+    subs.register(logOps(log, 'B'));
+    subs.insertInterval(0, 10, {
+      invalidate: (s, _r, cur) => {
+        log.push('interval');
+        s.setSeq(cur);
+        return true;
+      },
+    });
+    const r = range(0, 10);
+    await subs.invalidateRangeStart(r);
+    expect(log).toEqual(['interval', 'B:start', 'A:start']);
+    subs.invalidateRangeEnd(r);
+    expect(log.slice(3)).toEqual(['B:end', 'A:end']);
+    expect(subs.invalidateSeq).toBe(4);
+  });
+
+  it('non-blockable EAGAIN: every start still called, those that started get their end, interval side undone', () => {
+    const { subs, warnings } = makeSubs();
+    const log: string[] = [];
+    subs.register({ invalidateRangeEnd: () => void log.push('D:end') }); // end only
+    subs.register(logOps(log, 'C'));
+    subs.register({ invalidateRangeStart: () => logged(log, 'B:start', false) }); // fails, no end
+    subs.register(logOps(log, 'A'));
+    const sub = subs.insertInterval(0, 10, recordingOps([]));
+    const r = range(0, 10);
+    expect(subs.invalidateRangeStartNonblock(r)).toBe(false);
+    expect(log).toEqual(['A:start', 'B:start', 'C:start', 'A:end', 'C:end', 'D:end']);
+    expect(subs.invalidateSeq).toBe(4); // the interval pass made it 3, the undo made it 4
+    expect(subs.activeInvalidateRanges).toBe(0);
+    expect(sub.seq).toBe(3);
+    expect(() => subs.invalidateRangeEnd(r)).toThrow(/without a matching/);
+    expect(warnings).toEqual([]);
+  });
+
+  it('non-blockable interval EAGAIN: later subscriptions and every classic one are not called', () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    subs.register(logOps(log, 'A'));
+    const names: string[] = [];
+    for (const [i, ok] of [true, false, true].entries()) {
+      subs.insertInterval(i * 10, 10, {
+        invalidate: (s, _r, cur) => {
+          names.push(`s${i}`);
+          s.setSeq(cur);
+          return ok;
+        },
+      });
+    }
+    const r = range(0, 30);
+    expect(subs.invalidateRangeStartNonblock(r)).toBe(false);
+    expect(names).toEqual(['s0', 's1']);
+    expect(log).toEqual([]);
+    expect(subs.invalidateSeq).toBe(4);
+    expect(subs.activeInvalidateRanges).toBe(0);
+    expect(subs.isInvalidating).toBe(false);
+  });
+
+  it('blockable false from a classic start is warned about and treated as success', async () => {
+    const { subs, warnings } = makeSubs();
+    const log: string[] = [];
+    subs.register(logOps(log, 'A', false));
+    const r = range(0, 10);
+    await subs.invalidateRangeStart(r);
+    subs.invalidateRangeEnd(r);
+    expect(log).toEqual(['A:start', 'A:end']);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('ages with OR semantics: clear* call everyone, testYoung stops at the first young', () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    const aging = (name: string, young: boolean): MmuNotifierOps => ({
+      clearFlushYoung: (_s, start, end) => logged(log, `${name}:cfy:${start}-${end}`, young),
+      clearYoung: () => logged(log, `${name}:cy`, young),
+      testYoung: () => logged(log, `${name}:ty`, young),
+    });
+    subs.register(aging('A', false));
+    subs.register(aging('B', true));
+    subs.register(aging('C', false)); // called first
+    expect(subs.clearFlushYoung(4, 8)).toBe(true);
+    expect(log).toEqual(['C:cfy:4-8', 'B:cfy:4-8', 'A:cfy:4-8']);
+    log.length = 0;
+    expect(subs.clearYoung(0, 1)).toBe(true);
+    expect(log).toEqual(['C:cy', 'B:cy', 'A:cy']);
+    log.length = 0;
+    expect(subs.testYoung(0, 1)).toBe(true);
+    expect(log).toEqual(['C:ty', 'B:ty']);
+    log.length = 0;
+    const { subs: none } = makeSubs();
+    expect(none.clearFlushYoung(0, 1)).toBe(false);
+    none.register(aging('Z', false));
+    expect(none.testYoung(0, 1)).toBe(false);
+    expect(none.clearYoung(0, 1)).toBe(false);
+  });
+
+  it('a throwing aging callback does not stop the others', () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    subs.register({ clearYoung: () => logged(log, 'A', true) });
+    subs.register({
+      clearYoung: () => {
+        throw new Error('boom');
+      },
+    });
+    subs.register({
+      clearYoung: () => logged(log, 'C', false),
+      testYoung: () => Promise.resolve(true) as never,
+    });
+    expect(() => subs.clearYoung(0, 1)).toThrow(NotifierCallbackError);
+    expect(log).toEqual(['C', 'A']);
+    let caught: unknown;
+    try {
+      subs.testYoung(0, 1);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(NotifierCallbackError);
+    expect((caught as NotifierCallbackError).errors[0]).toBeInstanceOf(NonBlockablePromiseError);
+  });
+
+  it('unregister calls release once, stops every later call, and a second unregister fails', async () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    const a = subs.register(logOps(log, 'A'));
+    await a.unregister();
+    expect(log).toEqual(['A:release']);
+    expect(a.registered).toBe(false);
+    expect(subs.classicCount).toBe(0);
+    const r = range(0, 10);
+    await subs.invalidateRangeStart(r);
+    subs.invalidateRangeEnd(r);
+    expect(log).toEqual(['A:release']);
+    await expect(a.unregister()).rejects.toMatchObject({ name: 'SubscriptionRemovedError' });
+  });
+
+  it('unregister waits for a suspended classic walk (synchronize_srcu) and the walk skips it', async () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    const gate = deferred();
+    const b = subs.register(logOps(log, 'B'));
+    subs.register({
+      async invalidateRangeStart() {
+        log.push('A:start');
+        await gate.promise;
+      },
+    });
+    const r = range(0, 10);
+    const start = track(subs.invalidateRangeStart(r));
+    await flush();
+    expect(log).toEqual(['A:start']);
+    const unreg = track(b.unregister());
+    await flush();
+    expect(log).toEqual(['A:start', 'B:release']);
+    expect(unreg.settled).toBe(false);
+    gate.resolve();
+    await flush();
+    expect(start.settled).toBe(true);
+    expect(unreg.settled).toBe(true);
+    expect(log).toEqual(['A:start', 'B:release']); // B was unhashed before the walk reached it
+    subs.invalidateRangeEnd(r);
+    expect(log).toEqual(['A:start', 'B:release']);
+  });
+
+  it('a subscriber registered during an invalidation gets its end without a start (as in the kernel)', () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    const r = range(0, 10);
+    subs.invalidateRangeStartNonblock(r);
+    subs.register(logOps(log, 'late'));
+    subs.invalidateRangeEnd(r);
+    expect(log).toEqual(['late:end']);
+  });
+
+  it('register rejects bad ops', () => {
+    const { subs } = makeSubs();
+    expect(() => subs.register(null as never)).toThrow(TypeError);
+    expect(() => subs.register({ clearYoung: 5 } as never)).toThrow(/clearYoung/);
+    expect(subs.classicCount).toBe(0);
+  });
+
+  it('release calls every interval invalidate once with event release, then classic release', async () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    const classic: MmuNotifier = subs.register(logOps(log, 'A'));
+    const calls: Parameters<typeof recordingOps>[0] = [];
+    const s1 = subs.insertInterval(0, 10, recordingOps(calls));
+    const s2 = subs.insertInterval(Number.MAX_SAFE_INTEGER - 10, 10, recordingOps(calls));
+    await subs.release();
+    expect(calls.map((c) => [c.sub, c.start, c.end, c.event, c.blockable, c.curSeq])).toEqual([
+      [s1, 0, Number.MAX_SAFE_INTEGER, 'release', true, 3],
+      [s2, 0, Number.MAX_SAFE_INTEGER, 'release', true, 3],
+    ]);
+    expect(log).toEqual(['A:release']);
+    expect(classic.registered).toBe(false);
+    expect(subs.invalidateSeq).toBe(4);
+    expect(subs.activeInvalidateRanges).toBe(0);
+    expect(subs.released).toBe(true);
+    expect(subs.size).toBe(2); // still subscribed; owners remove them
+    expect(() => subs.insertInterval(0, 1, recordingOps([]))).toThrow(/released/);
+    expect(() => subs.register({})).toThrow(/released/);
+    await expect(subs.release()).rejects.toMatchObject({ name: 'ReleasedError' });
+    await classic.unregister(); // still required, no second release call
+    expect(log).toEqual(['A:release']);
+    await s1.remove();
+    await s2.remove();
+    expect(subs.size).toBe(0);
+  });
+});
