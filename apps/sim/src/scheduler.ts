@@ -158,6 +158,7 @@ export class Scheduler {
 
   /** Makes a parked task runnable again (it runs when the scheduler picks it). */
   unpark(t: Task): void {
+    if (this.stopped) return;
     if (t.state !== 'blocked') throw new Error(`unpark of ${t.name}, which is ${t.state}`);
     t.state = 'runnable';
     this.runnable.push(t);

@@ -21,6 +21,9 @@ export interface MirrorBuffer {
   end: number;
   sub: IntervalNotifier;
   closing: boolean;
+  /** Accesses in flight (the file reference an ioctl holds); close() waits for them. */
+  users: number;
+  closer: Task | null;
 }
 
 const DPT_WRITE = 1;
@@ -70,7 +73,7 @@ export class HmmMirror implements SecondaryView {
   /** Mirrors [start, end): mmu_interval_notifier_insert(). */
   open(start: number, end: number): MirrorBuffer {
     const sub = this.mm.subs.insertInterval(start * PAGE_SIZE, (end - start) * PAGE_SIZE, this.ops);
-    const buf: MirrorBuffer = { start, end, sub, closing: false };
+    const buf: MirrorBuffer = { start, end, sub, closing: false, users: 0, closer: null };
     this.buffers.push(buf);
     this.mm.ctx.stats.intervalInserts++;
     return buf;
@@ -85,6 +88,10 @@ export class HmmMirror implements SecondaryView {
     const i = this.buffers.indexOf(buf);
     if (i < 0 || buf.closing) return;
     buf.closing = true;
+    if (buf.users > 0) {
+      buf.closer = t;
+      await this.mm.ctx.sched.park(t, `${this.name} close: wait for ioctls`);
+    }
     await this.lock(t);
     this.zap(buf.start, buf.end);
     this.devLock.unlock(t);
@@ -154,6 +161,26 @@ export class HmmMirror implements SecondaryView {
 
   /** dmirror_read()/dmirror_write() of [start, end) inside `buf`. Returns 0 or -errno. */
   async access(
+    t: Task,
+    buf: MirrorBuffer,
+    start: number,
+    end: number,
+    write: boolean,
+  ): Promise<number> {
+    if (buf.closing) return EFAULT;
+    buf.users++;
+    try {
+      return await this.copy(t, buf, start, end, write);
+    } finally {
+      if (--buf.users === 0 && buf.closer !== null) {
+        const c = buf.closer;
+        buf.closer = null;
+        this.mm.ctx.sched.unpark(c);
+      }
+    }
+  }
+
+  private async copy(
     t: Task,
     buf: MirrorBuffer,
     start: number,
