@@ -1,1 +1,263 @@
-console.log('no benchmarks yet');
+/**
+ * Benchmarks for @mmukit/mmu-notifier. Run with `pnpm bench` (node --expose-gc with tsx).
+ * Inputs are seeded: the same ranges every run.
+ *
+ *   1. tryReadBegin + readRetry: ns per pair, and heap growth / GC count over 10^7 pairs.
+ *   2. One invalidation (start + end) hitting k of n subscriptions, n = 10^3 .. 10^6, against the
+ *      bare tree query (IntervalTree.forEachOverlap over the same intervals) and a plain linked-list
+ *      notifier that visits every subscriber.
+ *
+ * Options: --quick (n up to 10^5, fewer samples).
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { IntervalTree } from '@mmukit/interval-tree';
+import {
+  type IntervalNotifier,
+  type MmuNotifierRange,
+  MmuNotifierSubscriptions,
+} from '../src/index.js';
+import { ListNotifier } from './list-notifier.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc (pnpm bench does)');
+const quick = process.argv.includes('--quick');
+const SAMPLES = quick ? 7 : 15;
+
+/** Mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function stats(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return {
+    median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2,
+    min: s[0]!,
+    max: s[s.length - 1]!,
+  };
+}
+
+/** Runs `batch(iterations)` SAMPLES times after a warm-up; returns ns per iteration. */
+function measure(batch: (iterations: number) => void, iterations: number): Stat {
+  batch(Math.max(1, iterations >> 2));
+  const per: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = nowNs();
+    batch(iterations);
+    per.push((nowNs() - t0) / iterations);
+  }
+  return stats(per);
+}
+
+const fmt = (s: Stat): string =>
+  `${s.median.toFixed(s.median < 100 ? 1 : 0)} (${s.min.toFixed(s.min < 100 ? 1 : 0)}–${s.max.toFixed(s.max < 100 ? 1 : 0)})`;
+
+// ---------------------------------------------------------------------------------------------
+// 1. tryReadBegin + readRetry
+
+let sink = 0;
+
+function benchReadSide(): void {
+  const subs = new MmuNotifierSubscriptions();
+  const sub = subs.insertInterval(0, 16, {
+    invalidate(s, _r, cur) {
+      s.setSeq(cur);
+      return true;
+    },
+  });
+  const pair = (iterations: number): void => {
+    let acc = 0;
+    for (let i = 0; i < iterations; i++) {
+      const seq = sub.tryReadBegin();
+      if (seq !== undefined && !sub.readRetry(seq)) acc++;
+    }
+    sink += acc;
+  };
+  const base = (iterations: number): void => {
+    let acc = 0;
+    for (let i = 0; i < iterations; i++) acc += i & 1;
+    sink += acc;
+  };
+  const N = 10_000_000;
+  const t = measure(pair, N);
+  const loop = measure(base, N);
+  // Allocation check: count GCs and heap growth over N pairs after a full collection.
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  gc!();
+  obs.observe({ entryTypes: ['gc'] });
+  const before = process.memoryUsage().heapUsed;
+  pair(N);
+  const after = process.memoryUsage().heapUsed;
+  return void setTimeout(() => {
+    obs.disconnect();
+    console.log(
+      '\n## tryReadBegin + readRetry (ns per pair, median (min–max) of',
+      SAMPLES,
+      'samples)\n',
+    );
+    console.log('| case | ns/op | heap growth over 10^7 pairs | GCs during them |');
+    console.log('|---|---|---|---|');
+    console.log(`| tryReadBegin + readRetry | ${fmt(t)} | ${after - before} B | ${gcs} |`);
+    console.log(`| empty loop (baseline) | ${fmt(loop)} | | |`);
+    benchInvalidation();
+  }, 50);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. invalidation hitting k of n
+
+/**
+ * Warms every batch up, then takes SAMPLES rounds, each running every batch once, so that load
+ * from other processes hits all of them alike. Returns ns per iteration for each.
+ */
+async function interleaved(
+  batches: Record<string, [(it: number) => void | Promise<void>, number]>,
+): Promise<Record<string, Stat>> {
+  const per: Record<string, number[]> = {};
+  for (const [name, [fn, it]] of Object.entries(batches)) {
+    await fn(Math.max(1, it >> 1));
+    per[name] = [];
+  }
+  for (let round = 0; round < SAMPLES; round++) {
+    for (const [name, [fn, it]] of Object.entries(batches)) {
+      const t0 = nowNs();
+      await fn(it);
+      per[name]!.push((nowNs() - t0) / it);
+    }
+  }
+  const out: Record<string, Stat> = {};
+  for (const [name, xs] of Object.entries(per)) out[name] = stats(xs);
+  return out;
+}
+
+const STRIDE = 16; // each subscription covers 16 pages; they tile the space without overlap
+
+function makeRanges(n: number, k: number, count: number): MmuNotifierRange[] {
+  const rand = prng(0xc0ffee ^ (n * 31 + k));
+  const out: MmuNotifierRange[] = [];
+  for (let i = 0; i < count; i++) {
+    const first = Math.floor(rand() * (n - k + 1));
+    out.push({
+      start: first * STRIDE + 3,
+      end: (first + k - 1) * STRIDE + 9,
+      event: 'clear',
+      blockable: false,
+    });
+  }
+  return out;
+}
+
+async function benchInvalidation(): Promise<void> {
+  const sizes = quick ? [1e3, 1e4, 1e5] : [1e3, 1e4, 1e5, 1e6];
+  const ks = [1, 16];
+  console.log(
+    '\n## One invalidation hitting k of n subscriptions (ns per invalidation, median (min–max))\n',
+  );
+  console.log(
+    '| n | k | nonblock start+end | blockable start+end (await) | bare tree forEachOverlap | ratio nonblock/bare | linked list (all n) | setup |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const n of sizes) {
+    gc!();
+    const t0 = nowNs();
+    const subs = new MmuNotifierSubscriptions();
+    const tree = new IntervalTree<number>();
+    const list = new ListNotifier();
+    let hits = 0;
+    const ops = {
+      invalidate(s: IntervalNotifier, _r: MmuNotifierRange, cur: number) {
+        s.setSeq(cur);
+        hits++;
+        return true;
+      },
+    };
+    for (let i = 0; i < n; i++) {
+      subs.insertInterval(i * STRIDE, STRIDE, ops);
+      tree.insert(i * STRIDE, i * STRIDE + STRIDE - 1, i);
+      list.insert(i * STRIDE, i * STRIDE + STRIDE - 1);
+    }
+    const setupMs = (nowNs() - t0) / 1e6;
+    for (const k of ks) {
+      const ranges = makeRanges(n, k, 4096);
+      const mask = ranges.length - 1;
+      let seqSink = 0;
+      const visit = (node: { value: number }): void => {
+        seqSink += node.value;
+      };
+      const batches: Record<string, [(it: number) => void | Promise<void>, number]> = {
+        nonblock: [
+          (it) => {
+            for (let i = 0; i < it; i++) {
+              const r = ranges[i & mask]!;
+              subs.invalidateRangeStartNonblock(r);
+              subs.invalidateRangeEnd(r);
+            }
+          },
+          10_000,
+        ],
+        blockable: [
+          async (it) => {
+            for (let i = 0; i < it; i++) {
+              const r = ranges[i & mask]!;
+              await subs.invalidateRangeStart(r);
+              subs.invalidateRangeEnd(r);
+            }
+          },
+          5_000,
+        ],
+        bare: [
+          (it) => {
+            for (let i = 0; i < it; i++) {
+              const r = ranges[i & mask]!;
+              tree.forEachOverlap(r.start, r.end - 1, visit);
+            }
+          },
+          10_000,
+        ],
+        linked: [
+          (it) => {
+            for (let i = 0; i < it; i++) {
+              const r = ranges[i & mask]!;
+              seqSink += list.invalidate(r.start, r.end);
+            }
+          },
+          Math.max(3, Math.floor(1e7 / n)),
+        ],
+      };
+      const res = await interleaved(batches);
+      const nonblock = res.nonblock!;
+      const block = res.blockable!;
+      const bare = res.bare!;
+      const linked = res.linked!;
+      sink += seqSink + hits;
+      console.log(
+        `| ${n.toExponential(0)} | ${k} | ${fmt(nonblock)} | ${fmt(block)} | ${fmt(bare)} | ${(nonblock.median / bare.median).toFixed(2)} | ${fmt(linked)} | ${setupMs.toFixed(0)} ms |`,
+      );
+    }
+  }
+  if (sink === 42) console.log('');
+}
+
+console.log(
+  `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`,
+);
+benchReadSide();
