@@ -256,11 +256,33 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       while (!mm.dying && budget.take()) {
         stats.ops++;
         await mmOp(t, r);
+        // The process (think QEMU) keeps re-establishing its shared regions, so the
+        // secondaries keep something to mirror: fill holes, make them read-write again.
+        if (r.chance(0.35)) await restore(t, r.int(3));
         await sched.yield(t, 'mm');
       }
       if (endMode === 'oom') await oomReapOp(mm, t);
       await exitOp(mm, t);
     });
+    const restore = async (t: Task, which: number): Promise<void> => {
+      const base = which === 0 ? guestBase : which === 1 ? devBase : ringBase;
+      const end = base + (which === 0 ? guestPages : which === 1 ? devPages : 8);
+      let p = base;
+      for (const v of mm.vmas.overlapping(base, end)) {
+        if (v.start > p) await mmapOp(mm, t, p, v.start, PROT_READ | PROT_WRITE);
+        if (v.prot !== (PROT_READ | PROT_WRITE)) {
+          await mprotectOp(
+            mm,
+            t,
+            Math.max(v.start, base),
+            Math.min(v.end, end),
+            PROT_READ | PROT_WRITE,
+          );
+        }
+        p = Math.max(p, v.end);
+      }
+      if (p < end) await mmapOp(mm, t, p, end, PROT_READ | PROT_WRITE);
+    };
     const mmOp = async (t: Task, r: Prng): Promise<void> => {
       const op = r.weighted(mixWeights);
       const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
@@ -268,7 +290,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
         const len = r.range(1, 32);
         const s = mm.vmas.findFree(len, (n) => r.int(n));
         if (s !== undefined)
-          await mmapOp(mm, t, s, len, r.chance(0.85) ? PROT_READ | PROT_WRITE : PROT_READ);
+          await mmapOp(mm, t, s, s + len, r.chance(0.85) ? PROT_READ | PROT_WRITE : PROT_READ);
         return;
       }
       if (range === undefined) return;
@@ -351,7 +373,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
         const base = r.chance(0.5) ? devBase : guestBase;
         const span = r.chance(0.5) ? devPages : guestPages;
         const s = base + r.int(Math.max(1, span - len));
-        if (d.buffers.every((b) => b.end <= s || b.start >= s + len)) d.open(s, s + len);
+        if (d.buffers.every((b) => b.end <= s || b.start >= s + len) && mm.get()) {
+          d.open(s, s + len); // mmu_interval_notifier_insert() needs mm_users held
+          mm.put();
+        }
       }
     };
   }

@@ -26,15 +26,15 @@ export async function mmapOp(
   mm: AddressSpace,
   t: Task,
   start: number,
-  len: number,
+  end: number,
   prot: number,
 ): Promise<boolean> {
   await mm.writeLock(t);
   try {
-    if (!mm.vmas.isFree(start, start + len)) return false;
-    mm.vmas.insert(start, start + len, prot);
-    mm.checker.zero(start, start + len);
-    mm.ev(t, 'mmap', start, start + len, prot);
+    if (!mm.vmas.isFree(start, end)) return false;
+    mm.vmas.insert(start, end, prot);
+    mm.checker.zero(start, end);
+    mm.ev(t, 'mmap', start, end, prot);
     return true;
   } finally {
     mm.mmapLock.writeUnlock(t);
