@@ -53,7 +53,7 @@ function callClassicOp(
  * called (awaiting a returned promise). `false` here is a misuse: warn and treat it as success,
  * since the caller will call end (the kernel warns, calls the ends now, and its caller then
  * calls them again). A start that throws or rejects is recorded and the rest still run; then
- * every other subscriber with an end gets it now, and the failure is returned.
+ * the others with an end get it now (`hlistPairEnds`), and the failure is returned.
  */
 export async function hlistInvalidateRangeStart(
   mm: MmState,
@@ -61,7 +61,7 @@ export async function hlistInvalidateRangeStart(
 ): Promise<WalkFailure | undefined> {
   const subs = mm._classic;
   let failure: WalkFailure | undefined;
-  let failed: MmuNotifier[] | undefined;
+  let threw: MmuNotifier[] | undefined;
   mm.srcuReadLock();
   try {
     for (const sub of subs) {
@@ -72,14 +72,14 @@ export async function hlistInvalidateRangeStart(
         if (isThenable(result)) result = await result;
       } catch (error) {
         failure = addError(failure, error);
-        failed = append(failed, sub);
+        threw = append(threw, sub);
         continue;
       }
       if (result === false) {
         mm.warn('invalidateRangeStart() returned false (EAGAIN) for a blockable range; ignored');
       }
     }
-    if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, failed, failure);
+    if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, threw, failure);
   } finally {
     mm.srcuReadUnlock();
   }
@@ -90,7 +90,7 @@ export async function hlistInvalidateRangeStart(
  * `mn_hlist_invalidate_range_start()` for a non-blockable range, synchronous. Every subscriber
  * with a start is called even after one failed (`false` = EAGAIN, a throw, or a returned
  * Promise); then, as after the kernel's "ensure range_end() is paired with range_start()" fix,
- * every subscriber with an end whose start did not fail gets its end now, and the failure is
+ * every subscriber with an end gets its end now (see `hlistPairEnds`), and the failure is
  * returned (the caller must not call end).
  */
 export function hlistInvalidateRangeStartNonblock(
@@ -99,7 +99,7 @@ export function hlistInvalidateRangeStartNonblock(
 ): WalkFailure | undefined {
   const subs = mm._classic;
   let failure: WalkFailure | undefined;
-  let failed: MmuNotifier[] | undefined;
+  let threw: MmuNotifier[] | undefined;
   for (const sub of subs) {
     if (!sub._hashed || sub._ops.invalidateRangeStart === undefined) continue;
     let result: unknown;
@@ -107,40 +107,40 @@ export function hlistInvalidateRangeStartNonblock(
       result = invokeClassic(mm, sub, 'invalidateRangeStart', range);
     } catch (error) {
       failure = addError(failure, error);
-      failed = append(failed, sub);
+      threw = append(threw, sub);
       continue;
     }
     if (isThenable(result)) {
       failure = addError(failure, rejectPromise(result, 'invalidateRangeStart()'));
-      failed = append(failed, sub);
+      threw = append(threw, sub);
     } else if (result === false) {
       failure = addEagain(failure);
-      failed = append(failed, sub);
+      if (sub._ops.invalidateRangeEnd !== undefined) {
+        // Kernel: WARN_ON(ops->invalidate_range_end); it still gets its end below.
+        mm.warn('a classic subscriber whose invalidateRangeStart() returned EAGAIN has an end');
+      }
     }
   }
-  if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, failed, failure);
+  if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, threw, failure);
   return failure;
 }
 
 /**
- * After a failed start: every subscriber that has an end and whose start did not fail gets its
- * end (they expect one). The kernel also calls the end of a subscriber whose own start failed
- * (and warns that such a subscriber must not have one); here it is skipped.
+ * After a failed start, as the kernel's pairing loop: every subscriber that has an end gets it
+ * (those whose start succeeded expect one, and a subscriber cannot tell whether its own start
+ * was the one that failed), including one that returned EAGAIN (warned about above). Only a
+ * subscriber whose start threw, rejected or returned a Promise (`threw`, our extension) is
+ * skipped: its start did not complete.
  */
 function hlistPairEnds(
   mm: MmState,
   subs: readonly MmuNotifier[],
   range: MmuNotifierRange,
-  failed: MmuNotifier[] | undefined,
+  threw: MmuNotifier[] | undefined,
   failure: WalkFailure,
 ): WalkFailure {
   for (const sub of subs) {
-    if (failed?.includes(sub)) {
-      if (sub._ops.invalidateRangeEnd !== undefined) {
-        mm.warn('a classic subscriber whose invalidateRangeStart() can fail has an end');
-      }
-      continue;
-    }
+    if (threw?.includes(sub)) continue;
     const errors = callEnd(mm, sub, range);
     if (errors !== undefined) failure.errors.push(errors);
   }

@@ -72,6 +72,24 @@ describe('classic subscribers', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('EAGAIN pairing as the kernel: a failing subscriber that has an end gets it (with a warning); a throwing one does not', () => {
+    const { subs, warnings } = makeSubs();
+    const log: string[] = [];
+    subs.register(logOps(log, 'T'));
+    subs.register({
+      ...logOps(log, 'X'),
+      invalidateRangeStart: () => {
+        log.push('X:start');
+        throw new Error('x');
+      },
+    });
+    subs.register(logOps(log, 'E', false));
+    expect(() => subs.invalidateRangeStartNonblock(range(0, 1))).toThrow(NotifierCallbackError);
+    expect(log).toEqual(['E:start', 'X:start', 'T:start', 'E:end', 'T:end']);
+    expect(warnings).toHaveLength(1);
+    expect(subs.activeInvalidateRanges).toBe(0);
+  });
+
   it('non-blockable interval EAGAIN: later subscriptions and every classic one are not called', () => {
     const { subs } = makeSubs();
     const log: string[] = [];

@@ -132,6 +132,26 @@ describe('inserts and removes during an invalidation', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('an insert from inside an invalidate callback is deferred and not called by that walk', () => {
+    const { subs } = makeSubs();
+    const calls: Call[] = [];
+    let inner: IntervalNotifier | undefined;
+    subs.insertInterval(0, 10, {
+      invalidate(s, _r, cur) {
+        s.setSeq(cur);
+        inner ??= subs.insertInterval(20, 10, recordingOps(calls)); // after us in tree order
+        return true;
+      },
+    });
+    const r = range(0, 100);
+    subs.invalidateRangeStartNonblock(r);
+    expect(inner!.state).toBe('pending-insert');
+    expect(inner!.seq).toBe(3);
+    expect(calls).toHaveLength(0);
+    subs.invalidateRangeEnd(r);
+    expect(inner!.state).toBe('active');
+  });
+
   it('applies deferred work in FIFO order: equal starts iterate in insert-call order', () => {
     const { subs } = makeSubs();
     const first = subs.insertInterval(0, 100, recordingOps([]));
