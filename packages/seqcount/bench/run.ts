@@ -4,7 +4,8 @@
  *
  * 1. One thread: a read of an 8-word record bare, and wrapped in readBegin/readRetry, for
  *    SeqCount (plain Int32Array) and SharedSeqCount (Atomics.load data, and plain data).
- * 2. The same protected shared read while a writer worker rewrites the record.
+ * 2. The protected shared read (approach A and B, see README) while a writer worker rewrites the
+ *    record (gap of 64 loads between sections), or while another reader worker reads it.
  * 3. Writer throughput (SharedSeqCount write sections of the 8-word record) with 0 and 1 reader
  *    workers.
  * 4. Allocation check: GCs observed during 10^7 readBegin/readRetry pairs (0 means the hot path
@@ -95,7 +96,7 @@ measure('bare read, shared Int32Array, Atomics.load (unsynchronized)', (n) => {
   for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s += Atomics.load(shared, i);
   return s;
 });
-measure('SharedSeqCount readBegin + Atomics.load read + readRetry', (n) => {
+measure('SharedSeqCount A: readBegin + Atomics.load read + readRetry', (n) => {
   let s = 0;
   for (let k = 0; k < n; k++) {
     let start: number;
@@ -109,7 +110,7 @@ measure('SharedSeqCount readBegin + Atomics.load read + readRetry', (n) => {
   }
   return s;
 });
-measure('SharedSeqCount readBegin + loadWords(copy) + readRetry', (n) => {
+measure('SharedSeqCount A: readBegin + loadWords(copy) + readRetry', (n) => {
   let s = 0;
   for (let k = 0; k < n; k++) {
     let start: number;
@@ -121,7 +122,21 @@ measure('SharedSeqCount readBegin + loadWords(copy) + readRetry', (n) => {
   }
   return s;
 });
-measure('SharedSeqCount readBegin + plain read + readRetry (not guaranteed, see README)', (n) => {
+measure('SharedSeqCount B: readBegin + plain read + readRetryFenced', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    let start: number;
+    let t: number;
+    do {
+      start = sseq.readBegin();
+      t = 0;
+      for (let i = 0; i < WORDS; i++) t += shared[i] as number;
+    } while (sseq.readRetryFenced(start));
+    s += t;
+  }
+  return s;
+});
+measure('SharedSeqCount readBegin + plain read + readRetry (NOT guaranteed, see README)', (n) => {
   let s = 0;
   for (let k = 0; k < n; k++) {
     let start: number;
@@ -131,6 +146,47 @@ measure('SharedSeqCount readBegin + plain read + readRetry (not guaranteed, see 
       t = 0;
       for (let i = 0; i < WORDS; i++) t += shared[i] as number;
     } while (sseq.readRetry(start));
+    s += t;
+  }
+  return s;
+});
+
+// The same three shared reads of a 64-word record: the fixed cost of the two Atomics calls on
+// the sequence (readBegin, retry) is amortized over more data.
+const W64 = 64;
+const sab64 = new SharedArrayBuffer(CONTROL_BYTES + W64 * 4);
+const sseq64 = SharedSeqCount.from(sab64, 0);
+const shared64 = new Int32Array(sab64, CONTROL_BYTES, W64);
+fillRecord(shared64, 12345);
+const bareShared64 = measure('64 words: bare read, shared, plain loads (unsynchronized)', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) for (let i = 0; i < W64; i++) s += shared64[i] as number;
+  return s;
+});
+measure('64 words: SharedSeqCount A (Atomics.load data + readRetry)', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    let start: number;
+    let t: number;
+    do {
+      start = sseq64.readBegin();
+      t = 0;
+      for (let i = 0; i < W64; i++) t += Atomics.load(shared64, i);
+    } while (sseq64.readRetry(start));
+    s += t;
+  }
+  return s;
+});
+measure('64 words: SharedSeqCount B (plain data + readRetryFenced)', (n) => {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    let start: number;
+    let t: number;
+    do {
+      start = sseq64.readBegin();
+      t = 0;
+      for (let i = 0; i < W64; i++) t += shared64[i] as number;
+    } while (sseq64.readRetryFenced(start));
     s += t;
   }
   return s;
@@ -146,7 +202,7 @@ const workerUrl = new URL('./workers/bench-worker.mjs', import.meta.url);
 
 /** Run `roles` as workers for `ms` while `main(deadline)` runs on this thread. */
 async function withWorkers<T>(
-  roles: Array<'writer' | 'reader'>,
+  roles: Array<'writer' | 'reader-a' | 'reader-b'>,
   sab: SharedArrayBuffer,
   gap: number,
   main: () => T,
@@ -174,8 +230,10 @@ async function withWorkers<T>(
   return { main: result, counts };
 }
 
+type Approach = 'A' | 'B';
+
 /** Spin for `ms` doing protected reads; returns ns per validated read and the retry count. */
-function protectedReadsFor(ms: number, s: SharedSeqCount, rec: Int32Array) {
+function protectedReadsFor(ms: number, approach: Approach, s: SharedSeqCount, rec: Int32Array) {
   const out = new Int32Array(WORDS);
   const end = performance.now() + ms;
   let reads = 0;
@@ -184,24 +242,37 @@ function protectedReadsFor(ms: number, s: SharedSeqCount, rec: Int32Array) {
   while (performance.now() < end) {
     for (let k = 0; k < 1000; k++) {
       const start = s.readBegin();
-      loadWords(rec, 0, out);
-      if (s.readRetry(start)) retries++;
+      let retry: boolean;
+      if (approach === 'A') {
+        loadWords(rec, 0, out);
+        retry = s.readRetry(start);
+      } else {
+        for (let i = 0; i < WORDS; i++) out[i] = rec[i] as number;
+        retry = s.readRetryFenced(start);
+      }
+      if (retry) retries++;
       else reads++;
     }
   }
   return { ns: Number(process.hrtime.bigint() - t0) / Math.max(reads, 1), reads, retries };
 }
 
-/** Spin for `ms` doing write sections; returns ns per write section. */
-function writesFor(ms: number, s: SharedSeqCount, rec: Int32Array) {
+/** Spin for `ms` doing write sections (A: Atomics.store data, B: plain stores); ns per section. */
+function writesFor(ms: number, approach: Approach, s: SharedSeqCount, rec: Int32Array) {
   const end = performance.now() + ms;
   let writes = 0;
   const t0 = process.hrtime.bigint();
   while (performance.now() < end) {
     for (let k = 0; k < 1000; k++) {
       s.writeBegin();
-      Atomics.store(rec, 0, writes);
-      for (let i = 1; i < WORDS; i++) Atomics.store(rec, i, (Math.imul(writes, K) + i) | 0);
+      const m = Math.imul(writes, K);
+      if (approach === 'A') {
+        Atomics.store(rec, 0, writes);
+        for (let i = 1; i < WORDS; i++) Atomics.store(rec, i, (m + i) | 0);
+      } else {
+        rec[0] = writes;
+        for (let i = 1; i < WORDS; i++) rec[i] = (m + i) | 0;
+      }
       s.writeEnd();
       writes++;
     }
@@ -211,42 +282,51 @@ function writesFor(ms: number, s: SharedSeqCount, rec: Int32Array) {
 
 const WROUNDS = 5;
 const WMS = 300;
-for (const gap of [64, 0]) {
-  const ns: number[] = [];
-  let retries = 0;
-  let reads = 0;
-  for (let r = 0; r < WROUNDS; r++) {
-    const sab = new SharedArrayBuffer(CONTROL_BYTES + WORDS * 4);
-    const rec = new Int32Array(sab, CONTROL_BYTES, WORDS);
-    fillRecord(rec, 0);
-    const { main } = await withWorkers(['writer'], sab, gap, () =>
-      protectedReadsFor(WMS, SharedSeqCount.from(sab, 0), rec),
-    );
-    ns.push(main.ns);
-    retries += main.retries;
-    reads += main.reads;
+const freshRecord = () => {
+  const sab = new SharedArrayBuffer(CONTROL_BYTES + WORDS * 4);
+  const rec = new Int32Array(sab, CONTROL_BYTES, WORDS);
+  fillRecord(rec, 0);
+  return { sab, rec };
+};
+for (const approach of ['A', 'B'] as const) {
+  for (const peer of ['writer', 'reader'] as const) {
+    const ns: number[] = [];
+    let retries = 0;
+    let reads = 0;
+    for (let r = 0; r < WROUNDS; r++) {
+      const { sab, rec } = freshRecord();
+      const role = peer === 'writer' ? 'writer' : approach === 'A' ? 'reader-a' : 'reader-b';
+      const { main } = await withWorkers([role], sab, 64, () =>
+        protectedReadsFor(WMS, approach, SharedSeqCount.from(sab, 0), rec),
+      );
+      ns.push(main.ns);
+      retries += main.retries;
+      reads += main.reads;
+    }
+    rows.push({
+      name: `SharedSeqCount ${approach} protected read, while a ${peer} worker runs`,
+      nsPerOp: ns,
+      note: `${((100 * retries) / (retries + reads)).toFixed(1)}% of attempts retried`,
+    });
   }
-  rows.push({
-    name: `SharedSeqCount protected read, writer worker running (gap ${gap})`,
-    nsPerOp: ns,
-    note: `${((100 * retries) / (retries + reads)).toFixed(1)}% of attempts retried`,
-  });
 }
-for (const readers of [0, 1]) {
-  const ns: number[] = [];
-  for (let r = 0; r < WROUNDS; r++) {
-    const sab = new SharedArrayBuffer(CONTROL_BYTES + WORDS * 4);
-    const rec = new Int32Array(sab, CONTROL_BYTES, WORDS);
-    const roles = Array.from({ length: readers }, () => 'reader' as const);
-    const { main } = await withWorkers(roles, sab, 0, () =>
-      writesFor(WMS, SharedSeqCount.from(sab, 0), rec),
-    );
-    ns.push(main.ns);
+for (const approach of ['A', 'B'] as const) {
+  for (const readers of [0, 1]) {
+    const ns: number[] = [];
+    for (let r = 0; r < WROUNDS; r++) {
+      const { sab, rec } = freshRecord();
+      const role: 'reader-a' | 'reader-b' = approach === 'A' ? 'reader-a' : 'reader-b';
+      const roles = Array.from({ length: readers }, () => role);
+      const { main } = await withWorkers(roles, sab, 0, () =>
+        writesFor(WMS, approach, SharedSeqCount.from(sab, 0), rec),
+      );
+      ns.push(main.ns);
+    }
+    rows.push({
+      name: `SharedSeqCount ${approach} write section (8 words), ${readers} reader worker(s)`,
+      nsPerOp: ns,
+    });
   }
-  rows.push({
-    name: `SharedSeqCount write section (8 Atomics.store), ${readers} reader worker(s)`,
-    nsPerOp: ns,
-  });
 }
 
 // ---- 4. allocation check ------------------------------------------------------------------------
@@ -290,11 +370,13 @@ console.log('| benchmark | median ns/op | min | max | vs bare | note |');
 console.log('|---|---:|---:|---:|---:|---|');
 for (const r of rows) {
   const m = median(r.nsPerOp);
-  const base = r.name.includes('Int32Array (unsync')
+  const base = r.name.includes('(unsynchronized)')
     ? null
     : r.name.startsWith('SeqCount')
       ? bareLocal
-      : bareShared;
+      : r.name.startsWith('64 words')
+        ? bareShared64
+        : bareShared;
   const rel = base === null ? '' : `${((100 * median(base.nsPerOp)) / m).toFixed(0)}%`;
   console.log(
     `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.nsPerOp))} | ${fmt(Math.max(...r.nsPerOp))} | ${rel} | ${r.note ?? ''} |`,

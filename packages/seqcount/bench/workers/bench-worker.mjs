@@ -1,4 +1,6 @@
-// A background thread for bench/run.ts. workerData: { sab, role: 'writer' | 'reader', words, gap }
+// A background thread for bench/run.ts. workerData:
+//   { sab, role: 'writer' | 'reader-a' | 'reader-b', words, gap }
+// reader-a: Atomics.load data + readRetry; reader-b: plain data + readRetryFenced.
 // Runs until main sets STOP; reports how many writes / validated reads / retries it did.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadWords, SharedSeqCount } from '../../dist/index.js';
@@ -24,11 +26,18 @@ if (role === 'writer') {
     writes++;
     for (let i = 0; i < gap; i++) sink += Atomics.load(rec, 0);
   }
-} else {
+} else if (role === 'reader-a') {
   while (Atomics.load(ctl, STOP) === 0) {
     const start = seq.readBegin();
     loadWords(rec, 0, copy);
     if (seq.readRetry(start)) retries++;
+    else reads++;
+  }
+} else {
+  while (Atomics.load(ctl, STOP) === 0) {
+    const start = seq.readBegin();
+    for (let i = 0; i < words; i++) copy[i] = rec[i];
+    if (seq.readRetryFenced(start)) retries++;
     else reads++;
   }
 }
