@@ -391,6 +391,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
         await v.access(t, ring, r.int(ring.npages), r.chance(0.5));
         await sched.yield(t, 'vhost');
       }
+      await v.close(t); // vhost_dev_cleanup(): the subscription goes away
     });
   }
 

@@ -166,11 +166,12 @@ export class HmmMirror implements SecondaryView {
     start: number,
     end: number,
     write: boolean,
+    out?: number[],
   ): Promise<number> {
     if (buf.closing) return EFAULT;
     buf.users++;
     try {
-      return await this.copy(t, buf, start, end, write);
+      return await this.copy(t, buf, start, end, write, out);
     } finally {
       if (--buf.users === 0 && buf.closer !== null) {
         const c = buf.closer;
@@ -186,6 +187,7 @@ export class HmmMirror implements SecondaryView {
     start: number,
     end: number,
     write: boolean,
+    out: number[] | undefined,
   ): Promise<number> {
     const stats = this.mm.ctx.stats;
     let p = start;
@@ -199,22 +201,12 @@ export class HmmMirror implements SecondaryView {
           break;
         }
         stats.accesses.hmm++;
-        if (write)
-          this.mm.ev(
-            t,
-            `${this.name} write`,
-            p,
-            f,
-            this.checker.write(this.name, p, f, this.gen[p]!),
-          );
-        else
-          this.mm.ev(
-            t,
-            `${this.name} read`,
-            p,
-            f,
-            this.checker.read(this.name, p, f, this.gen[p]!),
-          );
+        const g = this.gen[p]!;
+        const v = write
+          ? this.checker.write(this.name, p, f, g)
+          : this.checker.read(this.name, p, f, g);
+        out?.push(v);
+        this.mm.ev(t, write ? `${this.name} write` : `${this.name} read`, p, f, v);
         p++;
         // Copying takes time: the device lock is held across it, as dmirror holds its mutex.
         if (p < end && (p & 3) === 0) await this.mm.ctx.sched.yield(t, `${this.name} copy`);

@@ -1,4 +1,4 @@
-import type { MmuNotifier, MmuNotifierRange } from '@mmukit/mmu-notifier';
+import type { IntervalNotifier, MmuNotifierRange } from '@mmukit/mmu-notifier';
 import { SeqCount } from '@mmukit/seqcount';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { type AddressSpace, PAGE_SIZE } from '../primary/mm.js';
@@ -8,7 +8,7 @@ import type { Task } from '../scheduler.js';
 export interface VhostBugs {
   /** invalidateRangeStart clears the maps but does not wait for the worker to leave them. */
   noWait?: boolean;
-  /** The map prefetch installs without checking mapSeq (a map can outlive its invalidation). */
+  /** The map prefetch installs without readRetry (a map can outlive its invalidation). */
   noPrefetchRetry?: boolean;
 }
 
@@ -28,24 +28,24 @@ export interface VhostRing {
  * synchronization that thread concluded (seeds 000/001):
  *
  * - `accessSeq` (the patch's vq->seq): the worker brackets every use of a map with
- *   writeBegin()/writeEnd(), so "odd" means "a reader is inside". The notifier clears the map
- *   pointers, then waits until it is even (readBeginWait()) before returning from
- *   invalidateRangeStart: after that no one can still be touching the old pages. A seqlock
- *   alone is not enough (Gunthorpe: the invalidation must block until the other thread leaves
- *   its critical section); this wait is that block. Non-blockable ranges with a reader inside
- *   return false (EAGAIN) after undoing their own bookkeeping.
- * - `mapSeq`: written by the notifier from the first overlapping start to the last end (nested
- *   invalidations are counted, like vq->invalidate_count); the prefetch that rebuilds a map
- *   reads it before get_user_pages() and installs only if readRetry() is false. That is the
- *   collision-retry for the map itself.
+ *   writeBegin()/writeEnd() (one worker per device, so writers are serialized), so "odd" means
+ *   "the worker is inside". The notifier clears the map pointers, then waits until the count
+ *   is even (readBeginWait()) before returning: after that nobody can still be touching the
+ *   old pages. A seqlock-style retry alone is not enough (Gunthorpe: the invalidation must
+ *   block until the other thread leaves its critical section); this wait is that block.
+ * - The rebuild of a map (vhost_map_prefetch: get_user_pages + install) is a collision-retry
+ *   on an interval subscription over the rings: readBegin before GUP, readRetry under the vq
+ *   lock before installing; the invalidate callback calls setSeq(curSeq) under that lock.
+ *   (The mmu interval notifier is the "core service" Gunthorpe mentions in seed 000; it was
+ *   merged a few months after that thread.)
+ * - A non-blockable invalidation (the OOM reaper) that finds the worker inside returns false:
+ *   EAGAIN, allowed for interval subscriptions, which have no end to pair.
  */
 export class VhostDev implements SecondaryView {
   readonly name = 'vhost';
   readonly rings: VhostRing[];
   readonly accessSeq = new SeqCount();
-  readonly mapSeq = new SeqCount();
-  invalidateCount = 0;
-  private readonly notifier: MmuNotifier;
+  readonly sub: IntervalNotifier;
 
   constructor(
     private readonly mm: AddressSpace,
@@ -60,40 +60,38 @@ export class VhostDev implements SecondaryView {
       frames: new Int32Array(r.npages),
       gens: new Float64Array(r.npages),
     }));
-    this.notifier = mm.subs.register({
-      invalidateRangeStart: (_sub, range) => this.invalidateStart(range),
-      invalidateRangeEnd: (_sub, range) => this.invalidateEnd(range),
-      release: () => this.release(),
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = 0;
+    for (const r of rings) {
+      lo = Math.min(lo, r.start);
+      hi = Math.max(hi, r.start + r.npages);
+    }
+    this.sub = mm.subs.insertInterval(lo * PAGE_SIZE, (hi - lo) * PAGE_SIZE, {
+      invalidate: (sub, range, curSeq) => this.invalidate(sub, range, curSeq),
     });
   }
 
-  /** The classic subscription (for unregister). */
-  get subscription(): MmuNotifier {
-    return this.notifier;
-  }
-
-  private overlaps(s: number, e: number): boolean {
-    for (const r of this.rings) if (r.start < e && r.start + r.npages > s) return true;
-    return false;
-  }
-
-  private invalidateStart(range: MmuNotifierRange): boolean | Promise<boolean> {
-    const s = range.start / PAGE_SIZE;
-    const e = range.end / PAGE_SIZE;
-    if (!this.overlaps(s, e)) return true;
+  /** The invalidate callback (the vq's mmu_lock is implicit: it runs synchronously). */
+  private invalidate(
+    sub: IntervalNotifier,
+    range: MmuNotifierRange,
+    curSeq: number,
+  ): boolean | Promise<boolean> {
     const { sched, stats } = this.mm.ctx;
     const t = sched.current;
     if (t === null) throw new Error('vhost notifier callback outside any task');
-    if (this.invalidateCount++ === 0) this.mapSeq.writeBegin();
-    for (const r of this.rings) if (r.start < e && r.start + r.npages > s) r.mapped = false;
-    if (this.bugs.noWait || !this.accessSeq.writing) return true;
+    const s = range.start / PAGE_SIZE;
+    const e = range.end / PAGE_SIZE;
+    if (!this.accessSeq.writing || this.bugs.noWait) {
+      this.clear(sub, s, e, curSeq);
+      return true;
+    }
     if (!range.blockable) {
-      // Would have to wait for the worker: EAGAIN. The core will not call our end for a start
-      // that failed, so undo this start's bookkeeping here.
-      if (--this.invalidateCount === 0) this.mapSeq.writeEnd();
-      this.mm.ev(t, 'vhost invalidate: reader inside, EAGAIN', s, e);
+      // The worker is inside and we may not sleep: EAGAIN, before changing anything.
+      this.mm.ev(t, 'vhost invalidate: worker inside, EAGAIN', s, e);
       return false;
     }
+    this.clear(sub, s, e, curSeq);
     stats.waits.vhostReader++;
     this.mm.ev(t, 'vhost invalidate: wait for the worker', s, e, this.accessSeq.sequence);
     return sched
@@ -101,18 +99,15 @@ export class VhostDev implements SecondaryView {
       .then(() => true);
   }
 
-  private invalidateEnd(range: MmuNotifierRange): void {
-    if (!this.overlaps(range.start / PAGE_SIZE, range.end / PAGE_SIZE)) return;
-    if (--this.invalidateCount === 0) this.mapSeq.writeEnd();
+  private clear(sub: IntervalNotifier, s: number, e: number, curSeq: number): void {
+    sub.setSeq(curSeq);
+    for (const r of this.rings) if (r.start < e && r.start + r.npages > s) r.mapped = false;
   }
 
-  private release(): void | Promise<void> {
+  /** Tears down: drop the maps, then mmu_interval_notifier_remove(). */
+  async close(t: Task): Promise<void> {
     for (const r of this.rings) r.mapped = false;
-    const t = this.mm.ctx.sched.current;
-    if (this.bugs.noWait || !this.accessSeq.writing || t === null) return;
-    return this.mm.ctx.sched
-      .wait(t, this.accessSeq.readBeginWait(), 'vhost release: wait')
-      .then(() => {});
+    await this.mm.ctx.sched.wait(t, this.sub.remove(), 'vhost: mmu_interval_notifier_remove');
   }
 
   /** One worker access (vhost_get_user/vhost_put_user) to a page of a ring. */
@@ -148,8 +143,13 @@ export class VhostDev implements SecondaryView {
 
   /** vhost_map_prefetch(): GUP the ring's pages and install the map unless it collided. */
   private async prefetch(t: Task, ring: VhostRing): Promise<void> {
-    if (ring.mapped || this.invalidateCount > 0) return;
-    const seq = this.mapSeq.readBegin();
+    if (ring.mapped) return;
+    const { sched, stats } = this.mm.ctx;
+    let seq = this.sub.tryReadBegin();
+    if (seq === undefined) {
+      stats.waits.readBegin++;
+      seq = await sched.wait(t, this.sub.readBegin(), 'vhost: mmu_interval_read_begin');
+    }
     const frames: number[] = [];
     const gens: number[] = [];
     const writable: boolean[] = [];
@@ -160,9 +160,9 @@ export class VhostDev implements SecondaryView {
       gens.push(r.gen);
       writable.push(r.writable);
     }
-    // Under vq->mmu_lock (synchronous here): install only if no invalidation began since seq.
-    if (!this.bugs.noPrefetchRetry && this.mapSeq.readRetry(seq)) {
-      this.mm.ctx.stats.retries.vhost++;
+    // Under the vq lock (synchronous here): install only if no invalidation collided.
+    if (!this.bugs.noPrefetchRetry && this.sub.readRetry(seq)) {
+      stats.retries.vhost++;
       this.mm.ev(t, 'vhost prefetch retry', ring.start, ring.npages);
       return;
     }
@@ -175,7 +175,6 @@ export class VhostDev implements SecondaryView {
     ring.mapped = true;
     this.mm.ev(t, 'vhost map', ring.start, ring.npages);
   }
-
   // ---- checker view ------------------------------------------------------------------------
 
   forEachTranslation(fn: TranslationVisitor): void {

@@ -1,0 +1,35 @@
+import { Checker } from '../src/checker.js';
+import { AddressSpace } from '../src/primary/mm.js';
+import { Scheduler, type StrategyName, type Task } from '../src/scheduler.js';
+import { type HmmBugs, HmmMirror } from '../src/secondaries/hmm-mirror.js';
+import { Stats } from '../src/stats.js';
+import { Trace } from '../src/trace.js';
+
+/** A small hand-built world for scripted tests: one mm, a checker, optional mirrors. */
+export function makeWorld(opts: { seed?: number; pages?: number; strategy?: StrategyName } = {}) {
+  const sched = new Scheduler({
+    seed: opts.seed ?? 1,
+    strategy: opts.strategy ?? 'random',
+    maxSteps: 1_000_000,
+  });
+  const trace = new Trace(64);
+  const stats = new Stats();
+  const pages = opts.pages ?? 1024;
+  const mm = new AddressSpace({ sched, trace, stats }, pages);
+  const checker = new Checker(mm, sched, trace, pages);
+  mm.checker = checker;
+  const mirror = (name = 'hmm', bugs: HmmBugs = {}) => {
+    const m = new HmmMirror(mm, checker, name, bugs);
+    checker.addSecondary(m);
+    return m;
+  };
+  /** Runs the given task bodies to completion; throws if the run stopped with a violation. */
+  const run = async (...bodies: ((t: Task) => Promise<void>)[]) => {
+    bodies.forEach((b, i) => sched.spawn(`t${i}`, b));
+    const reason = await sched.run();
+    if (checker.violation !== undefined) throw new Error(`violation: ${checker.violation.message}`);
+    if (reason !== undefined) throw new Error(`stopped: ${reason.message}`);
+    checker.sweep();
+  };
+  return { sched, trace, stats, mm, checker, mirror, run };
+}
