@@ -25,7 +25,7 @@ export function makeWorld(opts: { seed?: number; pages?: number; strategy?: Stra
   };
   /** Runs the given task bodies to completion; throws if the run stopped with a violation. */
   const run = async (...bodies: ((t: Task) => Promise<void>)[]) => {
-    bodies.forEach((b, i) => sched.spawn(`t${i}`, b));
+    for (const [i, b] of bodies.entries()) sched.spawn(`t${i}`, b);
     const reason = await sched.run();
     if (checker.violation !== undefined) throw new Error(`violation: ${checker.violation.message}`);
     if (reason !== undefined) throw new Error(`stopped: ${reason.message}`);
