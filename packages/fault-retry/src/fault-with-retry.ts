@@ -112,21 +112,22 @@ function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: 
  * Holds no lock on entry; takes `lock` once per attempt and never awaits anything else while
  * holding it. Waits for `resolve()`, the lock, and `backoff` between attempts.
  *
- * Failure paths: bad options throw TypeError/RangeError before anything runs. A `resolve()` or
- * `install()` that throws: the error reaches the caller, the lock is released, the resolved page
- * (if any) is put(), nothing is installed. Too many retries: FaultRetryLimitError. The signal
+ * Failure paths: bad options reject with TypeError/RangeError before anything runs. A
+ * `resolve()`, `lock.acquire()` or `install()` that throws: the error reaches the caller, the lock
+ * is released if it was taken, the resolved page (if any) is put(), nothing is installed. Too many retries: FaultRetryLimitError. The signal
  * fired: FaultAbortedError (checked before each attempt and after each resolve).
  */
 export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultResult<P>> {
   checkOptions(opts);
   const { tracker, gfn, lock, resolve, install, put } = opts;
   const maxRetries = opts.maxRetries ?? Number.POSITIVE_INFINITY;
-  const signal = opts.signal ?? NEVER_ABORTED;
+  const signal = opts.signal; // undefined: skip the checks (AbortSignal#aborted is not free)
+  const resolveSignal = signal ?? NEVER_ABORTED;
   const backoff = opts.backoff ?? yieldMacrotask;
   const precheck = opts.precheck ?? true;
 
   for (let retries = 0; ; ) {
-    if (signal.aborted) throw new FaultAbortedError(gfn, retries, signal.reason);
+    if (signal?.aborted) throw new FaultAbortedError(gfn, retries, signal.reason);
 
     // Pairs with end()'s "seq before count": the snapshot is read before anything the page
     // depends on, so an invalidation that changes the page after this point either is still
@@ -134,12 +135,18 @@ export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultRes
     const seq = tracker.snapshot();
     let lost = precheck && tracker.retryGfnUnsafe(seq, gfn);
     if (!lost) {
-      const page = await resolve(signal);
-      if (signal.aborted)
+      const page = await resolve(resolveSignal);
+      if (signal?.aborted) {
         putAfterError(put, page, new FaultAbortedError(gfn, retries, signal.reason));
+      }
       lost = precheck && tracker.retryGfnUnsafe(seq, gfn);
       if (!lost) {
-        const release = await lock.acquire();
+        let release: () => void;
+        try {
+          release = await lock.acquire();
+        } catch (error) {
+          putAfterError(put, page, error);
+        }
         if (typeof release !== 'function') {
           putAfterError(
             put,

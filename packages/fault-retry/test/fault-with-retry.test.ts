@@ -198,6 +198,33 @@ describe('faultWithRetry', () => {
     expect(lock.isLocked()).toBe(false);
   });
 
+  it('a rejecting lock.acquire() reaches the caller and the page is put', async () => {
+    const { log, opts } = base();
+    const boom = new Error('lock broken');
+    const lock = {
+      acquire: async (): Promise<() => void> => {
+        throw boom;
+      },
+    };
+    await expect(faultWithRetry({ ...opts, lock })).rejects.toBe(boom);
+    expect(log).toEqual(['resolve', 'put page']);
+  });
+
+  it('a throwing retryGfn() releases the lock and puts the page', async () => {
+    const { log, lock, tracker, opts } = base();
+    const boom = new Error('tracker broken');
+    const broken = {
+      snapshot: () => tracker.snapshot(),
+      retryGfnUnsafe: () => false,
+      retryGfn: (): boolean => {
+        throw boom;
+      },
+    };
+    await expect(faultWithRetry({ ...opts, tracker: broken })).rejects.toBe(boom);
+    expect(log).toEqual(['resolve', 'put page']);
+    expect(lock.counts).toEqual({ acquired: 1, released: 1 });
+  });
+
   it('a throwing put() after a throwing install() reports both', async () => {
     const { opts } = base();
     const e1 = new Error('install');
