@@ -65,7 +65,7 @@ interface CommonOpts {
   sweep: number;
 }
 
-function addCommon(cmd: Command): Command {
+function addCommon(cmd: Command, defaultEnd: ScenarioConfig['end'] = DEFAULT_CONFIG.end): Command {
   return cmd
     .option('--ops <n>', 'top-level operations over all tasks', int('ops', 0), DEFAULT_CONFIG.ops)
     .option('--pages <n>', 'address-space size in pages', int('pages', 256), DEFAULT_CONFIG.pages)
@@ -86,9 +86,9 @@ function addCommon(cmd: Command): Command {
       parseMix,
     )
     .addOption(
-      new Option('--end <mode>', 'how the process ends')
+      new Option('--end <mode>', 'how the process ends (oom = OOM kill + reaper, then exit)')
         .choices(['exit', 'oom', 'random'])
-        .default('random'),
+        .default(defaultEnd),
     )
     .option('--bug <name>', `inject a bug (negative control): ${BUGS.join(', ')}`, parseBug)
     .option(
@@ -196,6 +196,7 @@ addCommon(
     .option('--seeds <n>', 'number of seeds', int('seeds', 1), 100)
     .option('--from <n>', 'first seed', int('from', 0), 1)
     .option('--stop', 'stop at the first violation'),
+  'random',
 ).action(async (o: CommonOpts & { seeds: number; from: number; stop?: boolean }) => {
   const showBar = process.stdout.isTTY === true && o.json !== true;
   const bar = showBar

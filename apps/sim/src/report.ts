@@ -2,7 +2,7 @@ import type { RunResult } from './scenario.js';
 import { Stats } from './stats.js';
 
 function row(label: string, ...cells: (string | number)[]): string {
-  return `  ${label.padEnd(28)}${cells.map((c) => String(c).padStart(10)).join('')}`;
+  return `  ${label.padEnd(34)}${cells.map((c) => String(c).padStart(10)).join('')}`;
 }
 
 function fmtRate(n: number, ms: number): string {
@@ -114,7 +114,7 @@ export function replayFlags(r: RunResult): string {
       ` --secondaries ${[c.kvm && 'kvm', c.hmm && 'hmm', c.vhost && 'vhost'].filter(Boolean).join(',') || 'none'}`,
     );
   }
-  if (c.end !== 'random') parts.push(` --end ${c.end}`);
+  parts.push(` --end ${c.end}`);
   return parts.join('');
 }
 

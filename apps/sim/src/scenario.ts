@@ -71,7 +71,7 @@ export interface ScenarioConfig {
 /** The defaults of `mmu-sim run` (and `pnpm sim`). */
 export const DEFAULT_CONFIG: ScenarioConfig = {
   seed: 1,
-  ops: 20_000,
+  ops: 60_000,
   pages: 4096,
   kvm: true,
   hmm: true,
@@ -82,7 +82,7 @@ export const DEFAULT_CONFIG: ScenarioConfig = {
   cpus: 2,
   vcpus: 2,
   devices: 2,
-  end: 'random',
+  end: 'oom',
   bugs: {},
   traceSize: 40,
   fullTrace: false,
@@ -144,7 +144,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const checker = new Checker(mm, sched, trace, config.pages);
   mm.checker = checker;
   const endMode: 'exit' | 'oom' =
-    config.end === 'random' ? (rng.chance(0.5) ? 'oom' : 'exit') : config.end;
+    config.end === 'random' ? (rng.chance(0.7) ? 'oom' : 'exit') : config.end;
 
   // ---- initial layout: guest RAM, device buffers, vhost rings, a few anonymous areas ---------
   const P = config.pages;
@@ -200,6 +200,9 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   }
 
   const budget = new Budget(config.ops);
+  // The process dies (exit or OOM kill) with 3% of the ops left, so the secondaries are still
+  // busy with their last operations while the reaper and exit_mmap run.
+  const endAt = Math.floor(config.ops * 0.97);
   let lastProgress = 0;
   sched.onStep = () => {
     const steps = sched.steps;
@@ -253,7 +256,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   {
     const r = rng.fork();
     sched.spawn('mm', async (t) => {
-      while (!mm.dying && budget.take()) {
+      while (!mm.dying && budget.used < endAt && budget.take()) {
         stats.ops++;
         await mmOp(t, r);
         // The process (think QEMU) keeps re-establishing its shared regions, so the
@@ -309,7 +312,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
           await mremapOp(mm, t, s, e, to);
           if (r.chance(0.8)) await mremapOp(mm, t, to, to + (e - s), s); // and back, usually
         }
-      } else if (op === 5) await migrateOp(mm, t, s, e);
+      } else if (op === 5) await migrateOp(mm, t, s, e, r.chance(0.5) ? 'rmap' : 'vma');
       else await clearRefsOp(mm, t, s, e);
     };
   }
@@ -331,7 +334,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     for (let i = 0; i < config.vcpus; i++) {
       const r = rng.fork();
       sched.spawn(`vcpu${i}`, async (t) => {
-        while (!mm.dying && budget.take()) {
+        while (!mm.dead && budget.take()) {
           stats.ops++;
           // Guests touch a working set: mostly the low quarter of guest memory.
           const gfn = r.chance(0.7) ? r.int(guest.guestPages >> 2) : r.int(guest.guestPages);
@@ -347,7 +350,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     for (let i = 0; i < config.devices; i++) {
       const r = rng.fork();
       sched.spawn(`dev${i}`, async (t) => {
-        while (!mm.dying && budget.take()) {
+        while (!mm.dead && budget.take()) {
           stats.ops++;
           if (i === 0 && r.chance(0.02)) {
             await rebind(t, r, dev);
@@ -385,7 +388,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const v = vhost;
     const r = rng.fork();
     sched.spawn('vhost', async (t) => {
-      while (!mm.dying && budget.take()) {
+      while (!mm.dead && budget.take()) {
         stats.ops++;
         const ring = r.pick(v.rings);
         await v.access(t, ring, r.int(ring.npages), r.chance(0.5));

@@ -40,7 +40,7 @@ describe('exploration of the mixed default scenario', () => {
     };
     const events = new Set<string>();
     for (let seed = 1; seed <= 200; seed++) {
-      const r = await runScenario({ seed, ops: 2000, sweepEvery: 512 });
+      const r = await runScenario({ seed, ops: 2000, sweepEvery: 512, end: 'random' });
       if (!r.ok)
         throw new Error(`seed ${seed}: ${r.violation?.message}\n${r.violation?.trace.join('\n')}`);
       expect(r.final.frames).toBe(0);

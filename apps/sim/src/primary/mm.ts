@@ -141,6 +141,7 @@ export class AddressSpace {
     start: number,
     end: number,
     event: MmuNotifierEvent,
+    owner?: unknown,
   ): Promise<MmuNotifierRange> {
     const range: MmuNotifierRange = {
       start: start * PAGE_SIZE,
@@ -148,6 +149,7 @@ export class AddressSpace {
       event,
       blockable: true,
     };
+    if (owner !== undefined) range.owner = owner;
     this.ctx.stats.invalidations[event]++;
     this.ev(t, `inv-start ${event}`, start, end, EVENT_CODE[event]);
     await this.subs.invalidateRangeStart(range);

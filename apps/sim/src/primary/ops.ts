@@ -159,22 +159,34 @@ export async function mremapOp(
   }
 }
 
+/** Who asked for a migrate_vma (MMU_NOTIFY_MIGRATE carries it as `range.owner`). */
+export const MIGRATE_VMA_OWNER: unique symbol = Symbol('migrate_vma caller');
+
 /**
- * Page migration (move_pages / compaction) of the present pages of [start, end): event
- * 'migrate', blockable. Each page gets a new frame with a copy of its contents; the old frame
- * is freed through the gather. Runs under the mmap read lock.
+ * Page migration of the present pages of [start, end): each page gets a new frame with a copy
+ * of its contents and the old frame is freed through the gather. Runs under the mmap read lock.
+ *
+ * `kind` picks the kernel path being modelled, which decides the notifier event:
+ * - 'rmap' (move_pages()/compaction -> try_to_migrate_one()): event 'clear', no owner;
+ * - 'vma' (a driver's migrate_vma_setup() -> migrate_vma_collect()): event 'migrate' with
+ *   `owner` = MIGRATE_VMA_OWNER. No simulated device owns it (device-private memory is not
+ *   modelled; the pages land in new system frames), so every secondary must invalidate.
  */
 export async function migrateOp(
   mm: AddressSpace,
   t: Task,
   start: number,
   end: number,
+  kind: 'rmap' | 'vma' = 'rmap',
 ): Promise<void> {
   await mm.readLock(t);
   try {
     if (mm.vmas.overlapping(start, end).length === 0) return;
-    mm.ev(t, 'migrate', start, end);
-    const range = await mm.invStart(t, start, end, 'migrate');
+    mm.ev(t, kind === 'rmap' ? 'migrate (rmap)' : 'migrate_vma', start, end);
+    const range =
+      kind === 'rmap'
+        ? await mm.invStart(t, start, end, 'clear')
+        : await mm.invStart(t, start, end, 'migrate', MIGRATE_VMA_OWNER);
     const pt = mm.pt;
     mm.gather.enter();
     try {

@@ -21,6 +21,9 @@ export interface KvmBugs {
   skipZap?: boolean;
 }
 
+/** vCPU faults are never aborted (there is no signal delivery in the model). */
+const NEVER_ABORTED = new AbortController().signal;
+
 const SPTE_WRITE = 1;
 const SPTE_YOUNG = 2;
 
@@ -233,6 +236,7 @@ export class KvmGuest implements SecondaryView {
         resolve,
         install,
         backoff: () => this.mm.ctx.sched.yield(t, 'kvm fault retry'),
+        signal: NEVER_ABORTED,
       });
       this.mm.ctx.stats.retries.kvm += retries;
       return 0;
