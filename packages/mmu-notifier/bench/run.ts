@@ -73,7 +73,29 @@ const fmt = (s: Stat): string =>
 
 let sink = 0;
 
-function benchReadSide(): void {
+const tick = (ms = 50): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Heap growth and number of GCs while `fn` runs, after a full collection. GC entries are
+ * delivered asynchronously, so the counter is read after a pause on both sides.
+ */
+async function allocationCheck(fn: () => void): Promise<{ growth: number; gcs: number }> {
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  gc!();
+  await tick();
+  obs.observe({ entryTypes: ['gc'] });
+  const before = process.memoryUsage().heapUsed;
+  fn();
+  const after = process.memoryUsage().heapUsed;
+  await tick();
+  obs.disconnect();
+  return { growth: after - before, gcs };
+}
+
+async function benchReadSide(): Promise<void> {
   const subs = new MmuNotifierSubscriptions();
   const sub = subs.insertInterval(0, 16, {
     invalidate(s, _r, cur) {
@@ -97,29 +119,42 @@ function benchReadSide(): void {
   const N = 10_000_000;
   const t = measure(pair, N);
   const loop = measure(base, N);
-  // Allocation check: count GCs and heap growth over N pairs after a full collection.
-  let gcs = 0;
-  const obs = new PerformanceObserver((list) => {
-    gcs += list.getEntries().length;
-  });
-  gc!();
-  obs.observe({ entryTypes: ['gc'] });
-  const before = process.memoryUsage().heapUsed;
-  pair(N);
-  const after = process.memoryUsage().heapUsed;
-  return void setTimeout(() => {
-    obs.disconnect();
-    console.log(
-      '\n## tryReadBegin + readRetry (ns per pair, median (min–max) of',
-      SAMPLES,
-      'samples)\n',
-    );
-    console.log('| case | ns/op | heap growth over 10^7 pairs | GCs during them |');
-    console.log('|---|---|---|---|');
-    console.log(`| tryReadBegin + readRetry | ${fmt(t)} | ${after - before} B | ${gcs} |`);
-    console.log(`| empty loop (baseline) | ${fmt(loop)} | | |`);
-    benchInvalidation();
-  }, 50);
+  const pairAlloc = await allocationCheck(() => pair(N));
+
+  // The same check for 10^6 non-blockable invalidations (start + end) hitting 4 of 1000.
+  const inv = new MmuNotifierSubscriptions();
+  const ops = {
+    invalidate(s: IntervalNotifier, _r: MmuNotifierRange, cur: number) {
+      s.setSeq(cur);
+      return true;
+    },
+  };
+  for (let i = 0; i < 1000; i++) inv.insertInterval(i * STRIDE, STRIDE, ops);
+  const invRanges = makeRanges(1000, 4, 1024);
+  const invalidate = (iterations: number): void => {
+    for (let i = 0; i < iterations; i++) {
+      const r = invRanges[i & 1023]!;
+      inv.invalidateRangeStartNonblock(r);
+      inv.invalidateRangeEnd(r);
+    }
+  };
+  invalidate(100_000);
+  const invAlloc = await allocationCheck(() => invalidate(1_000_000));
+
+  console.log(
+    '\n## Read side (ns per pair, median (min–max) of',
+    SAMPLES,
+    'samples) and allocation\n',
+  );
+  console.log('| case | ns/op | heap growth | GCs during the run |');
+  console.log('|---|---|---|---|');
+  console.log(
+    `| 10^7 × tryReadBegin + readRetry | ${fmt(t)} | ${pairAlloc.growth} B | ${pairAlloc.gcs} |`,
+  );
+  console.log(`| empty loop (baseline) | ${fmt(loop)} | | |`);
+  console.log(
+    `| 10^6 × nonblock invalidation start + end (k=4 of n=1000) | | ${invAlloc.growth} B | ${invAlloc.gcs} |`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,4 +295,5 @@ async function benchInvalidation(): Promise<void> {
 console.log(
   `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`,
 );
-benchReadSide();
+await benchReadSide();
+await benchInvalidation();

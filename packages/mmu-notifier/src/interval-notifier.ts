@@ -121,6 +121,18 @@ export class IntervalNotifier {
    * @throws CallbackContextError from inside a callback; SubscriptionRemovedError after
    *   `remove()` (both as rejections, nothing changed).
    */
+  //   invalidation (primary)            fault (reader)
+  //                                     seq = readBegin()    sub._seq == 1, global 2: no wait
+  //   start: global 2 -> 3
+  //   invalidate(): lock; setSeq(3); zap; unlock
+  //                                     resolve page (stale now)
+  //   end: global 3 -> 4, wake
+  //                                     lock; readRetry(1): sub._seq is 3 -> true, retry
+  //                                     seq = readBegin()    3 != 4: no wait; returns 3
+  //
+  // Had the reader called readBegin between setSeq(3) and the end, it would have found
+  // sub._seq == global == 3 and waited for the end: any page it resolved in that window could
+  // be stale, and the end is when the primary's change is complete.
   async readBegin(): Promise<number> {
     const mm = this._mm;
     if (mm.insideCallback()) {
@@ -158,6 +170,8 @@ export class IntervalNotifier {
    * while calling `setSeq`, right before installing. Like `mmu_interval_read_retry()`.
    */
   readRetry(seq: number): boolean {
+    // Pairs with the write in setSeq(): both run under the user lock, so either the callback's
+    // zap came after our install (it removes what we install) or we see its new seq.
     return this._seq !== seq;
   }
 
@@ -188,7 +202,7 @@ export class IntervalNotifier {
         `IntervalNotifier.setSeq(${String(curSeq)}): the running invalidate() was given curSeq ${this._cbSeq}`,
       );
     }
-    this._seq = curSeq;
+    this._seq = curSeq; // pairs with readRetry() (same user lock) and readBegin()'s compare
   }
 
   /**

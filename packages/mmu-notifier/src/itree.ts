@@ -1,5 +1,6 @@
-import { addEagain, addError, isThenable, rejectPromise, type WalkFailure } from './failure.js';
+import { addError, isThenable, type WalkFailure } from './failure.js';
 import { IntervalNotifier, type IntervalNotifierOps } from './interval-notifier.js';
+import { ItreeWalk, invokeInvalidate } from './itree-walk.js';
 import { type MmState, SUB_PENDING_INSERT } from './mm-state.js';
 import { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 
@@ -41,44 +42,13 @@ export function itreeInsert(
 }
 
 /**
- * Runs the synchronous part of `sub`'s `invalidate`, with the bookkeeping that `setSeq` and the
- * misuse checks rely on: `_cbRunning`/`_cbSeq` stay set until the result settles (the caller
- * decrements `_cbRunning` itself when a thenable is returned), `_depth` only during the call.
- */
-function invokeInvalidate(
-  mm: MmState,
-  sub: IntervalNotifier,
-  range: MmuNotifierRange,
-  curSeq: number,
-): unknown {
-  const t = mm._tracer;
-  if (t !== undefined) t({ type: 'invalidate', sub, range, curSeq });
-  sub._cbSeq = curSeq;
-  sub._cbRunning++;
-  mm._depth++;
-  let result: unknown;
-  try {
-    const als = mm._als;
-    result =
-      als === undefined
-        ? sub._ops.invalidate(sub, range, curSeq)
-        : als.run(mm, () => sub._ops.invalidate(sub, range, curSeq));
-  } catch (error) {
-    sub._cbRunning--;
-    throw error;
-  } finally {
-    mm._depth--;
-  }
-  if (!isThenable(result)) sub._cbRunning--;
-  return result;
-}
-
-/**
  * `mn_itree_invalidate()` for a blockable range: calls `invalidate` for every overlapping
  * subscription in tree order, awaiting a returned promise before the next. `false` is a misuse
  * here (WARN, continue). A callback that throws or rejects is recorded and the walk goes on;
  * then the range's bookkeeping is undone (`invEnd`) and the failure returned. The walk needs no
- * lock: while it runs `_seq` is odd, so the tree is frozen.
+ * lock: while it runs `_seq` is odd, so the tree is frozen. Callbacks that return at once are
+ * called in one synchronous pass (`ItreeWalk`); after the first promise the walk continues with
+ * `iterNext`, awaiting each promise.
  */
 export async function itreeInvalidate(
   mm: MmState,
@@ -86,26 +56,39 @@ export async function itreeInvalidate(
 ): Promise<WalkFailure | undefined> {
   const start = range.start;
   const last = range.end - 1; // the tree holds closed intervals
-  let node = mm.invStartRange(range, last);
-  const curSeq = mm._seq;
-  let failure: WalkFailure | undefined;
-  for (; node !== undefined; node = mm._tree.iterNext(node, start, last)) {
+  const w = ItreeWalk.run(mm, range, true);
+  const curSeq = w.curSeq;
+  let failure = w.failure;
+  let node = w.pendingNode;
+  let pending = w.pending;
+  w.done();
+  while (node !== undefined) {
     const sub = node.value;
-    let ok: unknown;
     try {
-      ok = invokeInvalidate(mm, sub, range, curSeq);
-      if (isThenable(ok)) {
-        try {
-          ok = await ok;
-        } finally {
-          sub._cbRunning--;
-        }
-      }
+      if (!(await pending))
+        mm.warn('invalidate() returned false for a blockable range; continuing');
     } catch (error) {
       failure = addError(failure, error);
-      continue;
+    } finally {
+      sub._cbRunning--;
     }
-    if (!ok) mm.warn('invalidate() returned false for a blockable range; continuing');
+    pending = undefined;
+    for (node = mm._tree.iterNext(node, start, last); node !== undefined; ) {
+      let ok: unknown;
+      try {
+        ok = invokeInvalidate(mm, node.value, range, curSeq);
+      } catch (error) {
+        failure = addError(failure, error);
+        node = mm._tree.iterNext(node, start, last);
+        continue;
+      }
+      if (isThenable(ok)) {
+        pending = ok;
+        break;
+      }
+      if (!ok) mm.warn('invalidate() returned false for a blockable range; continuing');
+      node = mm._tree.iterNext(node, start, last);
+    }
   }
   if (failure !== undefined) mm.invEnd();
   return failure;
@@ -115,36 +98,15 @@ export async function itreeInvalidate(
  * `mn_itree_invalidate()` for a non-blockable range, synchronous. The first callback returning
  * false stops the walk (later subscriptions are not called: EAGAIN); a callback that throws or
  * returns a Promise is recorded and the walk goes on. On any failure the range's bookkeeping is
- * undone here (`invEnd`), because the caller must not call end.
+ * undone here (`invEnd`: `out_would_block` in the kernel), because the caller must not call end.
  */
 export function itreeInvalidateNonblock(
   mm: MmState,
   range: MmuNotifierRange,
 ): WalkFailure | undefined {
-  const start = range.start;
-  const last = range.end - 1;
-  let node = mm.invStartRange(range, last);
-  const curSeq = mm._seq;
-  let failure: WalkFailure | undefined;
-  for (; node !== undefined; node = mm._tree.iterNext(node, start, last)) {
-    const sub = node.value;
-    let ok: unknown;
-    try {
-      ok = invokeInvalidate(mm, sub, range, curSeq);
-    } catch (error) {
-      failure = addError(failure, error);
-      continue;
-    }
-    if (isThenable(ok)) {
-      sub._cbRunning--;
-      failure = addError(failure, rejectPromise(ok, 'invalidate()'));
-      continue;
-    }
-    if (!ok) {
-      failure = addEagain(failure);
-      break;
-    }
-  }
+  const w = ItreeWalk.run(mm, range, false);
+  const failure = w.failure;
+  w.done();
   if (failure !== undefined) mm.invEnd();
   return failure;
 }

@@ -2,7 +2,7 @@ import { DeferredList } from '@mmukit/deferred-list';
 import { IntervalTree } from '@mmukit/interval-tree';
 import type { MmuNotifier } from './classic-notifier.js';
 import type { IntervalNotifier } from './interval-notifier.js';
-import type { MmuNotifierRange } from './range.js';
+import type { ItreeWalk } from './itree-walk.js';
 import type { MmuNotifierTracer } from './trace.js';
 import { WaitQueue } from './wait-queue.js';
 
@@ -81,6 +81,9 @@ export class MmState {
   readonly _srcuWq = new WaitQueue();
   /** Items applied by the drain in progress, for the `wake` trace event. */
   _applied = 0;
+  /** Reusable tree walkers, one per nesting level of invalidations (see `ItreeWalk`). */
+  readonly _walks: ItreeWalk[] = [];
+  _walkDepth = 0;
 
   constructor(
     initialSeq: number,
@@ -116,33 +119,12 @@ export class MmState {
   }
 
   /**
-   * `mn_itree_inv_start_range()`: count one more active range (even when nothing overlaps: the
-   * matching `invEnd` always uncounts it) and return the first overlapping subscription's node,
-   * making the state fully excluded if there is one. The caller reads `curSeq = _seq` at once.
-   */
-  invStartRange(range: MmuNotifierRange, last: number) {
-    this._active++;
-    const node = this._tree.iterFirst(range.start, last);
-    if (node !== undefined) this.beginWrite();
-    const t = this._tracer;
-    if (t !== undefined) {
-      t({
-        type: 'start',
-        range,
-        curSeq: this._seq,
-        hit: node !== undefined,
-        active: this._active,
-      });
-    }
-    return node;
-  }
-
-  /**
    * `mn_itree_inv_end()`: one range less. The last one out of a fully excluded period releases
    * the write side (`_seq` even), applies the deferred tree changes, then wakes every waiter.
    * Order matters: a woken `remove()` relies on its deferred removal being applied already.
    */
   invEnd(): void {
+    // The exit below pairs with the enter() in beginWrite(): one hold per busy period.
     if (--this._active !== 0 || this._seq % 2 === 0) return;
     this._seq += 1;
     this._applied = 0;

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { type IntervalNotifierOps, NotifierCallbackError } from '../src/index.js';
+import { deferred, flush, makeSubs, range, track } from './helpers.js';
+
+describe('the invalidation walk', () => {
+  it('calls callbacks one at a time in tree order, mixing sync and async ones', async () => {
+    const { subs, warnings } = makeSubs();
+    const log: string[] = [];
+    const gate = deferred<boolean>();
+    const mk = (name: string, body: () => boolean | Promise<boolean>): IntervalNotifierOps => ({
+      invalidate(s, _r, cur) {
+        log.push(`${name}:${cur}`);
+        s.setSeq(cur);
+        return body();
+      },
+    });
+    subs.insertInterval(
+      0,
+      10,
+      mk('s0', () => true),
+    );
+    subs.insertInterval(
+      10,
+      10,
+      mk('s1', () => gate.promise),
+    );
+    subs.insertInterval(
+      20,
+      10,
+      mk('s2', () => false),
+    ); // misuse for blockable: warn, continue
+    subs.insertInterval(
+      30,
+      10,
+      mk('s3', () => Promise.reject(new Error('s3'))),
+    );
+    subs.insertInterval(
+      40,
+      10,
+      mk('s4', () => Promise.resolve(true)),
+    );
+    subs.insertInterval(
+      50,
+      10,
+      mk('s5', () => true),
+    );
+    const start = track(subs.invalidateRangeStart(range(0, 60)));
+    await flush();
+    expect(log).toEqual(['s0:3', 's1:3']);
+    gate.resolve(true);
+    await flush();
+    expect(log).toEqual(['s0:3', 's1:3', 's2:3', 's3:3', 's4:3', 's5:3']);
+    expect(start.error).toBeInstanceOf(NotifierCallbackError);
+    expect(warnings).toHaveLength(1);
+    expect(subs.invalidateSeq).toBe(4);
+    expect(subs.activeInvalidateRanges).toBe(0);
+  });
+
+  it('supports a nested invalidation started from inside a callback (same period, same curSeq)', () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    subs.insertInterval(0, 10, {
+      invalidate(s, _r, cur) {
+        log.push(`a:${cur}`);
+        s.setSeq(cur);
+        const inner = range(100, 110);
+        if (!subs.invalidateRangeStartNonblock(inner)) throw new Error('EAGAIN');
+        subs.invalidateRangeEnd(inner);
+        return true;
+      },
+    });
+    subs.insertInterval(5, 10, {
+      invalidate(s, _r, cur) {
+        log.push(`b:${cur}`);
+        s.setSeq(cur);
+        return true;
+      },
+    });
+    subs.insertInterval(100, 10, {
+      invalidate(s, _r, cur) {
+        log.push(`c:${cur}`);
+        s.setSeq(cur);
+        return true;
+      },
+    });
+    const r = range(0, 20);
+    expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
+    expect(log).toEqual(['a:3', 'c:3', 'b:3']);
+    expect(subs.activeInvalidateRanges).toBe(1);
+    expect(subs.invalidateSeq).toBe(3);
+    subs.invalidateRangeEnd(r);
+    expect(subs.invalidateSeq).toBe(4);
+    // The walkers were released: the next walks work the same.
+    log.length = 0;
+    expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
+    subs.invalidateRangeEnd(r);
+    expect(log).toEqual(['a:5', 'c:5', 'b:5']);
+  });
+
+  it('a non-blockable walk stops at the first false even with an error before it', () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    const mk = (name: string, result: () => boolean): IntervalNotifierOps => ({
+      invalidate(s, _r, cur) {
+        log.push(name);
+        s.setSeq(cur);
+        return result();
+      },
+    });
+    subs.insertInterval(
+      0,
+      10,
+      mk('t', () => {
+        throw new Error('t');
+      }),
+    );
+    subs.insertInterval(
+      10,
+      10,
+      mk('f', () => false),
+    );
+    subs.insertInterval(
+      20,
+      10,
+      mk('never', () => true),
+    );
+    expect(() => subs.invalidateRangeStartNonblock(range(0, 30))).toThrow(NotifierCallbackError);
+    expect(log).toEqual(['t', 'f']);
+    expect(subs.activeInvalidateRanges).toBe(0);
+    expect(subs.invalidateSeq).toBe(4);
+  });
+});
