@@ -12,6 +12,7 @@ export interface TraceEvent {
  * The run's event trace: a fixed ring buffer of the last `capacity` events (always on, cheap:
  * the slots are reused objects), a running 32-bit FNV-1a hash of every event (so two runs can
  * be compared without keeping their logs), and optionally the full log as text lines.
+ * Capacity 0 turns tracing off entirely (no ring, no hash: for benchmarks).
  */
 export class Trace {
   private readonly ring: TraceEvent[];
@@ -33,6 +34,7 @@ export class Trace {
 
   /** Records an event. */
   add(step: number, task: string, kind: string, a = 0, b = 0, c = 0): void {
+    if (this.ring.length === 0) return; // tracing off
     const slot = this.ring[this.head]!;
     slot.step = step;
     slot.task = task;

@@ -22,6 +22,7 @@ export class VmaSet {
   private readonly tree = new IntervalTree<Vma>();
   private readonly nodes = new Map<Vma, IntervalNode<Vma>>();
   private nextId = 1;
+  private cache: Vma[] | undefined;
 
   constructor(readonly pages: number) {}
 
@@ -54,11 +55,14 @@ export class VmaSet {
     return out;
   }
 
-  /** All VMAs in address order. */
-  all(): Vma[] {
-    const out: Vma[] = [];
-    for (const n of this.tree) out.push(n.value);
-    return out;
+  /** All VMAs in address order (a cached array, rebuilt after a change: do not mutate). */
+  all(): readonly Vma[] {
+    if (this.cache === undefined) {
+      const out: Vma[] = [];
+      for (const n of this.tree) out.push(n.value);
+      this.cache = out;
+    }
+    return this.cache;
   }
 
   /** Inserts a VMA over a free range. */
@@ -66,6 +70,7 @@ export class VmaSet {
     if (!this.isFree(start, end))
       throw new RangeError(`VMA [${start}, ${end}) overlaps or is out of range`);
     const vma: Vma = { start, end, prot, id: this.nextId++ };
+    this.cache = undefined;
     this.nodes.set(vma, this.tree.insert(start, end - 1, vma));
     return vma;
   }
@@ -76,6 +81,7 @@ export class VmaSet {
     if (node === undefined) throw new Error(`VMA ${vma.id} is not in the set`);
     this.tree.remove(node);
     this.nodes.delete(vma);
+    this.cache = undefined;
   }
 
   /**
