@@ -43,21 +43,32 @@ const median = (xs: number[]) => {
 };
 let sink = 0;
 
-/** Time `fn(ITER)` ROUNDS times after one warm-up round; ns per iteration. */
+/**
+ * Register a single-thread case. All cases are timed together by runSingleThreadCases(): after a
+ * warm-up round of each, every round times each case once (round-robin), so load from other
+ * processes on this shared machine falls on all cases alike. ns per iteration.
+ */
+const pending: Array<{ row: Row; fn: (n: number) => number }> = [];
 function measure(name: string, fn: (n: number) => number, note?: string): Row {
-  fn(ITER); // warm-up (JIT)
-  const nsPerOp: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    sink += fn(ITER);
-    nsPerOp.push(Number(process.hrtime.bigint() - t0) / ITER);
-  }
-  const row: Row = { name, nsPerOp, ...(note === undefined ? {} : { note }) };
+  const row: Row = { name, nsPerOp: [], ...(note === undefined ? {} : { note }) };
   rows.push(row);
+  pending.push({ row, fn });
   return row;
 }
+function runSingleThreadCases(): void {
+  for (const { fn } of pending) sink += fn(ITER); // warm-up (JIT)
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const { row, fn } of pending) {
+      const t0 = process.hrtime.bigint();
+      sink += fn(ITER);
+      row.nsPerOp.push(Number(process.hrtime.bigint() - t0) / ITER);
+    }
+  }
+}
 
-// ---- 1. one thread, no writer --------------------------------------------------------------
+// ---- 1. one thread, no writer
+// Sums are kept in int32 (`| 0`): a float accumulator reset inside the retry loop makes V8
+// box it, and the benchmark would measure that instead of the protocol. --------------------------------------------------------------
 const plain = new Int32Array(WORDS);
 fillRecord(plain, 12345);
 const seq = new SeqCount();
@@ -69,7 +80,7 @@ const copy = new Int32Array(WORDS);
 
 const bareLocal = measure('bare read, Int32Array (unsynchronized)', (n) => {
   let s = 0;
-  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s += plain[i] as number;
+  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s = (s + (plain[i] as number)) | 0;
   return s;
 });
 measure('SeqCount readBegin + read + readRetry', (n) => {
@@ -80,20 +91,20 @@ measure('SeqCount readBegin + read + readRetry', (n) => {
     do {
       start = seq.readBegin();
       t = 0;
-      for (let i = 0; i < WORDS; i++) t += plain[i] as number;
+      for (let i = 0; i < WORDS; i++) t = (t + (plain[i] as number)) | 0;
     } while (seq.readRetry(start));
-    s += t;
+    s = (s + t) | 0;
   }
   return s;
 });
 const bareShared = measure('bare read, shared Int32Array, plain loads (unsynchronized)', (n) => {
   let s = 0;
-  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s += shared[i] as number;
+  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s = (s + (shared[i] as number)) | 0;
   return s;
 });
 measure('bare read, shared Int32Array, Atomics.load (unsynchronized)', (n) => {
   let s = 0;
-  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s += Atomics.load(shared, i);
+  for (let k = 0; k < n; k++) for (let i = 0; i < WORDS; i++) s = (s + Atomics.load(shared, i)) | 0;
   return s;
 });
 measure('SharedSeqCount A: readBegin + Atomics.load read + readRetry', (n) => {
@@ -104,9 +115,9 @@ measure('SharedSeqCount A: readBegin + Atomics.load read + readRetry', (n) => {
     do {
       start = sseq.readBegin();
       t = 0;
-      for (let i = 0; i < WORDS; i++) t += Atomics.load(shared, i);
+      for (let i = 0; i < WORDS; i++) t = (t + Atomics.load(shared, i)) | 0;
     } while (sseq.readRetry(start));
-    s += t;
+    s = (s + t) | 0;
   }
   return s;
 });
@@ -118,7 +129,7 @@ measure('SharedSeqCount A: readBegin + loadWords(copy) + readRetry', (n) => {
       start = sseq.readBegin();
       loadWords(shared, 0, copy);
     } while (sseq.readRetry(start));
-    s += copy[7] as number;
+    s = (s + (copy[7] as number)) | 0;
   }
   return s;
 });
@@ -130,9 +141,9 @@ measure('SharedSeqCount B: readBegin + plain read + readRetryFenced', (n) => {
     do {
       start = sseq.readBegin();
       t = 0;
-      for (let i = 0; i < WORDS; i++) t += shared[i] as number;
+      for (let i = 0; i < WORDS; i++) t = (t + (shared[i] as number)) | 0;
     } while (sseq.readRetryFenced(start));
-    s += t;
+    s = (s + t) | 0;
   }
   return s;
 });
@@ -144,9 +155,9 @@ measure('SharedSeqCount readBegin + plain read + readRetry (NOT guaranteed, see 
     do {
       start = sseq.readBegin();
       t = 0;
-      for (let i = 0; i < WORDS; i++) t += shared[i] as number;
+      for (let i = 0; i < WORDS; i++) t = (t + (shared[i] as number)) | 0;
     } while (sseq.readRetry(start));
-    s += t;
+    s = (s + t) | 0;
   }
   return s;
 });
@@ -160,7 +171,7 @@ const shared64 = new Int32Array(sab64, CONTROL_BYTES, W64);
 fillRecord(shared64, 12345);
 const bareShared64 = measure('64 words: bare read, shared, plain loads (unsynchronized)', (n) => {
   let s = 0;
-  for (let k = 0; k < n; k++) for (let i = 0; i < W64; i++) s += shared64[i] as number;
+  for (let k = 0; k < n; k++) for (let i = 0; i < W64; i++) s = (s + (shared64[i] as number)) | 0;
   return s;
 });
 measure('64 words: SharedSeqCount A (Atomics.load data + readRetry)', (n) => {
@@ -171,9 +182,9 @@ measure('64 words: SharedSeqCount A (Atomics.load data + readRetry)', (n) => {
     do {
       start = sseq64.readBegin();
       t = 0;
-      for (let i = 0; i < W64; i++) t += Atomics.load(shared64, i);
+      for (let i = 0; i < W64; i++) t = (t + Atomics.load(shared64, i)) | 0;
     } while (sseq64.readRetry(start));
-    s += t;
+    s = (s + t) | 0;
   }
   return s;
 });
@@ -185,12 +196,14 @@ measure('64 words: SharedSeqCount B (plain data + readRetryFenced)', (n) => {
     do {
       start = sseq64.readBegin();
       t = 0;
-      for (let i = 0; i < W64; i++) t += shared64[i] as number;
+      for (let i = 0; i < W64; i++) t = (t + (shared64[i] as number)) | 0;
     } while (sseq64.readRetryFenced(start));
-    s += t;
+    s = (s + t) | 0;
   }
   return s;
 });
+
+runSingleThreadCases();
 
 // ---- 2./3. with worker threads ---------------------------------------------------------------
 interface WorkerCounts {
@@ -370,13 +383,14 @@ console.log('| benchmark | median ns/op | min | max | vs bare | note |');
 console.log('|---|---:|---:|---:|---:|---|');
 for (const r of rows) {
   const m = median(r.nsPerOp);
-  const base = r.name.includes('(unsynchronized)')
-    ? null
-    : r.name.startsWith('SeqCount')
-      ? bareLocal
-      : r.name.startsWith('64 words')
-        ? bareShared64
-        : bareShared;
+  const base =
+    r.name.includes('(unsynchronized)') || r.name.includes('write section')
+      ? null
+      : r.name.startsWith('SeqCount')
+        ? bareLocal
+        : r.name.startsWith('64 words')
+          ? bareShared64
+          : bareShared;
   const rel = base === null ? '' : `${((100 * median(base.nsPerOp)) / m).toFixed(0)}%`;
   console.log(
     `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.nsPerOp))} | ${fmt(Math.max(...r.nsPerOp))} | ${rel} | ${r.note ?? ''} |`,
