@@ -16,7 +16,7 @@ import type { MmuNotifierRange } from './range.js';
  *
  * Walkers are reused: `mm._walks` holds one per nesting level (a callback may start a nested
  * invalidation of the same address space), so a walk allocates nothing. A walker is held only
- * for the synchronous pass: `begin` and `done` bracket it, strictly LIFO.
+ * for the synchronous pass: `invStartRange` and `done` bracket it, strictly LIFO.
  */
 export class ItreeWalk {
   mm: MmState;
@@ -71,30 +71,6 @@ export class ItreeWalk {
     return false;
   };
 
-  /**
-   * `mn_itree_inv_start_range()` plus the synchronous walk: counts the range as active, then
-   * visits the overlapping subscriptions. Returns the walker; read it, then call {@link done}.
-   */
-  static run(mm: MmState, range: MmuNotifierRange, blockable: boolean): ItreeWalk {
-    let w = mm._walks[mm._walkDepth];
-    if (w === undefined) {
-      w = new ItreeWalk(mm);
-      mm._walks.push(w);
-    }
-    mm._walkDepth++;
-    w.range = range;
-    w.blockable = blockable;
-    w.hit = false;
-    w.curSeq = mm._seq;
-    w.failure = undefined;
-    w.pendingNode = undefined;
-    w.pending = undefined;
-    mm._active++; // counted even when nothing overlaps: the matching invEnd uncounts it
-    mm._tree.forEachOverlap(range.start, range.end - 1, w.visit); // closed intervals
-    if (!w.hit) traceStart(mm, range, false);
-    return w;
-  }
-
   /** Releases the walker (drops its references) for the next walk at this nesting level. */
   done(): void {
     this.range = undefined;
@@ -103,6 +79,38 @@ export class ItreeWalk {
     this.pending = undefined;
     this.mm._walkDepth--;
   }
+}
+
+/**
+ * `mn_itree_inv_start_range()` plus the synchronous walk: counts the range as active, then
+ * visits the overlapping subscriptions. Returns the walker; read it, then call `done()`.
+ */
+export function invStartRange(mm: MmState, range: MmuNotifierRange, blockable: boolean): ItreeWalk {
+  let w = mm._walks[mm._walkDepth];
+  if (w === undefined) {
+    w = new ItreeWalk(mm);
+    mm._walks.push(w);
+  }
+  mm._walkDepth++;
+  w.range = range;
+  w.blockable = blockable;
+  w.hit = false;
+  w.curSeq = mm._seq;
+  w.failure = undefined;
+  w.pendingNode = undefined;
+  w.pending = undefined;
+  mm._active++; // counted even when nothing overlaps: the matching invEnd uncounts it
+  try {
+    mm._tree.forEachOverlap(range.start, range.end - 1, w.visit); // closed intervals
+    if (!w.hit) traceStart(mm, range, false);
+  } catch (error) {
+    // Only a throwing tracer or warning sink gets here (callback errors are caught in visit);
+    // report it as a failure so the caller undoes the range instead of leaving it active.
+    w.failure = addError(w.failure, error);
+    w.pendingNode = undefined;
+    w.pending = undefined;
+  }
+  return w;
 }
 
 function traceStart(mm: MmState, range: MmuNotifierRange, hit: boolean): void {

@@ -1,6 +1,6 @@
 import { addError, isThenable, type WalkFailure } from './failure.js';
 import { IntervalNotifier, type IntervalNotifierOps } from './interval-notifier.js';
-import { ItreeWalk, invokeInvalidate } from './itree-walk.js';
+import { invokeInvalidate, invStartRange } from './itree-walk.js';
 import { type MmState, SUB_PENDING_INSERT } from './mm-state.js';
 import { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 
@@ -47,8 +47,8 @@ export function itreeInsert(
  * here (WARN, continue). A callback that throws or rejects is recorded and the walk goes on;
  * then the range's bookkeeping is undone (`invEnd`) and the failure returned. The walk needs no
  * lock: while it runs `_seq` is odd, so the tree is frozen. Callbacks that return at once are
- * called in one synchronous pass (`ItreeWalk`); after the first promise the walk continues with
- * `iterNext`, awaiting each promise.
+ * called in one synchronous pass (`invStartRange` in itree-walk.ts); after the first promise
+ * the walk continues with `iterNext`, awaiting each promise.
  */
 export async function itreeInvalidate(
   mm: MmState,
@@ -56,7 +56,7 @@ export async function itreeInvalidate(
 ): Promise<WalkFailure | undefined> {
   const start = range.start;
   const last = range.end - 1; // the tree holds closed intervals
-  const w = ItreeWalk.run(mm, range, true);
+  const w = invStartRange(mm, range, true);
   const curSeq = w.curSeq;
   let failure = w.failure;
   let node = w.pendingNode;
@@ -104,7 +104,7 @@ export function itreeInvalidateNonblock(
   mm: MmState,
   range: MmuNotifierRange,
 ): WalkFailure | undefined {
-  const w = ItreeWalk.run(mm, range, false);
+  const w = invStartRange(mm, range, false);
   const failure = w.failure;
   w.done();
   if (failure !== undefined) mm.invEnd();

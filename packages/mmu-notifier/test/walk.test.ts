@@ -130,3 +130,26 @@ describe('the invalidation walk', () => {
     expect(subs.invalidateSeq).toBe(4);
   });
 });
+
+describe('a throwing tracer', () => {
+  it('fails the start cleanly instead of leaving the range active', () => {
+    const { subs } = makeSubs({
+      tracer: (e) => {
+        if (e.type === 'invalidate') throw new Error('tracer');
+      },
+    });
+    subs.insertInterval(0, 10, {
+      invalidate(s, _r, cur) {
+        s.setSeq(cur);
+        return true;
+      },
+    });
+    expect(() => subs.invalidateRangeStartNonblock(range(0, 10))).toThrow(NotifierCallbackError);
+    expect(subs.activeInvalidateRanges).toBe(0);
+    expect(subs.invalidateSeq).toBe(4);
+    subs.setTracer(undefined);
+    const r = range(0, 10);
+    expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
+    subs.invalidateRangeEnd(r);
+  });
+});
