@@ -1,1 +1,274 @@
-console.log('no benchmarks yet');
+/**
+ * Benchmark: @mmukit/interval-tree against @flatten-js/interval-tree and node-interval-tree.
+ * Run with `pnpm bench` (tsx with --expose-gc). Inputs are seeded (bench/data.ts).
+ * Options: --n=100000,1000000  --reps=3,3 (ours)  --peer-reps=3,1  --quick (N=1e4 only)
+ *          --libs=mmukit (only ours; skips the peer comparison)
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { type IntervalNode, IntervalTree } from '../src/index.js';
+import {
+  type Adapter,
+  Flatten,
+  MmukitForEach,
+  MmukitIterNext,
+  MmukitOverlaps,
+  NodeIT,
+  type Result,
+} from './adapters.js';
+import { type Intervals, type Workload, workload } from './data.js';
+import { FlattenTree, NodeIntervalTree } from './peers.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc (pnpm bench does)');
+const arg = (name: string): string | undefined =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const quick = process.argv.includes('--quick');
+const SIZES = (arg('n') ?? (quick ? '10000' : '100000,1000000')).split(',').map(Number);
+const REPS = (arg('reps') ?? '3').split(',').map(Number);
+// The peers take tens of seconds per run at N = 1e6; one run each keeps the bench near 3 minutes.
+const PEER_REPS = (arg('peer-reps') ?? (quick ? '3' : '3,1')).split(',').map(Number);
+const ONLY_OURS = arg('libs') === 'mmukit';
+const progress = (msg: string) =>
+  process.stderr.write(`[${((now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
+const QUERIES = 100_000;
+const CHURN = 100_000;
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+function timed<R>(fn: () => R): [number, R] {
+  const t0 = now();
+  const r = fn();
+  return [now() - t0, r];
+}
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+type Phase = 'insert' | 'stab' | 'window' | 'churn' | 'remove';
+const PHASES: Phase[] = ['insert', 'stab', 'window', 'churn', 'remove'];
+const VARIANTS = ['iterFirst/iterNext', 'overlaps()'] as const;
+
+interface Sample {
+  times: Record<string, number[]>;
+  results: Record<string, Result>;
+}
+
+function runOnce(make: () => Adapter, w: Workload, s: Sample, variants: boolean): void {
+  const rec = (k: string, ms: number) => {
+    s.times[k] ??= [];
+    s.times[k].push(ms);
+  };
+  const check = (k: string, r: Result) => {
+    const prev = s.results[k];
+    if (prev && (prev.count !== r.count || prev.hash !== r.hash)) {
+      throw new Error(`${k}: results differ between runs`);
+    }
+    s.results[k] = r;
+  };
+  gc!();
+  const a = make();
+  rec('insert', timed(() => a.build(w.data, w.n))[0]);
+  if (a.size() !== w.n) throw new Error(`${a.name}: size ${a.size()} after insert`);
+  for (const [k, q] of [
+    ['stab', w.stab],
+    ['window', w.window],
+  ] as [Phase, Intervals][]) {
+    const [ms, r] = timed(() => a.query(q));
+    rec(k, ms);
+    check(k, r);
+  }
+  if (variants && a instanceof MmukitForEach) {
+    for (const [vname, V] of [
+      ['iterFirst/iterNext', MmukitIterNext],
+      ['overlaps()', MmukitOverlaps],
+    ] as const) {
+      const v = Object.assign(new V(), { tree: a.tree, nodes: a.nodes });
+      for (const [k, q] of [
+        ['stab', w.stab],
+        ['window', w.window],
+      ] as const) {
+        const [ms, r] = timed(() => v.query(q));
+        rec(`${k} ${vname}`, ms);
+        check(k, r);
+      }
+    }
+  }
+  rec('churn', timed(() => a.churn(w.churnPick, w.churnNew))[0]);
+  if (a.size() !== w.n) throw new Error(`${a.name}: size ${a.size()} after churn`);
+  rec('remove', timed(() => a.removeAll(w.removeOrder))[0]);
+  if (a.size() !== 0) throw new Error(`${a.name}: size ${a.size()} after remove`);
+}
+
+/** Bytes retained per interval: V8 heap plus ArrayBuffer backing stores (typed arrays). */
+function bytesPerInterval(n: number, d: Intervals, build: (d: Intervals, n: number) => unknown) {
+  const mem = () => {
+    gc!();
+    gc!();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const m0 = mem();
+  const keep = build(d, n);
+  const m1 = mem();
+  if (!keep) throw new Error('unreachable');
+  return (m1 - m0) / n;
+}
+
+const builders: [string, (d: Intervals, n: number) => unknown][] = [
+  [
+    '@mmukit/interval-tree',
+    (d, n) => {
+      const t = new IntervalTree<number>();
+      for (let i = 0; i < n; i++) t.insert(d.start[i]!, d.last[i]!, i);
+      return t;
+    },
+  ],
+  [
+    '@flatten-js/interval-tree',
+    (d, n) => {
+      const t = new FlattenTree<number>();
+      for (let i = 0; i < n; i++) t.insert([d.start[i]!, d.last[i]!], i);
+      return t;
+    },
+  ],
+  [
+    'node-interval-tree',
+    (d, n) => {
+      const t = new NodeIntervalTree<number>();
+      for (let i = 0; i < n; i++) t.insert(d.start[i]!, d.last[i]!, i);
+      return t;
+    },
+  ],
+];
+
+/** Minor/major GCs and heap growth while running `fn`: zero GCs and ~0 bytes = no allocation. */
+async function allocationDuring(fn: () => void): Promise<{ gcs: number; bytes: number }> {
+  gc!();
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  await new Promise((r) => setImmediate(r));
+  gcs = 0;
+  const h0 = process.memoryUsage().heapUsed;
+  fn();
+  const h1 = process.memoryUsage().heapUsed;
+  await new Promise((r) => setImmediate(r));
+  obs.disconnect();
+  return { gcs, bytes: h1 - h0 };
+}
+
+const fmt = (x: number): string =>
+  x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+const cell = (a: number[] | undefined): string =>
+  a ? `${fmt(median(a))} (${fmt(Math.min(...a))}–${fmt(Math.max(...a))})` : '–';
+
+const LIBS: [string, () => Adapter][] = [
+  ['@mmukit/interval-tree', () => new MmukitForEach()],
+  ['@flatten-js/interval-tree', () => new Flatten()],
+  ['node-interval-tree', () => new NodeIT()],
+].slice(0, ONLY_OURS ? 1 : 3) as [string, () => Adapter][];
+
+const out: string[] = [];
+const print = (line: string) => {
+  out.push(line);
+  console.log(line);
+};
+
+const t0 = now();
+{
+  // Warm-up: every code path of every library once, untimed, on a small input.
+  const w = workload(10_000, 10_000, 10_000, 1);
+  for (const [, make] of LIBS) runOnce(make, w, { times: {}, results: {} }, true);
+}
+for (const [si, n] of SIZES.entries()) {
+  const pick = (a: number[]) => a[si] ?? a[a.length - 1]!;
+  const reps = pick(REPS);
+  const peerReps = pick(PEER_REPS);
+  const w = workload(n, QUERIES, Math.min(CHURN, n));
+  const samples = LIBS.map(() => ({ times: {}, results: {} }) as Sample);
+  for (let r = 0; r < Math.max(reps, peerReps); r++) {
+    // rotate the order each repetition so no library always runs right after another's garbage
+    for (let k = 0; k < LIBS.length; k++) {
+      const li = (k + r) % LIBS.length;
+      if (r >= (li === 0 ? reps : peerReps)) continue;
+      progress(`N=${n} run ${r + 1}: ${LIBS[li]![0]}`);
+      runOnce(LIBS[li]![1], w, samples[li]!, true);
+    }
+  }
+  // Sanity: every library found the same overlaps.
+  for (const k of ['stab', 'window']) {
+    const rs = samples.map((s) => s.results[k]!);
+    if (!rs.every((r) => r.count === rs[0]!.count && r.hash === rs[0]!.hash)) {
+      throw new Error(`${k}: libraries disagree: ${JSON.stringify(rs)}`);
+    }
+  }
+  progress(`N=${n} memory`);
+  const mem = builders.slice(0, LIBS.length).map(([, b]) => bytesPerInterval(n, w.data, b));
+  const stabHits = samples[0]!.results.stab!.count;
+  const winHits = samples[0]!.results.window!.count;
+  print('');
+  print(
+    `### N = ${n.toLocaleString('en-US')} (ms, median (min–max) of ${reps} runs for ours, ` +
+      `${peerReps} for each peer; ` +
+      `stab hits ${stabHits}, window hits ${winHits}, same in every library)`,
+  );
+  print('');
+  print(`| workload | ${LIBS.map(([name]) => name).join(' | ')} | speed-up vs fastest peer |`);
+  print(`|---|${LIBS.map(() => '---:').join('|')}|---:|`);
+  const label: Record<Phase, string> = {
+    insert: `insert ${n.toLocaleString('en-US')}`,
+    stab: `${QUERIES.toLocaleString('en-US')} stabbing queries`,
+    window: `${QUERIES.toLocaleString('en-US')} window queries`,
+    churn: `churn ${Math.min(CHURN, n).toLocaleString('en-US')} × (remove + insert)`,
+    remove: `remove all ${n.toLocaleString('en-US')} (random order)`,
+  };
+  for (const p of PHASES) {
+    const ours = median(samples[0]!.times[p]!);
+    const best = Math.min(...samples.slice(1).map((s) => median(s.times[p]!)));
+    print(
+      `| ${label[p]} | ${samples.map((s) => cell(s.times[p])).join(' | ')} | ${(best / ours).toFixed(1)}× |`,
+    );
+  }
+  for (const v of VARIANTS) {
+    for (const p of ['stab', 'window']) {
+      const k = `${p} ${v}`;
+      const ours = median(samples[0]!.times[k]!);
+      const best = Math.min(...samples.slice(1).map((s) => median(s.times[p]!)));
+      print(
+        `| ${label[p as Phase]}, via ${v} | ${cell(samples[0]!.times[k])} | | | ${(best / ours).toFixed(1)}× |`,
+      );
+    }
+  }
+  const bestMem = Math.min(...mem.slice(1));
+  print(
+    `| heap bytes per interval (V8 heap + ArrayBuffers) | ${mem.map((b) => b.toFixed(0)).join(' | ')} | ${(bestMem / mem[0]!).toFixed(1)}× less |`,
+  );
+
+  // Allocation check on the hot query paths, over a tree of n intervals.
+  const a = new MmukitForEach();
+  a.build(w.data, n);
+  const iter = Object.assign(new MmukitIterNext(), { tree: a.tree, nodes: a.nodes });
+  const ovl = Object.assign(new MmukitOverlaps(), { tree: a.tree, nodes: a.nodes });
+  for (let i = 0; i < 3; i++) {
+    a.query(w.window);
+    iter.query(w.window);
+    ovl.query(w.window);
+  }
+  const f = await allocationDuring(() => a.query(w.window));
+  const it = await allocationDuring(() => iter.query(w.window));
+  const ov = await allocationDuring(() => ovl.query(w.window));
+  print('');
+  print(
+    `Allocation during ${QUERIES.toLocaleString('en-US')} window queries (${winHits} hits): ` +
+      `forEachOverlap ${f.gcs} GCs / ${f.bytes} heap bytes; iterFirst/iterNext ${it.gcs} GCs / ` +
+      `${it.bytes} bytes; overlaps() ${ov.gcs} GCs / ${ov.bytes} bytes.`,
+  );
+}
+print('');
+print(`total bench time ${((now() - t0) / 1000).toFixed(0)} s`);
+
+// keep `IntervalNode` referenced for type-only import hygiene
+export type { IntervalNode };

@@ -13,14 +13,13 @@ export interface IntervalNode<T> {
 }
 
 /**
- * Where a live node's endpoints are kept: the owning tree's structure-of-arrays storage,
- * indexed by slot. The arrays may be replaced when the tree grows, so nodes read them through
- * the owner every time.
+ * Where a live node's endpoints are kept: the owning tree's records (layout.ts: start at Float64
+ * word slot*4, last at slot*4 + 1). The array is replaced when the tree grows, so nodes read it
+ * through the owner every time.
  * @internal
  */
 export interface SlotStore {
-  _st: Float64Array;
-  _la: Float64Array;
+  _f: Float64Array;
 }
 
 /**
@@ -37,7 +36,7 @@ export class Detached {
 
 /**
  * The concrete handle. It holds only its owner and slot index (plus the value), so the tree's
- * numeric data stays in typed arrays. `_i >= 0` means live in `_o`; `_i === -1` means detached
+ * numeric data stays in its typed-array records. `_i >= 0` means live in `_o`; `_i === -1` means detached
  * and `_o` holds the copied endpoints.
  * @internal
  */
@@ -56,19 +55,19 @@ export class TreeNode<T> implements IntervalNode<T> {
 
   get start(): number {
     const i = this._i;
-    return i >= 0 ? (this._o as SlotStore)._st[i]! : (this._o as Detached).start;
+    return i >= 0 ? (this._o as SlotStore)._f[i << 2]! : (this._o as Detached).start;
   }
 
   get last(): number {
     const i = this._i;
-    return i >= 0 ? (this._o as SlotStore)._la[i]! : (this._o as Detached).last;
+    return i >= 0 ? (this._o as SlotStore)._f[(i << 2) + 1]! : (this._o as Detached).last;
   }
 
   /** Copies the endpoints out of the owner and unlinks the handle from its slot. @internal */
   _detach(): void {
     const o = this._o as SlotStore;
     const i = this._i;
-    this._o = new Detached(o._st[i]!, o._la[i]!);
+    this._o = new Detached(o._f[i << 2]!, o._f[(i << 2) + 1]!);
     this._i = -1;
   }
 }

@@ -1,21 +1,26 @@
 import { ConcurrentModificationError, NodeNotInTreeError } from './errors.js';
 import { type IntervalNode, type SlotStore, TreeNode } from './interval-node.js';
 import { InOrderIterator, OverlapIterator } from './iterators.js';
+import { MAX_SLOTS } from './layout.js';
 import { checkInterval } from './validate.js';
 
 const RED = 1;
 const BLACK = 0;
 const INITIAL_CAPACITY = 16;
 
+// Record layout (see layout.ts), written out literally in the hot code below:
+//   F[(n << 2) + 0] start, F[(n << 2) + 1] last, F[(n << 2) + 2] subtree max,
+//   W[(n << 3) + 6] left, W[(n << 3) + 7] right;  P[n] parent, C[n] colour.
+
 /**
  * An augmented red-black tree of closed intervals `[start, last]` over safe integers, keyed by
  * `start`, each node carrying the largest `last` of its subtree. The kernel's
  * `INTERVAL_TREE_DEFINE()` (include/linux/interval_tree_generic.h) over an `rb_root_cached`.
  *
- * Layout: structure of arrays. Node data lives in typed arrays indexed by a slot number; slot 0 is
- * the nil sentinel (start +Infinity, last and subtree max -Infinity, black), so walks need no nil
- * checks. Freed slots are chained through the right-child array. The handle returned to users is
- * a small object holding the owner and the slot.
+ * Layout: one 32-byte record per slot in an ArrayBuffer (layout.ts), parent and colour in side
+ * arrays; slot 0 is the nil sentinel (start +Infinity, last and subtree max -Infinity, black), so
+ * walks need no nil checks. Freed slots are chained through the right-child word. The handle
+ * returned to users is a small object holding the owner and the slot.
  *
  * Order: ascending `start`; an equal start descends right, so equal starts keep insertion order
  * (rotations preserve the in-order sequence). Duplicates are separate nodes.
@@ -24,16 +29,10 @@ const INITIAL_CAPACITY = 16;
  * in progress: iterators and `forEachOverlap` detect that with a modification counter (`_mod`).
  */
 export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
-  /** @internal starts, by slot */
-  _st: Float64Array;
-  /** @internal lasts, by slot */
-  _la: Float64Array;
-  /** @internal subtree max of `last`, by slot */
-  _mx: Float64Array;
-  /** @internal left child slot (0 = nil) */
-  _l: Int32Array;
-  /** @internal right child slot (0 = nil); next free slot for freed slots */
-  _r: Int32Array;
+  /** @internal records as Float64 words (start, last, max) */
+  _f: Float64Array;
+  /** @internal the same records as Int32 words (left, right) */
+  _w: Int32Array;
   /** @internal parent slot (0 = none) */
   _p: Int32Array;
   /** @internal colour (RED = 1, BLACK = 0) */
@@ -46,22 +45,19 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   _leftmost = 0;
   /** @internal first slot never used */
   _used = 1;
-  /** @internal head of the free-slot list */
+  /** @internal head of the free-slot list (chained through the right-child word) */
   _free = 0;
   /** @internal modification counter, bumped by insert, remove and clear */
   _mod = 0;
   private _size = 0;
 
   constructor() {
-    this._st = new Float64Array(INITIAL_CAPACITY);
-    this._la = new Float64Array(INITIAL_CAPACITY);
-    this._mx = new Float64Array(INITIAL_CAPACITY);
-    this._l = new Int32Array(INITIAL_CAPACITY);
-    this._r = new Int32Array(INITIAL_CAPACITY);
-    this._p = new Int32Array(INITIAL_CAPACITY);
-    this._c = new Uint8Array(INITIAL_CAPACITY);
-    this._nodes = [undefined];
-    this._initSentinel();
+    this._f = new Float64Array(0);
+    this._w = new Int32Array(0);
+    this._p = new Int32Array(0);
+    this._c = new Uint8Array(0);
+    this._nodes = [];
+    this._reset();
   }
 
   /** Number of intervals stored. */
@@ -79,37 +75,34 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   insert(start: number, last: number, value: T): IntervalNode<T> {
     checkInterval(start, last, 'IntervalTree.insert');
     const s = this._allocSlot();
-    const st = this._st;
-    const mx = this._mx;
-    const L = this._l;
-    const R = this._r;
-    st[s] = start;
-    this._la[s] = last;
-    mx[s] = last;
-    L[s] = 0;
-    R[s] = 0;
+    const F = this._f;
+    const W = this._w;
+    F[s << 2] = start;
+    F[(s << 2) + 1] = last;
+    F[(s << 2) + 2] = last;
+    W[(s << 3) + 6] = 0;
+    W[(s << 3) + 7] = 0;
     this._c[s] = RED;
     // Walk down raising each ancestor's subtree max on the way, as the kernel does.
     let parent = 0;
+    let link = 0; // Int32 index of the child word to set in `parent`
     let n = this._root;
-    let goLeft = false;
     let leftmost = true;
     while (n !== 0) {
       parent = n;
-      if (mx[n]! < last) mx[n] = last;
-      if (start < st[n]!) {
-        goLeft = true;
-        n = L[n]!;
+      const mi = (n << 2) + 2;
+      if (F[mi]! < last) F[mi] = last;
+      if (start < F[n << 2]!) {
+        link = (n << 3) + 6;
       } else {
-        goLeft = false;
+        link = (n << 3) + 7;
         leftmost = false;
-        n = R[n]!;
       }
+      n = W[link]!;
     }
     this._p[s] = parent;
     if (parent === 0) this._root = s;
-    else if (goLeft) L[parent] = s;
-    else R[parent] = s;
+    else W[link] = s;
     if (leftmost) this._leftmost = s;
     this._insertFixup(s);
     const node = new TreeNode<T>(this, s, value);
@@ -134,7 +127,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
     const handle = this._nodes[z]!;
     handle._detach();
     this._nodes[z] = undefined;
-    this._r[z] = this._free;
+    this._w[(z << 3) + 7] = this._free;
     this._free = z;
     this._size--;
     this._mod++;
@@ -227,20 +220,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   clear(): void {
     const nodes = this._nodes;
     for (let i = 1; i < nodes.length; i++) nodes[i]?._detach();
-    this._st = new Float64Array(INITIAL_CAPACITY);
-    this._la = new Float64Array(INITIAL_CAPACITY);
-    this._mx = new Float64Array(INITIAL_CAPACITY);
-    this._l = new Int32Array(INITIAL_CAPACITY);
-    this._r = new Int32Array(INITIAL_CAPACITY);
-    this._p = new Int32Array(INITIAL_CAPACITY);
-    this._c = new Uint8Array(INITIAL_CAPACITY);
-    this._nodes = [undefined];
-    this._initSentinel();
-    this._root = 0;
-    this._leftmost = 0;
-    this._used = 1;
-    this._free = 0;
-    this._size = 0;
+    this._reset();
     this._mod++;
   }
 
@@ -249,30 +229,28 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
 
   /** First overlapping slot, or 0. @internal */
   _first(start: number, last: number): number {
+    const F = this._f;
     const root = this._root;
     // O(1) rejects: nothing reaches start, or everything begins after last.
-    if (this._mx[root]! < start || this._st[this._leftmost]! > last) return 0;
+    if (F[(root << 2) + 2]! < start || F[this._leftmost << 2]! > last) return 0;
     return this._search(root, start, last);
   }
 
   /**
-   * Leftmost overlapping slot in the subtree at `n`, or 0; requires `start <= mx[n]`.
+   * Leftmost overlapping slot in the subtree at `n`, or 0; requires `start <= max(n)`.
    * If the left subtree reaches `start`, the leftmost overlap (if any) is there: any node further
    * right starts no earlier than the left subtree's nodes. @internal
    */
   _search(n: number, start: number, last: number): number {
-    const st = this._st;
-    const la = this._la;
-    const mx = this._mx;
-    const L = this._l;
-    const R = this._r;
+    const F = this._f;
+    const W = this._w;
     for (;;) {
-      const left = L[n]!;
-      if (start <= mx[left]!) {
+      const left = W[(n << 3) + 6]!;
+      if (start <= F[(left << 2) + 2]!) {
         n = left;
-      } else if (st[n]! <= last) {
-        if (start <= la[n]!) return n;
-        n = R[n]!; // mx[n] >= start and neither n nor its left reach: the right subtree does
+      } else if (F[n << 2]! <= last) {
+        if (start <= F[(n << 2) + 1]!) return n;
+        n = W[(n << 3) + 7]!; // max(n) >= start, yet neither n nor its left reach: the right does
       } else {
         return 0; // n and everything right of it start after last (sentinel: +Infinity)
       }
@@ -281,42 +259,38 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
 
   /** Next overlapping slot after slot `n` in order, or 0. @internal */
   _next(n: number, start: number, last: number): number {
-    const st = this._st;
-    const la = this._la;
-    const mx = this._mx;
-    const L = this._l;
-    const R = this._r;
+    const F = this._f;
+    const W = this._w;
     const P = this._p;
     for (;;) {
-      const right = R[n]!;
-      if (start <= mx[right]!) return this._search(right, start, last);
+      const right = W[(n << 3) + 7]!;
+      if (start <= F[(right << 2) + 2]!) return this._search(right, start, last);
       // Climb until we arrive from a left child: that ancestor is next in order.
       let prev: number;
       do {
         prev = n;
         n = P[n]!;
         if (n === 0) return 0;
-      } while (L[n] !== prev);
-      if (last < st[n]!) return 0;
-      if (start <= la[n]!) return n;
+      } while (W[(n << 3) + 6] !== prev);
+      if (last < F[n << 2]!) return 0;
+      if (start <= F[(n << 2) + 1]!) return n;
     }
   }
 
   /** In-order successor slot of `n`, or 0. @internal */
   _successor(n: number): number {
-    const L = this._l;
-    const R = this._r;
+    const W = this._w;
     const P = this._p;
-    let r = R[n]!;
+    let r = W[(n << 3) + 7]!;
     if (r !== 0) {
-      while (L[r] !== 0) r = L[r]!;
+      for (let l = W[(r << 3) + 6]!; l !== 0; l = W[(r << 3) + 6]!) r = l;
       return r;
     }
     let prev: number;
     do {
       prev = n;
       n = P[n]!;
-    } while (n !== 0 && L[n] !== prev);
+    } while (n !== 0 && W[(n << 3) + 6] !== prev);
     return n;
   }
 
@@ -338,218 +312,214 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   // ---------------------------------------------------------------------------------------------
   // Storage.
 
-  private _initSentinel(): void {
-    this._st[0] = Number.POSITIVE_INFINITY;
-    this._la[0] = Number.NEGATIVE_INFINITY;
-    this._mx[0] = Number.NEGATIVE_INFINITY;
-    this._c[0] = BLACK;
+  /** Empty tree at the initial capacity, with the nil sentinel in slot 0. */
+  private _reset(): void {
+    this._alloc(INITIAL_CAPACITY);
+    const F = this._f;
+    F[0] = Number.POSITIVE_INFINITY;
+    F[1] = Number.NEGATIVE_INFINITY;
+    F[2] = Number.NEGATIVE_INFINITY;
+    this._nodes = [undefined];
+    this._root = 0;
+    this._leftmost = 0;
+    this._used = 1;
+    this._free = 0;
+    this._size = 0;
+  }
+
+  /** Replaces the storage by zeroed arrays of `cap` slots. */
+  private _alloc(cap: number): void {
+    const buf = new ArrayBuffer(cap * 32);
+    this._f = new Float64Array(buf);
+    this._w = new Int32Array(buf);
+    this._p = new Int32Array(cap);
+    this._c = new Uint8Array(cap);
   }
 
   private _allocSlot(): number {
     const f = this._free;
     if (f !== 0) {
-      this._free = this._r[f]!;
+      this._free = this._w[(f << 3) + 7]!;
       return f;
     }
-    if (this._used === this._st.length) this._grow();
+    if (this._used === this._p.length) this._grow();
     return this._used++;
   }
 
   private _grow(): void {
-    const cap = this._st.length * 2;
-    if (cap > 0x7fffffff) throw new RangeError('IntervalTree: too many intervals');
-    const st = new Float64Array(cap);
-    st.set(this._st);
-    this._st = st;
-    const la = new Float64Array(cap);
-    la.set(this._la);
-    this._la = la;
-    const mx = new Float64Array(cap);
-    mx.set(this._mx);
-    this._mx = mx;
-    const l = new Int32Array(cap);
-    l.set(this._l);
-    this._l = l;
-    const r = new Int32Array(cap);
-    r.set(this._r);
-    this._r = r;
-    const p = new Int32Array(cap);
-    p.set(this._p);
-    this._p = p;
-    const c = new Uint8Array(cap);
-    c.set(this._c);
-    this._c = c;
+    const cap = this._p.length * 2;
+    if (cap > MAX_SLOTS) throw new RangeError(`IntervalTree: more than ${MAX_SLOTS} intervals`);
+    const { _f: f, _p: p, _c: c } = this;
+    this._alloc(cap);
+    this._f.set(f);
+    this._p.set(p);
+    this._c.set(c);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Red-black balancing (CLRS, with the kernel's augment callbacks: rotate, copy, propagate).
 
-  /** Recomputes the subtree max from `n` upwards until `stop`, stopping early when unchanged. */
+  /** max(last(n), max(left), max(right)) */
+  private _computeMax(n: number): number {
+    const F = this._f;
+    const W = this._w;
+    let m = F[(n << 2) + 1]!;
+    const a = F[(W[(n << 3) + 6]! << 2) + 2]!;
+    const b = F[(W[(n << 3) + 7]! << 2) + 2]!;
+    if (a > m) m = a;
+    if (b > m) m = b;
+    return m;
+  }
+
+  /**
+   * Recomputes the subtree max from `n` upwards until `stop`, stopping early at the first node
+   * whose value does not change (its ancestors cannot change either). Kernel: augment->propagate.
+   */
   private _propagate(n: number, stop: number): void {
-    const la = this._la;
-    const mx = this._mx;
-    const L = this._l;
-    const R = this._r;
+    const F = this._f;
     const P = this._p;
     while (n !== stop) {
-      let m = la[n]!;
-      const a = mx[L[n]!]!;
-      const b = mx[R[n]!]!;
-      if (a > m) m = a;
-      if (b > m) m = b;
-      if (m === mx[n]) break;
-      mx[n] = m;
+      const m = this._computeMax(n);
+      if (m === F[(n << 2) + 2]) break;
+      F[(n << 2) + 2] = m;
       n = P[n]!;
     }
   }
 
-  /** Recomputes one node's subtree max from its children. */
-  private _recompute(n: number): void {
-    const mx = this._mx;
-    let m = this._la[n]!;
-    const a = mx[this._l[n]!]!;
-    const b = mx[this._r[n]!]!;
-    if (a > m) m = a;
-    if (b > m) m = b;
-    mx[n] = m;
-  }
-
+  /** Left rotation at x; y = right(x) takes x's place and x's subtree max (augment->rotate). */
   private _rotateLeft(x: number): void {
-    const L = this._l;
-    const R = this._r;
+    const W = this._w;
     const P = this._p;
-    const y = R[x]!;
-    const yl = L[y]!;
-    R[x] = yl;
+    const F = this._f;
+    const y = W[(x << 3) + 7]!;
+    const yl = W[(y << 3) + 6]!;
+    W[(x << 3) + 7] = yl;
     if (yl !== 0) P[yl] = x;
     const xp = P[x]!;
     P[y] = xp;
     if (xp === 0) this._root = y;
-    else if (L[xp] === x) L[xp] = y;
-    else R[xp] = y;
-    L[y] = x;
+    else if (W[(xp << 3) + 6] === x) W[(xp << 3) + 6] = y;
+    else W[(xp << 3) + 7] = y;
+    W[(y << 3) + 6] = x;
     P[x] = y;
-    // y now spans x's old subtree; x lost y's right part.
-    this._mx[y] = this._mx[x]!;
-    this._recompute(x);
+    F[(y << 2) + 2] = F[(x << 2) + 2]!;
+    F[(x << 2) + 2] = this._computeMax(x);
   }
 
+  /** Right rotation at x; mirror of _rotateLeft. */
   private _rotateRight(x: number): void {
-    const L = this._l;
-    const R = this._r;
+    const W = this._w;
     const P = this._p;
-    const y = L[x]!;
-    const yr = R[y]!;
-    L[x] = yr;
+    const F = this._f;
+    const y = W[(x << 3) + 6]!;
+    const yr = W[(y << 3) + 7]!;
+    W[(x << 3) + 6] = yr;
     if (yr !== 0) P[yr] = x;
     const xp = P[x]!;
     P[y] = xp;
     if (xp === 0) this._root = y;
-    else if (R[xp] === x) R[xp] = y;
-    else L[xp] = y;
-    R[y] = x;
+    else if (W[(xp << 3) + 7] === x) W[(xp << 3) + 7] = y;
+    else W[(xp << 3) + 6] = y;
+    W[(y << 3) + 7] = x;
     P[x] = y;
-    this._mx[y] = this._mx[x]!;
-    this._recompute(x);
+    F[(y << 2) + 2] = F[(x << 2) + 2]!;
+    F[(x << 2) + 2] = this._computeMax(x);
   }
 
   private _insertFixup(z: number): void {
-    const L = this._l;
-    const R = this._r;
+    const W = this._w;
     const P = this._p;
-    const c = this._c;
+    const C = this._c;
     for (;;) {
       let p = P[z]!;
-      if (c[p] !== RED) break; // also stops at the root (parent 0 is the black sentinel)
+      if (C[p] !== RED) break; // also stops at the root (parent 0 is the black sentinel)
       const g = P[p]!;
-      if (p === L[g]) {
-        const u = R[g]!;
-        if (c[u] === RED) {
-          c[p] = BLACK;
-          c[u] = BLACK;
-          c[g] = RED;
+      if (p === W[(g << 3) + 6]) {
+        const u = W[(g << 3) + 7]!;
+        if (C[u] === RED) {
+          C[p] = BLACK;
+          C[u] = BLACK;
+          C[g] = RED;
           z = g;
           continue;
         }
-        if (z === R[p]) {
+        if (z === W[(p << 3) + 7]) {
           z = p;
           this._rotateLeft(z);
           p = P[z]!;
         }
-        c[p] = BLACK;
-        c[g] = RED;
+        C[p] = BLACK;
+        C[g] = RED;
         this._rotateRight(g);
       } else {
-        const u = L[g]!;
-        if (c[u] === RED) {
-          c[p] = BLACK;
-          c[u] = BLACK;
-          c[g] = RED;
+        const u = W[(g << 3) + 6]!;
+        if (C[u] === RED) {
+          C[p] = BLACK;
+          C[u] = BLACK;
+          C[g] = RED;
           z = g;
           continue;
         }
-        if (z === L[p]) {
+        if (z === W[(p << 3) + 6]) {
           z = p;
           this._rotateRight(z);
           p = P[z]!;
         }
-        c[p] = BLACK;
-        c[g] = RED;
+        C[p] = BLACK;
+        C[g] = RED;
         this._rotateLeft(g);
       }
     }
-    c[this._root] = BLACK;
+    C[this._root] = BLACK;
   }
 
   /** Replaces the subtree at `u` by the one at `v` (v may be the sentinel: its parent is set). */
   private _transplant(u: number, v: number): void {
+    const W = this._w;
     const P = this._p;
     const up = P[u]!;
     if (up === 0) this._root = v;
-    else if (u === this._l[up]) this._l[up] = v;
-    else this._r[up] = v;
+    else if (u === W[(up << 3) + 6]) W[(up << 3) + 6] = v;
+    else W[(up << 3) + 7] = v;
     P[v] = up;
   }
 
   /** Unlinks slot z and rebalances (CLRS RB-DELETE with augment upkeep). */
   private _erase(z: number): void {
-    const L = this._l;
-    const R = this._r;
+    const W = this._w;
     const P = this._p;
-    const c = this._c;
+    const C = this._c;
+    const F = this._f;
+    const zl = W[(z << 3) + 6]!;
+    const zr = W[(z << 3) + 7]!;
     let x: number;
-    let removedColor = c[z]!;
-    if (L[z] === 0) {
-      x = R[z]!;
-      const zp = P[z]!;
-      this._transplant(z, x);
-      this._propagate(zp, 0);
-    } else if (R[z] === 0) {
-      x = L[z]!;
+    let removedColor = C[z]!;
+    if (zl === 0 || zr === 0) {
+      x = zl === 0 ? zr : zl;
       const zp = P[z]!;
       this._transplant(z, x);
       this._propagate(zp, 0);
     } else {
       // Two children: the successor y (leftmost of the right subtree) takes z's place.
-      let y = R[z]!;
-      while (L[y] !== 0) y = L[y]!;
-      removedColor = c[y]!;
-      x = R[y]!;
+      let y = zr;
+      for (let l = W[(y << 3) + 6]!; l !== 0; l = W[(y << 3) + 6]!) y = l;
+      removedColor = C[y]!;
+      x = W[(y << 3) + 7]!;
       const yp = P[y]!;
       if (yp === z) {
         P[x] = y;
       } else {
         this._transplant(y, x);
-        R[y] = R[z]!;
-        P[R[y]!] = y;
+        W[(y << 3) + 7] = zr;
+        P[zr] = y;
       }
       this._transplant(z, y);
-      L[y] = L[z]!;
-      P[L[y]!] = y;
-      c[y] = c[z]!;
+      W[(y << 3) + 6] = zl;
+      P[zl] = y;
+      C[y] = C[z]!;
       // Kernel's augment->copy: y inherits z's subtree max, so the upward propagation from y
       // may stop as soon as a recomputed value matches what the ancestors already hold.
-      this._mx[y] = this._mx[z]!;
+      F[(y << 2) + 2] = F[(z << 2) + 2]!;
       if (yp !== z) this._propagate(yp, y);
       this._propagate(y, 0);
     }
@@ -557,62 +527,61 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   }
 
   private _eraseFixup(x: number): void {
-    const L = this._l;
-    const R = this._r;
+    const W = this._w;
     const P = this._p;
-    const c = this._c;
-    while (x !== this._root && c[x] === BLACK) {
+    const C = this._c;
+    while (x !== this._root && C[x] === BLACK) {
       const xp = P[x]!;
-      if (x === L[xp]) {
-        let w = R[xp]!;
-        if (c[w] === RED) {
-          c[w] = BLACK;
-          c[xp] = RED;
+      if (x === W[(xp << 3) + 6]) {
+        let w = W[(xp << 3) + 7]!;
+        if (C[w] === RED) {
+          C[w] = BLACK;
+          C[xp] = RED;
           this._rotateLeft(xp);
-          w = R[xp]!;
+          w = W[(xp << 3) + 7]!;
         }
-        if (c[L[w]!] === BLACK && c[R[w]!] === BLACK) {
-          c[w] = RED;
+        if (C[W[(w << 3) + 6]!] === BLACK && C[W[(w << 3) + 7]!] === BLACK) {
+          C[w] = RED;
           x = xp;
         } else {
-          if (c[R[w]!] === BLACK) {
-            c[L[w]!] = BLACK;
-            c[w] = RED;
+          if (C[W[(w << 3) + 7]!] === BLACK) {
+            C[W[(w << 3) + 6]!] = BLACK;
+            C[w] = RED;
             this._rotateRight(w);
-            w = R[xp]!;
+            w = W[(xp << 3) + 7]!;
           }
-          c[w] = c[xp]!;
-          c[xp] = BLACK;
-          c[R[w]!] = BLACK;
+          C[w] = C[xp]!;
+          C[xp] = BLACK;
+          C[W[(w << 3) + 7]!] = BLACK;
           this._rotateLeft(xp);
           x = this._root;
         }
       } else {
-        let w = L[xp]!;
-        if (c[w] === RED) {
-          c[w] = BLACK;
-          c[xp] = RED;
+        let w = W[(xp << 3) + 6]!;
+        if (C[w] === RED) {
+          C[w] = BLACK;
+          C[xp] = RED;
           this._rotateRight(xp);
-          w = L[xp]!;
+          w = W[(xp << 3) + 6]!;
         }
-        if (c[R[w]!] === BLACK && c[L[w]!] === BLACK) {
-          c[w] = RED;
+        if (C[W[(w << 3) + 7]!] === BLACK && C[W[(w << 3) + 6]!] === BLACK) {
+          C[w] = RED;
           x = xp;
         } else {
-          if (c[L[w]!] === BLACK) {
-            c[R[w]!] = BLACK;
-            c[w] = RED;
+          if (C[W[(w << 3) + 6]!] === BLACK) {
+            C[W[(w << 3) + 7]!] = BLACK;
+            C[w] = RED;
             this._rotateLeft(w);
-            w = L[xp]!;
+            w = W[(xp << 3) + 6]!;
           }
-          c[w] = c[xp]!;
-          c[xp] = BLACK;
-          c[L[w]!] = BLACK;
+          C[w] = C[xp]!;
+          C[xp] = BLACK;
+          C[W[(w << 3) + 6]!] = BLACK;
           this._rotateRight(xp);
           x = this._root;
         }
       }
     }
-    c[x] = BLACK;
+    C[x] = BLACK;
   }
 }

@@ -1,4 +1,5 @@
 import type { IntervalTree } from './interval-tree.js';
+import { F_LAST, F_MAX, F_SHIFT, F_START, I_LEFT, I_RIGHT, I_SHIFT } from './layout.js';
 
 /**
  * Test-only consistency check of a tree's internals; not exported from the package index.
@@ -9,14 +10,20 @@ import type { IntervalTree } from './interval-tree.js';
  * @internal
  */
 export function checkInvariants<T>(tree: IntervalTree<T>): void {
-  const { _st: st, _la: la, _mx: mx, _l: L, _r: R, _p: P, _c: c, _nodes: nodes } = tree;
+  const { _f: f, _w: w, _p: P, _c: c, _nodes: nodes } = tree;
+  const st = (n: number) => f[(n << F_SHIFT) + F_START]!;
+  const la = (n: number) => f[(n << F_SHIFT) + F_LAST]!;
+  const mx = (n: number) => f[(n << F_SHIFT) + F_MAX]!;
+  const L = (n: number) => w[(n << I_SHIFT) + I_LEFT]!;
+  const R = (n: number) => w[(n << I_SHIFT) + I_RIGHT]!;
   const fail = (msg: string): never => {
     throw new Error(`interval tree invariant violated: ${msg}`);
   };
-  if (st[0] !== Number.POSITIVE_INFINITY || mx[0] !== Number.NEGATIVE_INFINITY) {
+  if (st(0) !== Number.POSITIVE_INFINITY || mx(0) !== Number.NEGATIVE_INFINITY) {
     fail('sentinel values changed');
   }
-  if (la[0] !== Number.NEGATIVE_INFINITY || c[0] !== 0) fail('sentinel last/colour changed');
+  if (la(0) !== Number.NEGATIVE_INFINITY || c[0] !== 0) fail('sentinel last/colour changed');
+  if (L(0) !== 0 || R(0) !== 0) fail('sentinel has children');
   const root = tree._root;
   if (root !== 0 && P[root] !== 0) fail('root has a parent');
   if (root !== 0 && c[root] !== 0) fail('root is red');
@@ -29,26 +36,26 @@ export function checkInvariants<T>(tree: IntervalTree<T>): void {
     if (n === 0) return [1, Number.NEGATIVE_INFINITY];
     if (seen.has(n)) fail(`slot ${n} reachable twice`);
     seen.add(n);
-    const l = L[n]!;
-    const r = R[n]!;
+    const l = L(n);
+    const r = R(n);
     if (l !== 0 && P[l] !== n) fail(`left child ${l} of ${n} has parent ${P[l]}`);
     if (r !== 0 && P[r] !== n) fail(`right child ${r} of ${n} has parent ${P[r]}`);
     if (c[n] === 1 && (c[l] === 1 || c[r] === 1)) fail(`red node ${n} has a red child`);
     if (c[n] !== 0 && c[n] !== 1) fail(`bad colour at ${n}`);
     const [bl, ml] = visit(l);
     // in-order position
-    if (st[n]! < prevStart) fail(`start order broken at slot ${n}`);
-    if (st[n]! > la[n]!) fail(`start > last at slot ${n}`);
+    if (st(n) < prevStart) fail(`start order broken at slot ${n}`);
+    if (st(n) > la(n)) fail(`start > last at slot ${n}`);
     if (prevSlot === 0 && tree._leftmost !== n) fail(`leftmost is ${tree._leftmost}, not ${n}`);
-    prevStart = st[n]!;
+    prevStart = st(n);
     prevSlot = n;
     count++;
     const node = nodes[n];
     if (node === undefined || node._i !== n || node._o !== tree) fail(`handle of slot ${n}`);
     const [br, mr] = visit(r);
     if (bl !== br) fail(`black heights differ at ${n}: ${bl} vs ${br}`);
-    const m = Math.max(la[n]!, ml, mr);
-    if (mx[n] !== m) fail(`subtree max at ${n} is ${mx[n]}, expected ${m}`);
+    const m = Math.max(la(n), ml, mr);
+    if (mx(n) !== m) fail(`subtree max at ${n} is ${mx(n)}, expected ${m}`);
     return [bl + (c[n] === 0 ? 1 : 0), m];
   };
   visit(root);
@@ -56,9 +63,9 @@ export function checkInvariants<T>(tree: IntervalTree<T>): void {
   if (count !== tree.size) fail(`size is ${tree.size}, counted ${count}`);
   // Free list + live slots account for every used slot.
   let free = 0;
-  for (let f = tree._free; f !== 0; f = R[f]!) {
-    if (seen.has(f)) fail(`free slot ${f} is also in the tree`);
-    if (nodes[f] !== undefined) fail(`free slot ${f} still has a handle`);
+  for (let s = tree._free; s !== 0; s = R(s)) {
+    if (seen.has(s)) fail(`free slot ${s} is also in the tree`);
+    if (nodes[s] !== undefined) fail(`free slot ${s} still has a handle`);
     free++;
     if (free > tree._used) fail('free list cycles');
   }
