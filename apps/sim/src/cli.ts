@@ -69,11 +69,11 @@ function addCommon(cmd: Command, defaultEnd: ScenarioConfig['end'] = DEFAULT_CON
   return cmd
     .option('--ops <n>', 'top-level operations over all tasks', int('ops', 0), DEFAULT_CONFIG.ops)
     .option('--pages <n>', 'address-space size in pages', int('pages', 256), DEFAULT_CONFIG.pages)
-    .option('--secondaries <list>', 'comma list of kvm,hmm,vhost (or none)', parseSecondaries, {
-      kvm: true,
-      hmm: true,
-      vhost: true,
-    })
+    .addOption(
+      new Option('--secondaries <list>', 'comma list of kvm,hmm,vhost (or none)')
+        .argParser(parseSecondaries)
+        .default({ kvm: true, hmm: true, vhost: true }, 'kvm,hmm,vhost'),
+    )
     .addOption(
       new Option('--strategy <s>', 'scheduling strategy')
         .choices(['random', 'pct'])

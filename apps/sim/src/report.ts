@@ -70,7 +70,7 @@ export function formatReport(r: RunResult): string {
   lines.push('');
   lines.push('  primary MMU');
   lines.push(row('    swap-out / swap-in', s.swapOuts, s.swapIns));
-  lines.push(row('    aged: kept young', s.agedSkips, `(${s.secondaryYoung} by secondaries)`));
+  lines.push(row('    aged: kept young / by secondary', s.agedSkips, s.secondaryYoung));
   lines.push(row('    pages migrated', s.migrations));
   lines.push(row('    EFAULT / EPERM to accessors', s.efault, s.eperm));
   lines.push(row('    HMM -EBUSY / timeouts', s.hmmBusy, s.hmmTimeouts));
