@@ -65,9 +65,13 @@ interface CommonOpts {
   sweep: number;
 }
 
-function addCommon(cmd: Command, defaultEnd: ScenarioConfig['end'] = DEFAULT_CONFIG.end): Command {
+function addCommon(
+  cmd: Command,
+  defaultEnd: ScenarioConfig['end'] = DEFAULT_CONFIG.end,
+  defaultOps: number = DEFAULT_CONFIG.ops,
+): Command {
   return cmd
-    .option('--ops <n>', 'top-level operations over all tasks', int('ops', 0), DEFAULT_CONFIG.ops)
+    .option('--ops <n>', 'top-level operations over all tasks', int('ops', 0), defaultOps)
     .option('--pages <n>', 'address-space size in pages', int('pages', 256), DEFAULT_CONFIG.pages)
     .addOption(
       new Option('--secondaries <list>', 'comma list of kvm,hmm,vhost (or none)')
@@ -197,6 +201,7 @@ addCommon(
     .option('--from <n>', 'first seed', int('from', 0), 1)
     .option('--stop', 'stop at the first violation'),
   'random',
+  2000,
 ).action(async (o: CommonOpts & { seeds: number; from: number; stop?: boolean }) => {
   const showBar = process.stdout.isTTY === true && o.json !== true;
   const bar = showBar

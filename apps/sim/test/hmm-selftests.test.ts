@@ -153,27 +153,30 @@ describe('hmm selftests on the simulated mirror', () => {
     expect(w.stats.invalidations['protection-vma']).toBe(1);
   });
 
-  it('migrate: after the primary migrates the pages the device re-faults onto the new frames, data intact', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
-    const before: number[] = [];
-    const after: number[] = [];
-    const frames: number[][] = [[], []];
-    await w.run(async (t) => {
-      await mmapOp(w.mm, t, BASE, BASE + N, RW);
-      await dev.access(t, buf, BASE, BASE + N, true, before);
-      dev.forEachTranslation((_p, f) => frames[0]!.push(f));
-      await migrateOp(w.mm, t, BASE, BASE + N);
-      await dev.access(t, buf, BASE, BASE + N, false, after);
-      dev.forEachTranslation((_p, f) => frames[1]!.push(f));
+  for (const kind of ['rmap', 'vma'] as const) {
+    it(`migrate (${kind}): after the primary migrates the pages the device re-faults onto the new frames, data intact`, async () => {
+      const w = makeWorld();
+      const dev = w.mirror();
+      const buf = dev.open(BASE, BASE + N);
+      const before: number[] = [];
+      const after: number[] = [];
+      const frames: number[][] = [[], []];
+      await w.run(async (t) => {
+        await mmapOp(w.mm, t, BASE, BASE + N, RW);
+        await dev.access(t, buf, BASE, BASE + N, true, before);
+        dev.forEachTranslation((_p, f) => frames[0]!.push(f));
+        await migrateOp(w.mm, t, BASE, BASE + N, kind);
+        await dev.access(t, buf, BASE, BASE + N, false, after);
+        dev.forEachTranslation((_p, f) => frames[1]!.push(f));
+      });
+      expect(after).toEqual(before);
+      expect(w.stats.migrations).toBe(N);
+      expect(w.stats.invalidations[kind === 'rmap' ? 'clear' : 'migrate']).toBe(1);
+      expect(w.stats.faults.hmm).toBe(2);
+      expect(frames[1]).toHaveLength(N);
+      for (const f of frames[1]!) expect(frames[0]).not.toContain(f);
     });
-    expect(after).toEqual(before);
-    expect(w.stats.migrations).toBe(N);
-    expect(w.stats.faults.hmm).toBe(2);
-    expect(frames[1]).toHaveLength(N);
-    for (const f of frames[1]!) expect(frames[0]).not.toContain(f);
-  });
+  }
 
   it('double_map: two mirrors of the same memory both stay coherent across a migration', async () => {
     const w = makeWorld();
