@@ -10,7 +10,9 @@
  *
  * Inputs are deterministic (a fixed gfn walk), so runs differ only by machine noise.
  */
+import { execFileSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Mutex } from 'async-mutex';
 import {
@@ -108,22 +110,31 @@ async function timeSync(name: string, body: Body, n = 2_000_000) {
 }
 
 // ---- 2. async loop ----------------------------------------------------------------------------
-async function timeAsync(name: string, one: (gfn: number) => Promise<unknown>, n = 50_000) {
-  const run = async () => {
+/**
+ * Times several async fault loops with interleaved rounds (A, B, C, A, B, C, ...), so that load
+ * drift on the shared machine hits every case alike.
+ */
+async function timeAsyncInterleaved(
+  cases: Array<[string, (gfn: number) => Promise<unknown>]>,
+  n = 50_000,
+): Promise<Row[]> {
+  const run = async (one: (gfn: number) => Promise<unknown>) => {
     let gfn = 0;
     for (let i = 0; i < n; i++) {
       gfn = (gfn + 13) & 1023;
       await one(gfn);
     }
   };
-  await run();
-  const samples: number[] = [];
+  for (const [, one] of cases) await run(one); // warm up every case first
+  const samples = cases.map((): number[] => []);
   for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    await run();
-    samples.push(Number(process.hrtime.bigint() - t0) / n);
+    for (let c = 0; c < cases.length; c++) {
+      const t0 = process.hrtime.bigint();
+      await run(cases[c]![1]);
+      samples[c]!.push(Number(process.hrtime.bigint() - t0) / n);
+    }
   }
-  rows.push({ name, ...stats(samples), unit: 'ns/fault' });
+  return cases.map(([name], c) => ({ name, ...stats(samples[c]!), unit: 'ns/fault' }));
 }
 
 const resolvePage = async () => 1;
@@ -208,6 +219,34 @@ async function workerOps(workers: number, mode: 'lockless' | 'locked', ms = 300)
   });
 }
 
+// Each lock kind runs in its own process: a program uses one lock type, and sharing the JIT
+// feedback of faultWithRetry() between two would measure a polymorphic call site nobody has.
+const ASYNC_KINDS = {
+  'async-mutex + InvalidationTracker': [() => new Mutex(), () => new InvalidationTracker()],
+  'SharedMmuLock + SharedInvalidationTracker': [
+    () => SharedMmuLock.create(),
+    () => SharedInvalidationTracker.create(),
+  ],
+} as const;
+type AsyncKind = keyof typeof ASYNC_KINDS;
+
+async function asyncRows(kind: AsyncKind): Promise<Row[]> {
+  const [makeLock, makeTracker] = ASYNC_KINDS[kind];
+  return timeAsyncInterleaved([
+    [`async, ${kind}: resolve + lock + install, no check`, handWritten(makeLock())],
+    [
+      `async, ${kind}: snapshot + resolve + lock + retryGfn + install, by hand`,
+      handWrittenChecked(makeLock(), makeTracker()),
+    ],
+    [`async, ${kind}: faultWithRetry()`, library(makeLock(), makeTracker())],
+  ]);
+}
+
+if (process.argv[2] === '--async-child') {
+  console.log(JSON.stringify(await asyncRows(process.argv[3] as AsyncKind)));
+  process.exit(0);
+}
+
 // ---- run ----------------------------------------------------------------------------------------
 await timeSync('bare install (no check)', bareInstall);
 await timeSync(
@@ -235,23 +274,13 @@ await timeSync(
   checkedWithPrecheck(busy(SharedInvalidationTracker.create())),
 );
 
-for (const [lockName, makeLock, makeTracker] of [
-  ['async-mutex + InvalidationTracker', () => new Mutex(), () => new InvalidationTracker()],
-  [
-    'SharedMmuLock + SharedInvalidationTracker',
-    () => SharedMmuLock.create(),
-    () => SharedInvalidationTracker.create(),
-  ],
-] as const) {
-  await timeAsync(
-    `async, ${lockName}: resolve + lock + install, no check`,
-    handWritten(makeLock()),
+for (const kind of Object.keys(ASYNC_KINDS) as AsyncKind[]) {
+  const out = execFileSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--async-child', kind],
+    { encoding: 'utf8' },
   );
-  await timeAsync(
-    `async, ${lockName}: snapshot + resolve + lock + retryGfn + install, by hand`,
-    handWrittenChecked(makeLock(), makeTracker()),
-  );
-  await timeAsync(`async, ${lockName}: faultWithRetry()`, library(makeLock(), makeTracker()));
+  rows.push(...(JSON.parse(out.trim().split('\n').pop()!) as Row[]));
 }
 
 for (const mode of ['lockless', 'locked'] as const) {

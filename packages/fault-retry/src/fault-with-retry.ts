@@ -113,9 +113,10 @@ function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: 
  * holding it. Waits for `resolve()`, the lock, and `backoff` between attempts.
  *
  * Failure paths: bad options reject with TypeError/RangeError before anything runs. A
- * `resolve()`, `lock.acquire()` or `install()` that throws: the error reaches the caller, the lock
- * is released if it was taken, the resolved page (if any) is put(), nothing is installed. Too many retries: FaultRetryLimitError. The signal
- * fired: FaultAbortedError (checked before each attempt and after each resolve).
+ * `resolve()`, `lock.acquire()` or `install()` that throws: the error reaches the caller, the
+ * lock is released if it was taken, the resolved page (if any) is put(), nothing is installed.
+ * Too many retries: FaultRetryLimitError. The signal fired: FaultAbortedError (checked before
+ * each attempt and after each resolve, never while the lock is held).
  */
 export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultResult<P>> {
   checkOptions(opts);
