@@ -5,7 +5,7 @@ const CONTROL_BYTES = 64; // keep in sync with test/workers/record.mjs
 const GO = 4;
 const STOP = 5;
 const WORDS = 16;
-const ITERATIONS = 50_000;
+const RUN_MS = 400;
 const workerUrl = new URL('./workers/seqlock-worker.mjs', import.meta.url);
 const live = new Set<Worker>();
 
@@ -16,7 +16,11 @@ interface Stats {
   torn: number;
 }
 
-/** Two writers (locked or not) and one reader over one SharedSeqLock-guarded record. */
+/**
+ * Two writers (locked or not) and one reader over one SharedSeqLock-guarded record, all running
+ * for RUN_MS. Writers do read-modify-write updates, so the final counter equals the number of
+ * writes only if no update was lost.
+ */
 async function run(writerRole: 'locked-writer' | 'unlocked-writer') {
   const sab = new SharedArrayBuffer(CONTROL_BYTES + WORDS * 4);
   const ctl = new Int32Array(sab, 0, CONTROL_BYTES / 4);
@@ -26,7 +30,7 @@ async function run(writerRole: 'locked-writer' | 'unlocked-writer') {
   const workers = roles.map(
     (role) =>
       new Worker(workerUrl, {
-        workerData: { sab, role, words: WORDS, iterations: ITERATIONS, maxMs: 8000 },
+        workerData: { sab, role, words: WORDS, maxMs: RUN_MS + 5000 },
       }),
   );
   for (const w of workers) live.add(w);
@@ -44,9 +48,10 @@ async function run(writerRole: 'locked-writer' | 'unlocked-writer') {
   await Promise.all(ready);
   Atomics.store(ctl, GO, 1);
   Atomics.notify(ctl, GO);
-  const writers = await Promise.all(done.slice(0, 2));
-  Atomics.store(ctl, STOP, 1); // the reader runs until both writers are done
-  const reader = (await done[2]) as Stats;
+  await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+  Atomics.store(ctl, STOP, 1);
+  const [w1, w2, reader] = (await Promise.all(done)) as [Stats, Stats, Stats];
+  const writers = [w1, w2];
   await Promise.all(workers.map((w) => w.terminate()));
   for (const w of workers) live.delete(w);
   return { writers, reader, final: rec[0] };
@@ -60,7 +65,7 @@ describe('SharedSeqLock across worker_threads', () => {
   it('serializes two writer threads (no lost updates) and readers see no torn record', async () => {
     const { writers, reader, final } = await run('locked-writer');
     const total = writers.reduce((n, s) => n + s.writes, 0);
-    expect(total).toBe(2 * ITERATIONS);
+    for (const w of writers) expect(w.writes).toBeGreaterThan(100);
     expect(final).toBe(total);
     expect(reader.torn).toBe(0);
     expect(reader.ok).toBeGreaterThan(100);
@@ -69,7 +74,7 @@ describe('SharedSeqLock across worker_threads', () => {
   it('negative control: the same writers without the lock lose updates', async () => {
     const { writers, final } = await run('unlocked-writer');
     const total = writers.reduce((n, s) => n + s.writes, 0);
-    expect(total).toBe(2 * ITERATIONS);
+    for (const w of writers) expect(w.writes).toBeGreaterThan(100);
     expect(final).toBeLessThan(total);
   }, 20_000);
 });
