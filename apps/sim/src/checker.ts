@@ -83,6 +83,7 @@ export class Checker {
   /** Records a violation, stops the scheduler and unwinds the calling task. */
   fail(message: string, kind: Violation['kind'] = 'violation'): never {
     if (this.violation === undefined) {
+      this.trace.add(this.sched.steps, this.sched.current?.name ?? '-', `VIOLATION ${kind}`);
       this.violation = { kind, step: this.sched.steps, message, trace: this.trace.tail() };
       this.sched.stop({ kind, message });
     }
