@@ -1,3 +1,20 @@
+const sabByteLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')
+  ?.get as (this: unknown) => number;
+
+/**
+ * Brand check: true for a real SharedArrayBuffer, also one from another realm (vm context), where
+ * `instanceof` would fail; false for look-alikes (the byteLength getter checks the internal slot).
+ */
+function isSharedArrayBuffer(x: unknown): x is SharedArrayBuffer {
+  if (typeof x !== 'object' || x === null) return false;
+  try {
+    sabByteLength.call(x);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Validate `(buffer, byteOffset)` for a shared structure of `bytes` bytes made of Int32 words and
  * return an Int32Array view over exactly those words. Throws before anything is created.
@@ -11,7 +28,7 @@ export function int32View(
   byteOffset: unknown,
   bytes: number,
 ): Int32Array {
-  if (!(buffer instanceof SharedArrayBuffer)) {
+  if (!isSharedArrayBuffer(buffer)) {
     const got =
       buffer === null
         ? 'null'
@@ -31,12 +48,13 @@ export function int32View(
       `${who}: byteOffset ${byteOffset} is not a multiple of 4 (Int32 alignment)`,
     );
   }
-  if (byteOffset + bytes > buffer.byteLength) {
+  const sab = buffer as SharedArrayBuffer;
+  if (byteOffset + bytes > sab.byteLength) {
     throw new RangeError(
-      `${who}: needs ${bytes} bytes at byteOffset ${byteOffset}, but the buffer has only ${buffer.byteLength} bytes`,
+      `${who}: needs ${bytes} bytes at byteOffset ${byteOffset}, but the buffer has only ${sab.byteLength} bytes`,
     );
   }
-  return new Int32Array(buffer, byteOffset, bytes / 4);
+  return new Int32Array(sab, byteOffset, bytes / 4);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SharedSeqCount } from '../src/shared-seqcount.js';
 
@@ -97,6 +98,21 @@ describe('SharedSeqCount (shared-memory specifics)', () => {
         TypeError,
       );
       expect(() => SharedSeqCount.from(null as unknown as SharedArrayBuffer)).toThrow(/got null/);
+    });
+
+    it('accepts a SharedArrayBuffer from another realm, rejects look-alike objects', () => {
+      const foreign = runInNewContext('new SharedArrayBuffer(8)') as SharedArrayBuffer;
+      expect(SharedSeqCount.from(foreign).sequence).toBe(0);
+      const lookAlike = {
+        byteLength: 8,
+        constructor: SharedArrayBuffer,
+      } as unknown as SharedArrayBuffer;
+      expect(() => SharedSeqCount.from(lookAlike)).toThrow(TypeError);
+      const tagged = {
+        byteLength: 8,
+        [Symbol.toStringTag]: 'SharedArrayBuffer',
+      } as unknown as SharedArrayBuffer;
+      expect(() => SharedSeqCount.from(tagged)).toThrow(TypeError);
     });
 
     it('TypeError for a non-number byteOffset', () => {
