@@ -82,6 +82,11 @@ export class AddressSpace {
   users = 0;
   /** Set at OOM kill or exit: mmget_not_zero() fails from now on, the process threads stop. */
   dying = false;
+  /**
+   * MMF_UNSTABLE: set by the OOM reaper before it zaps; a fault in a reaped address space fails
+   * (check_stable_address_space() -> VM_FAULT_SIGBUS) instead of mapping a fresh zero page.
+   */
+  unstable = false;
   /** Set once exit_mmap() ran. */
   dead = false;
   private exitWaiter: Task | null = null;
@@ -222,6 +227,7 @@ export class AddressSpace {
   async handleFault(t: Task, p: number, write: boolean): Promise<number> {
     const pt = this.pt;
     for (;;) {
+      if (this.unstable) return EFAULT;
       const vma = this.vmas.find(p);
       if (vma === undefined || (vma.prot & PROT_READ) === 0) return EFAULT;
       if (write && (vma.prot & PROT_WRITE) === 0) return EPERM;

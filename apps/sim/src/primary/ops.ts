@@ -293,6 +293,7 @@ export const MAX_OOM_REAP_RETRIES = 10;
  */
 export async function oomReapOp(mm: AddressSpace, t: Task): Promise<void> {
   mm.dying = true;
+  mm.unstable = true; // set_bit(MMF_UNSTABLE) before the first zap
   mm.ev(t, 'oom kill');
   for (let attempt = 0; attempt < MAX_OOM_REAP_RETRIES; attempt++) {
     if (attempt > 0) await mm.ctx.sched.yield(t, 'oom_reaper sleep');
