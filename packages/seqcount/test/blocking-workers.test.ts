@@ -1,0 +1,65 @@
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SharedMutex } from '../src/shared-mutex.js';
+import { SharedSeqCount } from '../src/shared-seqcount.js';
+
+const workerUrl = new URL('./workers/block-worker.mjs', import.meta.url);
+let worker: Worker | undefined;
+
+afterEach(async () => {
+  await worker?.terminate();
+  worker = undefined;
+});
+
+/** Start the worker; resolves its first result message (after its 'started' message). */
+function start(sab: SharedArrayBuffer, role: 'readBegin' | 'lock') {
+  const w = new Worker(workerUrl, { workerData: { sab, role } });
+  worker = w;
+  let result: unknown;
+  const started = new Promise<void>((resolve) => {
+    w.on('message', (m: { started?: boolean; value?: unknown }) => {
+      if (m.started) resolve();
+      else result = m.value;
+    });
+  });
+  return { started, result: () => result };
+}
+
+/** Poll `cond` every 2 ms for at most `ms`. */
+async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+  return cond();
+}
+
+describe('blocking waits across threads', () => {
+  it('SharedSeqCount.readBegin() parks a worker during a write and writeEnd() wakes it', async () => {
+    const seq = SharedSeqCount.create();
+    const words = new Int32Array(seq.buffer);
+    seq.writeBegin();
+    const w = start(seq.buffer, 'readBegin');
+    await w.started;
+    // The worker registers in word 1 before parking in Atomics.wait.
+    expect(await until(() => words[1] === 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(w.result()).toBeUndefined(); // still blocked
+    seq.writeEnd();
+    expect(await until(() => w.result() !== undefined)).toBe(true);
+    expect(w.result()).toBe(2);
+    expect(await until(() => words[1] === 0)).toBe(true);
+  }, 10_000);
+
+  it('SharedMutex.lock() parks a worker (state 2) until the holder unlocks', async () => {
+    const mutex = SharedMutex.create();
+    const word = new Int32Array(mutex.buffer);
+    mutex.lock();
+    const w = start(mutex.buffer, 'lock');
+    await w.started;
+    expect(await until(() => word[0] === 2)).toBe(true); // contended: a waiter announced itself
+    await new Promise((r) => setTimeout(r, 30));
+    expect(w.result()).toBeUndefined();
+    mutex.unlock();
+    expect(await until(() => w.result() === 'locked')).toBe(true);
+    expect(await until(() => word[0] === 0)).toBe(true); // the worker released it
+  }, 10_000);
+});
