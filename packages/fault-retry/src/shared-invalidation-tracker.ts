@@ -29,9 +29,9 @@ const MAX_IN_PROGRESS = 0x7fffffff;
  * - The mutators run under the MMU lock, so they are serialized, and a locked reader sees all of
  *   them through the lock's synchronizes-with edge; the plain Float64 range needs nothing more.
  * - end() bumps seq (Atomics stores) before it decrements inProgress (Atomics.sub): the SC order
- *   puts the bump first, which is the kernel's smp_wmb(). retry()/retryCache()/retryGfn() load
- *   inProgress before seq (the kernel's smp_rmb()): a reader that sees the decremented count
- *   also sees the new seq.
+ *   puts the bump first, which is the kernel's smp_wmb(). The lockless readers (retry(),
+ *   retryCache(), retryGfnUnsafe()) load inProgress before seq (the kernel's smp_rmb()): a reader
+ *   that sees the decremented count also sees the new seq. Under the lock the order is moot.
  * - snapshot() is an Atomics load, so it is ordered before every later read of the resolve
  *   step; if it returned a bumped seq, the page changes made before that end() are visible to
  *   resolve.
