@@ -22,7 +22,11 @@ export interface FaultOptions<P> {
    * Called once per attempt; `signal` is the fault's signal (a never-aborting one if none).
    */
   resolve(signal: AbortSignal): Promise<P>;
-  /** Installs the page in the secondary MMU. Runs under the lock, after a passing check. */
+  /**
+   * Installs the page in the secondary MMU. Runs under the lock, after a passing check. Must be
+   * synchronous: a returned promise is not awaited, and whatever it does after its first await
+   * would run without the lock.
+   */
   install(page: P): void;
   /** Releases a resolved page that will not be installed (lost the race, or an error). */
   put?(page: P): void;
