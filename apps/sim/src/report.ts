@@ -64,7 +64,7 @@ export function formatReport(r: RunResult): string {
   lines.push('');
   lines.push('  waits');
   lines.push(row('    readBegin (collision)', s.waits.readBegin));
-  lines.push(row('    device / mmu lock', s.waits.lock));
+  lines.push(row('    device mutex', s.waits.lock));
   lines.push(row('    vhost waits for worker', s.waits.vhostReader));
   lines.push(row('    mmap_lock', s.waits.mmapLock));
   lines.push('');

@@ -107,13 +107,20 @@ export interface RunResult {
   final: { frames: number; invalidateSeq: number; activeRanges: number; vmas: number };
 }
 
-/** A shared budget of top-level operations. */
+/**
+ * A task's budget of top-level operations (each task gets an equal share of `ops`, a fixed
+ * program as PCT assumes), counted also in the run's total for the progress bar.
+ */
 class Budget {
   used = 0;
-  constructor(readonly total: number) {}
+  constructor(
+    readonly total: number,
+    private readonly run: { used: number },
+  ) {}
   take(): boolean {
     if (this.used >= this.total) return false;
     this.used++;
+    this.run.used++;
     return true;
   }
 }
@@ -199,10 +206,18 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     checker.addSecondary(vhost);
   }
 
-  const budget = new Budget(config.ops);
-  // The process dies (exit or OOM kill) with 3% of the ops left, so the secondaries are still
+  const nTasks =
+    config.cpus +
+    2 +
+    (kvm !== undefined ? config.vcpus : 0) +
+    (hmm !== undefined ? config.devices : 0) +
+    (vhost !== undefined ? 1 : 0);
+  const share = Math.ceil(config.ops / nTasks);
+  const budget = { used: 0 };
+  const newBudget = (): Budget => new Budget(share, budget);
+  // The process dies (exit or OOM kill) with 3% of its ops left, so the secondaries are still
   // busy with their last operations while the reaper and exit_mmap run.
-  const endAt = Math.floor(config.ops * 0.97);
+  const endAt = Math.floor(share * 0.97);
   let lastProgress = 0;
   sched.onStep = () => {
     const steps = sched.steps;
@@ -235,7 +250,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   for (let i = 0; i < config.cpus; i++) {
     const r = rng.fork();
     sched.spawn(`cpu${i}`, async (t) => {
-      while (!mm.dying && budget.take()) {
+      const mine = newBudget();
+      while (!mm.dying && mine.take()) {
         stats.ops++;
         const range = r.chance(0.6) ? sharedRange(r, 1) : pickRange(r, 1);
         if (range !== undefined) await mm.cpuAccess(t, range[0], r.chance(0.5));
@@ -256,7 +272,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   {
     const r = rng.fork();
     sched.spawn('mm', async (t) => {
-      while (!mm.dying && budget.used < endAt && budget.take()) {
+      const mine = newBudget();
+      while (!mm.dying && mine.used < endAt && mine.take()) {
         stats.ops++;
         await mmOp(t, r);
         // The process (think QEMU) keeps re-establishing its shared regions, so the
@@ -320,7 +337,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   {
     const r = rng.fork();
     sched.spawn('kswapd', async (t) => {
-      while (!mm.dying && budget.take()) {
+      const mine = newBudget();
+      while (!mm.dying && mine.take()) {
         stats.ops++;
         const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
         if (range !== undefined) await reclaimOp(mm, t, range[0], range[1]);
@@ -334,7 +352,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     for (let i = 0; i < config.vcpus; i++) {
       const r = rng.fork();
       sched.spawn(`vcpu${i}`, async (t) => {
-        while (!mm.dead && budget.take()) {
+        const mine = newBudget();
+        while (!mm.dead && mine.take()) {
           stats.ops++;
           // Guests touch a working set: mostly the low quarter of guest memory.
           const gfn = r.chance(0.7) ? r.int(guest.guestPages >> 2) : r.int(guest.guestPages);
@@ -350,7 +369,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     for (let i = 0; i < config.devices; i++) {
       const r = rng.fork();
       sched.spawn(`dev${i}`, async (t) => {
-        while (!mm.dead && budget.take()) {
+        const mine = newBudget();
+        while (!mm.dead && mine.take()) {
           stats.ops++;
           if (i === 0 && r.chance(0.02)) {
             await rebind(t, r, dev);
@@ -388,7 +408,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const v = vhost;
     const r = rng.fork();
     sched.spawn('vhost', async (t) => {
-      while (!mm.dead && budget.take()) {
+      const mine = newBudget();
+      while (!mm.dead && mine.take()) {
         stats.ops++;
         const ring = r.pick(v.rings);
         await v.access(t, ring, r.int(ring.npages), r.chance(0.5));

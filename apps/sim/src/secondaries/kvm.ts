@@ -213,6 +213,8 @@ export class KvmGuest implements SecondaryView {
       const resolve = async (): Promise<PageRef> => {
         const r = await this.mm.gup(t, hva, write);
         if (typeof r === 'number') throw new GupError(r);
+        // The vCPU can be preempted between hva_to_pfn() and taking mmu_lock.
+        await this.mm.ctx.sched.yield(t, 'kvm: pfn resolved');
         return r;
       };
       const install = (ref: PageRef): void => {
