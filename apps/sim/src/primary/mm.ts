@@ -67,7 +67,8 @@ const EVENT_CODE: Record<MmuNotifierEvent, number> = {
  * change, move) happens strictly between invalidateRangeStart(range) returning and
  * invalidateRangeEnd(range), with the range covering the page. Frames freed by a zap are
  * batched in a DeferredList (the mmu_gather): while any zapper is inside its window, frees are
- * queued and done when the last one leaves, which is still before its invalidateRangeEnd.
+ * queued and done when the last one leaves (before a lone zapper's invalidateRangeEnd; the
+ * kernel's unmap_region frees after the end, so freeing earlier is the stricter test).
  */
 export class AddressSpace {
   readonly pt: PageTable;
