@@ -63,4 +63,40 @@ describe('the built CLI (dist/cli.js)', () => {
     expect(out.violations.length).toBeGreaterThan(0);
     expect(out.violations[0]?.message).toMatch(/vhost/);
   });
+
+  it('replay reproduces the violation that explore found, at the same step', () => {
+    const explore = spawnSync(process.execPath, [
+      cli,
+      'explore',
+      '--seeds',
+      '10',
+      '--bug',
+      'kvm-no-zap',
+      '--stop',
+      '--json',
+    ]);
+    const found = JSON.parse(explore.stdout.toString()) as {
+      violations: { seed: number; step: number; message: string }[];
+    };
+    const first = found.violations[0]!;
+    const replay = spawnSync(process.execPath, [
+      cli,
+      'replay',
+      '--seed',
+      String(first.seed),
+      '--ops',
+      '2000',
+      '--end',
+      'random',
+      '--bug',
+      'kvm-no-zap',
+      '--json',
+    ]);
+    expect(replay.status).toBe(1);
+    const r = JSON.parse(replay.stdout.toString()) as {
+      violation: { step: number; message: string };
+    };
+    expect(r.violation.step).toBe(first.step);
+    expect(r.violation.message).toBe(first.message);
+  });
 });
