@@ -158,10 +158,9 @@ export class IntervalNotifier {
    * @throws SubscriptionRemovedError after `remove()`.
    */
   tryReadBegin(): number | undefined {
-    const seq = this._seq;
-    if (seq === this._mm._seq) return undefined;
     if (this._state === SUB_REMOVED) throw removedError('tryReadBegin');
-    return seq;
+    const seq = this._seq;
+    return seq === this._mm._seq ? undefined : seq;
   }
 
   /**

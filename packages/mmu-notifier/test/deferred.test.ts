@@ -123,6 +123,7 @@ describe('inserts and removes during an invalidation', () => {
     expect(removal.settled).toBe(true);
     expect(late.state).toBe('removed');
     expect(subs.pendingDeferred).toBe(0);
+    expect(() => late.tryReadBegin()).toThrow(/removed/); // even though its seq is the odd one
     subs.invalidateRangeEnd(r);
     expect(subs.size).toBe(1);
     expect([...subs.intervals()]).not.toContain(late);
