@@ -53,8 +53,24 @@ function defaultWarning(message: string): void {
 export class MmuNotifierSubscriptions {
   readonly #mm: MmState;
 
-  /** @throws RangeError if `initialSeq` is not an even safe integer >= 2. */
+  /**
+   * @throws RangeError if `initialSeq` is not an even safe integer >= 2; TypeError if `tracer` or
+   *   `onWarning` is not a function, or `asyncContext` lacks `run`/`getStore`.
+   */
   constructor(options: MmuNotifierSubscriptionsOptions = {}) {
+    const { tracer, onWarning, asyncContext } = options;
+    if (tracer !== undefined && typeof tracer !== 'function') {
+      throw new TypeError('MmuNotifierSubscriptions: tracer must be a function');
+    }
+    if (onWarning !== undefined && typeof onWarning !== 'function') {
+      throw new TypeError('MmuNotifierSubscriptions: onWarning must be a function');
+    }
+    if (
+      asyncContext !== undefined &&
+      (typeof asyncContext?.run !== 'function' || typeof asyncContext.getStore !== 'function')
+    ) {
+      throw new TypeError('MmuNotifierSubscriptions: asyncContext must be an AsyncLocalStorage');
+    }
     const seq = options.initialSeq ?? 2;
     if (!Number.isSafeInteger(seq) || seq < 2 || seq % 2 !== 0) {
       throw new RangeError(`initialSeq must be an even safe integer >= 2, got ${String(seq)}`);

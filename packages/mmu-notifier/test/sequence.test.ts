@@ -197,10 +197,13 @@ describe('sequence values', () => {
     expect(await sub.readBegin()).toBe(big + 1);
   });
 
-  it('rejects a bad initialSeq', () => {
+  it('rejects bad options', () => {
     expect(() => new MmuNotifierSubscriptions({ initialSeq: 3 })).toThrow(RangeError);
     expect(() => new MmuNotifierSubscriptions({ initialSeq: 0 })).toThrow(RangeError);
     expect(() => new MmuNotifierSubscriptions({ initialSeq: 2 ** 53 })).toThrow(RangeError);
+    expect(() => new MmuNotifierSubscriptions({ tracer: 1 as never })).toThrow(TypeError);
+    expect(() => new MmuNotifierSubscriptions({ onWarning: 'x' as never })).toThrow(TypeError);
+    expect(() => new MmuNotifierSubscriptions({ asyncContext: {} as never })).toThrow(TypeError);
   });
 
   it('blockable start awaits an async callback; the state stays invalidating meanwhile', async () => {
