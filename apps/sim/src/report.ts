@@ -59,6 +59,7 @@ export function formatReport(r: RunResult): string {
   lines.push('  invalidations by event');
   for (const [event, n] of Object.entries(s.invalidations))
     if (n > 0) lines.push(row(`    ${event}`, n));
+  lines.push(row('    of which non-blocking (OOM reaper)', s.nonblockStarts));
   lines.push(row('    EAGAIN (non-blocking start)', s.eagain));
   lines.push(row('    OOM reaper VMAs skipped', s.reapSkips));
   lines.push('');

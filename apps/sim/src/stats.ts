@@ -33,6 +33,8 @@ export class Stats {
     migrate: 0,
     exclusive: 0,
   };
+  /** invalidateRangeStartNonblock() calls (the OOM reaper), and those that returned false. */
+  nonblockStarts = 0;
   /** invalidateRangeStartNonblock() that returned false (EAGAIN): the change was skipped. */
   eagain = 0;
   /** Times a task had to sleep: readBegin waits, lock contention, vhost waiting for its reader. */

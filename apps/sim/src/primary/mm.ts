@@ -179,6 +179,7 @@ export class AddressSpace {
       blockable: false,
     };
     this.ctx.stats.invalidations[event]++;
+    this.ctx.stats.nonblockStarts++;
     if (!this.subs.invalidateRangeStartNonblock(range)) {
       this.ctx.stats.eagain++;
       this.ev(t, `inv-start-nonblock ${event} EAGAIN`, start, end, EVENT_CODE[event]);
