@@ -38,6 +38,21 @@ describe('KVM guest', () => {
     expect(kvm.tracker.seq).toBe(1); // one invalidation of a memslot page ended: the swap-out
   });
 
+  it('reports its accessed bits through testYoung/clearYoung (test does not clear, clear does)', async () => {
+    const { w, kvm } = withKvm();
+    const P = 4096;
+    await w.run(async (t) => {
+      await mmapOp(w.mm, t, 100, 132, RW);
+      await kvm.access(t, 5, false); // hva 105
+    });
+    expect(w.mm.subs.testYoung(105 * P, 106 * P)).toBe(true);
+    expect(w.mm.subs.testYoung(105 * P, 106 * P)).toBe(true);
+    expect(w.mm.subs.testYoung(106 * P, 110 * P)).toBe(false);
+    expect(w.mm.subs.clearYoung(100 * P, 132 * P)).toBe(true);
+    expect(w.mm.subs.testYoung(105 * P, 106 * P)).toBe(false);
+    expect(w.mm.subs.clearFlushYoung(100 * P, 132 * P)).toBe(false);
+  });
+
   it('leaves the tracker alone for ranges outside every memslot', async () => {
     const { w, kvm } = withKvm();
     await w.run(async (t) => {
