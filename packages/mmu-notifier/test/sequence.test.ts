@@ -71,6 +71,22 @@ describe('sequence values', () => {
     expect(sub.readRetry(3)).toBe(false);
   });
 
+  it('readBegin does not loop: a new invalidation between the wake and the return makes readRetry true at once', async () => {
+    const { subs } = makeSubs();
+    const sub = subs.insertInterval(0, 10, recordingOps([]));
+    const r1 = range(0, 10);
+    subs.invalidateRangeStartNonblock(r1);
+    const read = sub.readBegin(); // waits: sub.seq 3 == invalidateSeq 3
+    subs.invalidateRangeEnd(r1); // 4, wakes the reader (it resumes on a later microtask)
+    const r2 = range(0, 10);
+    subs.invalidateRangeStartNonblock(r2); // 5 before the reader runs again
+    const seq = await read;
+    expect(seq).toBe(3);
+    expect(sub.seq).toBe(5);
+    expect(sub.readRetry(seq)).toBe(true);
+    subs.invalidateRangeEnd(r2);
+  });
+
   it('readBegin does not wait during a disjoint invalidation (state partially excluded)', async () => {
     const { subs } = makeSubs();
     const calls: Call[] = [];
