@@ -11,8 +11,9 @@ import type { MmuNotifierRange } from './range.js';
 export interface MmuNotifierOps {
   /**
    * The address space is torn down ({@link MmuNotifierSubscriptions.release}) or this subscriber
-   * unregisters: drop every secondary mapping and make no new ones. Called at most once. May
-   * await.
+   * unregisters: drop every secondary mapping and make no new ones. May await. Called once,
+   * except that an `unregister()` racing a `release()` of the address space (while an async
+   * `release` is pending) may call it a second time, as in the kernel: make it idempotent.
    */
   release?(sub: MmuNotifier): void | Promise<void>;
   /**
