@@ -7,6 +7,11 @@ import { checkInterval } from './validate.js';
 const RED = 1;
 const BLACK = 0;
 const INITIAL_CAPACITY = 16;
+/**
+ * Stack entries one forEachOverlap call may need: the tree height, which for a red-black tree of
+ * at most MAX_SLOTS = 2^28 nodes is at most 2 log2(2^28 + 1) < 58.
+ */
+const STACK_FRAME = 64;
 
 // Record layout (see layout.ts), written out literally in the hot code below:
 //   F[(n << 2) + 0] start, F[(n << 2) + 1] last, F[(n << 2) + 2] subtree max,
@@ -49,6 +54,10 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   _free = 0;
   /** @internal modification counter, bumped by insert, remove and clear */
   _mod = 0;
+  /** @internal forEachOverlap's walk stack, shared by nested calls */
+  _stack = new Int32Array(2 * STACK_FRAME);
+  /** @internal first free entry of `_stack` */
+  _sp = 0;
   private _size = 0;
 
   constructor() {
@@ -187,21 +196,53 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
     if (typeof fn !== 'function') {
       throw new TypeError('IntervalTree.forEachOverlap: fn must be a function');
     }
-    const mod = this._mod;
-    const nodes = this._nodes;
-    let count = 0;
-    let n = this._first(start, last);
-    while (n !== 0) {
-      count++;
-      if (fn(nodes[n]!) === false) break;
-      if (this._mod !== mod) {
-        throw new ConcurrentModificationError(
-          'IntervalTree.forEachOverlap: the callback modified the tree and did not return false',
-        );
-      }
-      n = this._next(n, start, last);
+    const F = this._f;
+    if (F[(this._root << 2) + 2]! < start || F[this._leftmost << 2]! > last) return 0;
+    // A pruned in-order depth-first walk over an explicit stack: it visits the same nodes in the
+    // same order as iterFirst/iterNext but needs no parent links. The stack is shared by nested
+    // (re-entrant) calls from inside fn: each call works above `_sp` and restores it on exit.
+    const base = this._sp;
+    if (base + STACK_FRAME > this._stack.length) this._growStack(base + STACK_FRAME);
+    try {
+      return this._walk(start, last, fn, base);
+    } finally {
+      this._sp = base;
     }
-    return count;
+  }
+
+  /** The body of forEachOverlap; the stack has room for one frame above `base`. @internal */
+  _walk(start: number, last: number, fn: (node: IntervalNode<T>) => void | false, base: number) {
+    const F = this._f;
+    const W = this._w;
+    const nodes = this._nodes;
+    const mod = this._mod;
+    let stack = this._stack;
+    let sp = base;
+    let count = 0;
+    let n = this._root;
+    for (;;) {
+      // Descend left while the subtree reaches start (the nil sentinel's max is -Infinity).
+      while (start <= F[(n << 2) + 2]!) {
+        stack[sp++] = n;
+        n = W[(n << 3) + 6]!;
+      }
+      if (sp === base) return count;
+      n = stack[--sp]!;
+      // In order, every later node starts at or after this one: nothing more can overlap.
+      if (F[n << 2]! > last) return count;
+      if (start <= F[(n << 2) + 1]!) {
+        count++;
+        this._sp = sp;
+        if (fn(nodes[n]!) === false) return count;
+        if (this._mod !== mod) {
+          throw new ConcurrentModificationError(
+            'IntervalTree.forEachOverlap: the callback modified the tree and did not return false',
+          );
+        }
+        stack = this._stack; // a nested call may have grown it
+      }
+      n = W[(n << 3) + 7]!;
+    }
   }
 
   /**
@@ -334,6 +375,12 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
     this._w = new Int32Array(buf);
     this._p = new Int32Array(cap);
     this._c = new Uint8Array(cap);
+  }
+
+  private _growStack(min: number): void {
+    const stack = new Int32Array(Math.max(min, this._stack.length * 2));
+    stack.set(this._stack);
+    this._stack = stack;
   }
 
   private _allocSlot(): number {

@@ -100,6 +100,40 @@ describe('IntervalTree semantics', () => {
     expect(t.forEachOverlap(20, 30, () => false)).toBe(0);
   });
 
+  it('forEachOverlap may be called re-entrantly from its own callback, to any depth', () => {
+    const t = new IntervalTree<number>();
+    for (let i = 0; i < 300; i++) t.insert(i, i + 3, i);
+    const want = (s: number, l: number) => [...t.overlaps(s, l)].map((n) => n.value);
+    // Every callback starts a nested walk; 20 levels deep needs more than the initial stack.
+    const walk = (s: number, depth: number): number[] => {
+      const got: number[] = [];
+      t.forEachOverlap(s, s + 40, (n) => {
+        got.push(n.value);
+        if (depth < 20 && got.length === 1) {
+          expect(walk(s + 7, depth + 1)).toEqual(want(s + 7, s + 47));
+        }
+      });
+      return got;
+    };
+    expect(walk(0, 0)).toEqual(want(0, 40));
+    expect(t._sp).toBe(0);
+  });
+
+  it('forEachOverlap releases its walk stack when the callback throws', () => {
+    const t = new IntervalTree<number>();
+    for (let i = 0; i < 100; i++) t.insert(i, i, i);
+    for (let k = 0; k < 50; k++) {
+      expect(() =>
+        t.forEachOverlap(0, 99, (n) => {
+          if (n.value === 50) throw new Error('boom');
+        }),
+      ).toThrow('boom');
+    }
+    expect(t._sp).toBe(0);
+    expect(t._stack.length).toBeLessThanOrEqual(128);
+    expect(t.forEachOverlap(0, 99, () => {})).toBe(100);
+  });
+
   it('iterators are iterable themselves', () => {
     const t = new IntervalTree<number>();
     t.insert(1, 1, 1);
