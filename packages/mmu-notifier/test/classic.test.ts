@@ -219,6 +219,31 @@ describe('classic subscribers', () => {
     expect(log).toEqual(['A:start', 'B:release']);
   });
 
+  it('an unregister racing release() may run release twice (as in the kernel) and waits for the walk', async () => {
+    const { subs } = makeSubs();
+    const gate = deferred();
+    let releases = 0;
+    const a = subs.register({
+      async release() {
+        releases++;
+        await gate.promise;
+      },
+    });
+    const rel = track(subs.release());
+    await flush();
+    expect(releases).toBe(1);
+    const unreg = track(a.unregister());
+    await flush();
+    expect(releases).toBe(2);
+    expect(unreg.settled).toBe(false);
+    gate.resolve();
+    await flush();
+    expect(rel.settled).toBe(true);
+    expect(unreg.settled).toBe(true);
+    expect(a.registered).toBe(false);
+    expect(subs.classicCount).toBe(0);
+  });
+
   it('a subscriber registered during an invalidation gets its end without a start (as in the kernel)', () => {
     const { subs } = makeSubs();
     const log: string[] = [];
