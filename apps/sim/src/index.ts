@@ -48,6 +48,10 @@ export {
   type HmmBugs,
   HmmMirror,
   type MirrorBuffer,
+  SNAP_ERROR,
+  SNAP_NONE,
+  SNAP_READ,
+  SNAP_WRITE,
 } from './secondaries/hmm-mirror.js';
 export { type KvmBugs, KvmGuest, type Memslot } from './secondaries/kvm.js';
 export { type VhostBugs, VhostDev, type VhostRing } from './secondaries/vhost.js';

@@ -374,6 +374,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
           stats.ops++;
           if (i === 0 && r.chance(0.02)) {
             await rebind(t, r, dev);
+          } else if (r.chance(0.03)) {
+            // A snapshot with its own short-lived subscription over a shared region.
+            const [s, e] = sharedRange(r, 16);
+            await dev.snapshot(t, s, e);
           } else if (dev.buffers.length > 0) {
             const buf: MirrorBuffer = r.pick(dev.buffers);
             const len = Math.min(buf.end - buf.start, r.range(1, 8));

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { EFAULT, EPERM } from '../src/primary/mm.js';
 import { exitOp, migrateOp, mmapOp, mprotectOp, munmapOp } from '../src/primary/ops.js';
 import { PROT_READ, PROT_WRITE } from '../src/primary/vmas.js';
+import { SNAP_ERROR, SNAP_NONE, SNAP_READ, SNAP_WRITE } from '../src/secondaries/hmm-mirror.js';
 import { makeWorld } from './world.js';
 
 const RW = PROT_READ | PROT_WRITE;
@@ -194,6 +195,42 @@ describe('hmm selftests on the simulated mirror', () => {
       await a.access(t, ba, BASE, BASE + N, false, ra);
     });
     expect(ra).toEqual(rb);
+  });
+
+  it('snapshot (hmm2.snapshot without device memory): ERROR for PROT_NONE and holes, NONE, READ, WRITE', async () => {
+    const w = makeWorld();
+    const dev = w.mirror();
+    const got: { snap?: Uint8Array | number } = {};
+    await w.run(async (t) => {
+      await mmapOp(w.mm, t, BASE, BASE + 2, 0); // [0,2) PROT_NONE
+      // [2,4) hole
+      await mmapOp(w.mm, t, BASE + 4, BASE + 6, RW); // [4,6) never touched
+      await mmapOp(w.mm, t, BASE + 6, BASE + 8, PROT_READ); // [6,8) read-only, populated
+      await w.mm.cpuAccess(t, BASE + 6, false);
+      await w.mm.cpuAccess(t, BASE + 7, false);
+      await mmapOp(w.mm, t, BASE + 8, BASE + 10, RW); // [8,10) read-write, populated
+      await w.mm.cpuAccess(t, BASE + 8, true);
+      await w.mm.cpuAccess(t, BASE + 9, true);
+      got.snap = await dev.snapshot(t, BASE, BASE + 10);
+    });
+    expect(got.snap).toBeInstanceOf(Uint8Array);
+    expect(Array.from(got.snap as Uint8Array)).toEqual([
+      SNAP_ERROR,
+      SNAP_ERROR,
+      SNAP_ERROR,
+      SNAP_ERROR,
+      SNAP_NONE,
+      SNAP_NONE,
+      SNAP_READ,
+      SNAP_READ,
+      SNAP_WRITE,
+      SNAP_WRITE,
+    ]);
+    // Nothing was faulted in, and the temporary subscription is gone.
+    expect(w.mm.pt.frame[BASE + 4]).toBe(-1);
+    expect(w.mm.subs.size).toBe(0);
+    expect(w.stats.intervalInserts).toBe(1);
+    expect(w.stats.intervalRemoves).toBe(1);
   });
 
   it('anon_teardown: munmap at a random time during device reads: each read succeeds or fails cleanly', async () => {

@@ -2,6 +2,7 @@ import type { IntervalNotifier, MmuNotifierRange } from '@mmukit/mmu-notifier';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimMutex } from '../locks.js';
 import { type AddressSpace, EBUSY, EFAULT, PAGE_SIZE, type PageRef } from '../primary/mm.js';
+import { PROT_READ } from '../primary/vmas.js';
 import type { Task } from '../scheduler.js';
 
 /** Deliberate bugs for the checker's negative controls. */
@@ -14,6 +15,15 @@ export interface HmmBugs {
 
 /** HMM_RANGE_DEFAULT_TIMEOUT, in scheduling steps instead of 1000 ms. */
 export const HMM_TIMEOUT_STEPS = 4000;
+
+/** Snapshot entry (HMM_DMIRROR_PROT_*): no VMA or PROT_NONE. */
+export const SNAP_ERROR = 0;
+/** Snapshot entry: mapped by the VMA but not present in the page table. */
+export const SNAP_NONE = 1;
+/** Snapshot entry: present, read-only. */
+export const SNAP_READ = 2;
+/** Snapshot entry: present, writable. */
+export const SNAP_WRITE = 3;
 
 /** One mirrored buffer: an interval subscription over [start, end) (pages). */
 export interface MirrorBuffer {
@@ -307,6 +317,115 @@ export class HmmMirror implements SecondaryView {
       if (r < 0) return r;
     }
     return refs;
+  }
+
+  /**
+   * dmirror_snapshot() of [start, end): what the primary maps there, without faulting anything
+   * in (hmm_range_fault without HMM_PFN_REQ_FAULT). Like dmirror_range_snapshot it registers a
+   * temporary interval subscription exactly on the range (overlapping the buffers' long-lived
+   * ones), runs readBegin / walk / readRetry under the device mutex, and removes it. Returns one
+   * SNAP_* byte per page, or -errno. The result is checked against the primary at the moment
+   * readRetry passed: nothing may be reported with more access than the primary gives (every
+   * downgrade goes through an invalidation, so a stale "more" would have collided).
+   */
+  async snapshot(t: Task, start: number, end: number): Promise<Uint8Array | number> {
+    const { sched, stats } = this.mm.ctx;
+    if (!this.mm.get()) return EFAULT;
+    try {
+      const sub = this.mm.subs.insertInterval(start * PAGE_SIZE, (end - start) * PAGE_SIZE, {
+        invalidate: (s, range, curSeq) => this.snapshotInvalidate(s, range, curSeq),
+      });
+      stats.intervalInserts++;
+      try {
+        const deadline = sched.steps + HMM_TIMEOUT_STEPS;
+        for (;;) {
+          if (sched.steps > deadline) {
+            stats.hmmTimeouts++;
+            return EBUSY;
+          }
+          let seq = sub.tryReadBegin();
+          if (seq === undefined) {
+            stats.waits.readBegin++;
+            seq = await sched.wait(t, sub.readBegin(), 'mmu_interval_read_begin (snapshot)');
+          }
+          await this.mm.readLock(t);
+          const perms = new Uint8Array(end - start);
+          let busy = false;
+          try {
+            for (let p = start; p < end && !busy; p++) {
+              if (sub.checkRetry(seq)) busy = true;
+              const vma = this.mm.vmas.find(p);
+              const ref = this.mm.lookup(p);
+              perms[p - start] =
+                vma === undefined || (vma.prot & PROT_READ) === 0
+                  ? SNAP_ERROR
+                  : ref === undefined
+                    ? SNAP_NONE
+                    : ref.writable
+                      ? SNAP_WRITE
+                      : SNAP_READ;
+              // Walking takes time: let the world move (only invalidations can make it stale).
+              if ((p & 7) === 7) await sched.yield(t, `${this.name} snapshot walk`);
+            }
+          } finally {
+            this.mm.mmapLock.readUnlock();
+          }
+          if (busy) {
+            stats.hmmBusy++;
+            continue;
+          }
+          await this.lock(t);
+          if (sub.readRetry(seq)) {
+            this.devLock.unlock(t);
+            stats.retries.hmm++;
+            continue;
+          }
+          for (let p = start; p < end; p++) {
+            const v = perms[p - start]!;
+            if ((v === SNAP_READ || v === SNAP_WRITE) && !this.mm.pt.accessible(p)) {
+              this.checker.fail(
+                `${this.name}: snapshot says page ${p} is mapped, the primary does not map it`,
+              );
+            }
+            if (v === SNAP_WRITE && !this.mm.pt.writable(p)) {
+              this.checker.fail(
+                `${this.name}: snapshot says page ${p} is writable, the primary does not`,
+              );
+            }
+          }
+          this.devLock.unlock(t);
+          this.mm.ev(t, `${this.name} snapshot`, start, end, seq);
+          return perms;
+        }
+      } finally {
+        await sched.wait(t, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
+        stats.intervalRemoves++;
+      }
+    } finally {
+      this.mm.put();
+    }
+  }
+
+  /** dmirror_snapshot_invalidate(): lock (or trylock), setSeq, unlock; nothing to zap. */
+  private snapshotInvalidate(
+    sub: IntervalNotifier,
+    range: MmuNotifierRange,
+    curSeq: number,
+  ): boolean | Promise<boolean> {
+    const t = this.mm.ctx.sched.current;
+    if (t === null) throw new Error('HMM snapshot invalidate outside any task');
+    if (this.devLock.tryLock(t)) {
+      sub.setSeq(curSeq);
+      this.devLock.unlock(t);
+      return true;
+    }
+    if (!range.blockable) return false;
+    this.mm.ctx.stats.waits.lock++;
+    return (this.devLock.lock(t) as Promise<void>).then(() => {
+      sub.setSeq(curSeq);
+      this.devLock.unlock(t);
+      return true;
+    });
   }
 
   private async lock(t: Task): Promise<void> {
