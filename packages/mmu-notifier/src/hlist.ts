@@ -24,8 +24,7 @@ function invokeClassic(
   op: ClassicRangeOp,
   range: MmuNotifierRange | undefined,
 ): unknown {
-  const t = mm._tracer;
-  if (t !== undefined) t({ type: 'classic', op, sub, range });
+  if (mm._tracer !== undefined) mm.emit({ type: 'classic', op, sub, range });
   mm._depth++;
   try {
     const als = mm._als;

@@ -143,8 +143,7 @@ export class IntervalNotifier {
     if (this._state === SUB_REMOVED) throw removedError('readBegin');
     const seq = this._seq;
     if (seq === mm._seq) {
-      const t = mm._tracer;
-      if (t !== undefined) t({ type: 'wait', sub: this, reason: 'readBegin', seq });
+      if (mm._tracer !== undefined) mm.emit({ type: 'wait', sub: this, reason: 'readBegin', seq });
       // Wakes at the last end of the busy period: `mm._seq` is then even, never `seq` again.
       await mm.waitSeqChange(seq);
     }
@@ -243,8 +242,7 @@ export class IntervalNotifier {
     this._state = SUB_PENDING_REMOVE;
     traceRemove(mm, this, 'deferred');
     const seq = mm._seq;
-    const t = mm._tracer;
-    if (t !== undefined) t({ type: 'wait', sub: this, reason: 'remove', seq });
+    if (mm._tracer !== undefined) mm.emit({ type: 'wait', sub: this, reason: 'remove', seq });
     // Pairs with invEnd: it applies the removal before it wakes us (kernel: the seq compare is
     // made under the lock, "Fix race in mmu_interval_notifier_remove()"; here one sync section).
     await mm.waitSeqChange(seq);
@@ -260,6 +258,5 @@ function traceRemove(
   sub: IntervalNotifier,
   how: 'now' | 'deferred' | 'cancelled',
 ): void {
-  const t = mm._tracer;
-  if (t !== undefined) t({ type: 'remove', sub, how, invalidateSeq: mm._seq });
+  if (mm._tracer !== undefined) mm.emit({ type: 'remove', sub, how, invalidateSeq: mm._seq });
 }

@@ -104,8 +104,9 @@ export function invStartRange(mm: MmState, range: MmuNotifierRange, blockable: b
     mm._tree.forEachOverlap(range.start, range.end - 1, w.visit); // closed intervals
     if (!w.hit) traceStart(mm, range, false);
   } catch (error) {
-    // Only a throwing tracer or warning sink gets here (callback errors are caught in visit);
-    // report it as a failure so the caller undoes the range instead of leaving it active.
+    // Not expected (callback errors are caught in visit, tracer and warning errors in emit and
+    // sink); if the walk itself throws, fail the start so the caller undoes the range instead
+    // of leaving it active.
     w.failure = addError(w.failure, error);
     w.pendingNode = undefined;
     w.pending = undefined;
@@ -114,8 +115,8 @@ export function invStartRange(mm: MmState, range: MmuNotifierRange, blockable: b
 }
 
 function traceStart(mm: MmState, range: MmuNotifierRange, hit: boolean): void {
-  const t = mm._tracer;
-  if (t !== undefined) t({ type: 'start', range, curSeq: mm._seq, hit, active: mm._active });
+  if (mm._tracer !== undefined)
+    mm.emit({ type: 'start', range, curSeq: mm._seq, hit, active: mm._active });
 }
 
 /**
@@ -129,8 +130,7 @@ export function invokeInvalidate(
   range: MmuNotifierRange,
   curSeq: number,
 ): unknown {
-  const t = mm._tracer;
-  if (t !== undefined) t({ type: 'invalidate', sub, range, curSeq });
+  if (mm._tracer !== undefined) mm.emit({ type: 'invalidate', sub, range, curSeq });
   sub._cbSeq = curSeq;
   sub._cbRunning++;
   mm._depth++;

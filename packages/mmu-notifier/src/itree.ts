@@ -36,8 +36,7 @@ export function itreeInsert(
     sub._seq = mm._seq - 1;
     sub._node = mm._tree.insert(start, last, sub);
   }
-  const t = mm._tracer;
-  if (t !== undefined) t({ type: 'insert', sub, how, invalidateSeq: mm._seq });
+  if (mm._tracer !== undefined) mm.emit({ type: 'insert', sub, how, invalidateSeq: mm._seq });
   return sub;
 }
 

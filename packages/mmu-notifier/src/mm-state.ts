@@ -3,7 +3,7 @@ import { IntervalTree } from '@mmukit/interval-tree';
 import type { MmuNotifier } from './classic-notifier.js';
 import type { IntervalNotifier } from './interval-notifier.js';
 import type { ItreeWalk } from './itree-walk.js';
-import type { MmuNotifierTracer } from './trace.js';
+import type { MmuNotifierTraceEvent, MmuNotifierTracer } from './trace.js';
 import { WaitQueue } from './wait-queue.js';
 
 /** `IntervalNotifier._state`: where the subscription is (kernel: `RB_EMPTY_NODE()` + list). */
@@ -132,8 +132,8 @@ export class MmState {
       this._deferred.exit(); // drains: applyDeferred() per item, in FIFO order
     } finally {
       this._wq.wakeAll();
-      const t = this._tracer;
-      if (t !== undefined) t({ type: 'wake', invalidateSeq: this._seq, applied: this._applied });
+      if (this._tracer !== undefined)
+        this.emit({ type: 'wake', invalidateSeq: this._seq, applied: this._applied });
     }
   }
 
@@ -174,10 +174,31 @@ export class MmState {
     while (this._srcuReaders !== 0) await this._srcuWq.wait();
   }
 
+  /**
+   * Sends `event` to the tracer. Observability must not break the core: a tracer that throws is
+   * reported to the warning sink and otherwise ignored. Call sites test `_tracer !== undefined`
+   * first, so an unset tracer costs one branch and no event object.
+   */
+  emit(event: MmuNotifierTraceEvent): void {
+    try {
+      this._tracer?.(event);
+    } catch (error) {
+      this.sink(`the tracer threw on a ${event.type} event: ${String(error)}`);
+    }
+  }
+
   /** Reports a rule the kernel only WARNs about, to the tracer and the warning sink. */
   warn(message: string): void {
-    const t = this._tracer;
-    if (t !== undefined) t({ type: 'warning', message });
-    this._onWarning(message);
+    if (this._tracer !== undefined) this.emit({ type: 'warning', message });
+    this.sink(message);
+  }
+
+  /** Calls the warning sink; one that throws is ignored (it has nowhere else to go). */
+  sink(message: string): void {
+    try {
+      this._onWarning(message);
+    } catch {
+      // ignored: see above
+    }
   }
 }

@@ -215,9 +215,13 @@ export class MmuNotifierSubscriptions {
   }
 
   #startFailed(range: MmuNotifierRange, failure: WalkFailure): void {
-    const t = this.#mm._tracer;
-    if (t !== undefined) {
-      t({ type: 'start-failed', range, eagain: failure.eagain, errors: failure.errors.length });
+    if (this.#mm._tracer !== undefined) {
+      this.#mm.emit({
+        type: 'start-failed',
+        range,
+        eagain: failure.eagain,
+        errors: failure.errors.length,
+      });
     }
   }
 
@@ -244,8 +248,8 @@ export class MmuNotifierSubscriptions {
     } catch (error) {
       errors = [error]; // only if the deferred drain failed: a bug, reported with the rest
     }
-    const t = mm._tracer;
-    if (t !== undefined) t({ type: 'end', range, invalidateSeq: mm._seq, active: mm._active });
+    if (mm._tracer !== undefined)
+      mm.emit({ type: 'end', range, invalidateSeq: mm._seq, active: mm._active });
     if (mm._classic.length !== 0) {
       const classicErrors = hlistInvalidateEnd(mm, range);
       if (classicErrors !== undefined) errors = (errors ?? []).concat(classicErrors);

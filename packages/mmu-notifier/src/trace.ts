@@ -49,7 +49,8 @@ export type MmuNotifierTraceEvent =
 
 /**
  * Receives {@link MmuNotifierTraceEvent}s synchronously, at the point where they happen (inside
- * the core's critical sections: it must not call back into the same address space). When no
- * tracer is set, each trace point costs one branch.
+ * the core's critical sections: it must not call back into the same address space). If it
+ * throws, the error goes to the warning sink and the operation continues. When no tracer is
+ * set, each trace point costs one branch.
  */
 export type MmuNotifierTracer = (event: MmuNotifierTraceEvent) => void;

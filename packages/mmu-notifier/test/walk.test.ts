@@ -131,25 +131,57 @@ describe('the invalidation walk', () => {
   });
 });
 
-describe('a throwing tracer', () => {
-  it('fails the start cleanly instead of leaving the range active', () => {
+describe('a throwing tracer or warning sink', () => {
+  it('is reported and ignored: the operations complete normally', async () => {
+    const warnings: string[] = [];
     const { subs } = makeSubs({
       tracer: (e) => {
-        if (e.type === 'invalidate') throw new Error('tracer');
+        if (e.type !== 'warning') throw new Error(`tracer ${e.type}`);
       },
+      onWarning: (m) => warnings.push(m),
     });
-    subs.insertInterval(0, 10, {
+    const sub = subs.insertInterval(0, 10, {
       invalidate(s, _r, cur) {
         s.setSeq(cur);
         return true;
       },
     });
-    expect(() => subs.invalidateRangeStartNonblock(range(0, 10))).toThrow(NotifierCallbackError);
-    expect(subs.activeInvalidateRanges).toBe(0);
-    expect(subs.invalidateSeq).toBe(4);
-    subs.setTracer(undefined);
     const r = range(0, 10);
     expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
     subs.invalidateRangeEnd(r);
+    await sub.remove();
+    expect(subs.invalidateSeq).toBe(4);
+    expect(subs.size).toBe(0);
+    expect(warnings.map((w) => w.match(/on a (\S+) event/)?.[1])).toEqual([
+      'insert',
+      'start',
+      'invalidate',
+      'wake',
+      'end',
+      'remove',
+    ]);
+  });
+
+  it('a throwing onWarning does not break the walk', async () => {
+    const { subs } = makeSubs({
+      onWarning: () => {
+        throw new Error('sink');
+      },
+    });
+    const calls: number[] = [];
+    for (const i of [0, 1]) {
+      subs.insertInterval(i * 10, 10, {
+        invalidate(s, _r, cur) {
+          calls.push(i);
+          s.setSeq(cur);
+          return false; // blockable: a warning, then continue
+        },
+      });
+    }
+    const r = range(0, 20);
+    await subs.invalidateRangeStart(r);
+    subs.invalidateRangeEnd(r);
+    expect(calls).toEqual([0, 1]);
+    expect(subs.activeInvalidateRanges).toBe(0);
   });
 });
