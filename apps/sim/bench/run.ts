@@ -26,7 +26,7 @@ async function measure(label: string, config: Parameters<typeof runScenario>[0])
   const faults: number[] = [];
   const ops: number[] = [];
   const steps: number[] = [];
-  await runScenario({ ...config, ops: 2000 }); // warm-up (JIT)
+  await runScenario(config); // warm-up: one full run of the same config (JIT, heap)
   for (let i = 0; i < RUNS; i++) {
     const t0 = process.hrtime.bigint();
     const r = await runScenario(config);
