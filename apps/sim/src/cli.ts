@@ -53,6 +53,9 @@ const BUGS = [
 
 interface CommonOpts {
   ops: number;
+  cpus: number;
+  vcpus: number;
+  devices: number;
   pages: number;
   secondaries: Pick<ScenarioConfig, 'kvm' | 'hmm' | 'vhost'>;
   strategy: 'random' | 'pct';
@@ -84,6 +87,9 @@ function addCommon(
         .default('random'),
     )
     .option('--depth <d>', 'PCT bug depth', int('depth', 1), DEFAULT_CONFIG.pctDepth)
+    .option('--cpus <n>', 'CPU threads of the process', int('cpus', 0), DEFAULT_CONFIG.cpus)
+    .option('--vcpus <n>', 'KVM vCPUs', int('vcpus', 0), DEFAULT_CONFIG.vcpus)
+    .option('--devices <n>', 'HMM device queues', int('devices', 0), DEFAULT_CONFIG.devices)
     .option(
       '--mix <k=w,...>',
       'op weights: mmap,munmap,mprotect,madvise,mremap,migrate,clearRefs',
@@ -122,6 +128,9 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
     ...o.secondaries,
     strategy: o.strategy,
     pctDepth: o.depth,
+    cpus: o.cpus,
+    vcpus: o.vcpus,
+    devices: o.devices,
     mix: { ...DEFAULT_CONFIG.mix, ...o.mix },
     end: o.end,
     bugs,

@@ -1,4 +1,4 @@
-import type { RunResult } from './scenario.js';
+import { DEFAULT_CONFIG, type RunResult } from './scenario.js';
 import { Stats } from './stats.js';
 
 function row(label: string, ...cells: (string | number)[]): string {
@@ -116,6 +116,23 @@ export function replayFlags(r: RunResult): string {
     );
   }
   parts.push(` --end ${c.end}`);
+  const d = DEFAULT_CONFIG;
+  if (c.cpus !== d.cpus) parts.push(` --cpus ${c.cpus}`);
+  if (c.vcpus !== d.vcpus) parts.push(` --vcpus ${c.vcpus}`);
+  if (c.devices !== d.devices) parts.push(` --devices ${c.devices}`);
+  if (c.strategy === 'pct') parts.push(` --depth ${c.pctDepth}`);
+  const mix = Object.entries(c.mix)
+    .filter(([k, v]) => DEFAULT_CONFIG.mix[k as keyof typeof c.mix] !== v)
+    .map(([k, v]) => `${k}=${v}`);
+  if (mix.length > 0) parts.push(` --mix ${mix.join(',')}`);
+  if (c.sweepEvery !== DEFAULT_CONFIG.sweepEvery) parts.push(` --sweep ${c.sweepEvery}`);
+  const b = c.bugs;
+  if (b.kvm?.skipRetry) parts.push(' --bug kvm-no-retry');
+  if (b.kvm?.skipZap) parts.push(' --bug kvm-no-zap');
+  if (b.hmm?.skipReadRetry) parts.push(' --bug hmm-no-read-retry');
+  if (b.hmm?.skipSetSeq) parts.push(' --bug hmm-no-set-seq');
+  if (b.vhost?.noWait) parts.push(' --bug vhost-no-wait');
+  if (b.vhost?.noPrefetchRetry) parts.push(' --bug vhost-no-prefetch-retry');
   return parts.join('');
 }
 
