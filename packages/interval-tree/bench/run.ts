@@ -34,10 +34,17 @@ const QUERIES = 100_000;
 const CHURN = 100_000;
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-function timed<R>(fn: () => R): [number, R] {
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** Wall-clock ms, process CPU ms (user + system, all threads) and the result of fn. */
+function timed<R>(fn: () => R): [number, number, R] {
+  const c0 = cpuNow();
   const t0 = now();
   const r = fn();
-  return [now() - t0, r];
+  const t1 = now();
+  return [t1 - t0, cpuNow() - c0, r];
 }
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -54,10 +61,26 @@ interface Sample {
   results: Record<string, Result>;
 }
 
-function runOnce(make: () => Adapter, w: Workload, s: Sample, variants: boolean): void {
-  const rec = (k: string, ms: number) => {
+/**
+ * Full GC, then yield to the event loop so V8 finishes its post-GC work (sweeping, finalisers);
+ * allocating right after a synchronous gc() was measured to be up to 10x slower.
+ */
+async function settle(): Promise<void> {
+  gc!();
+  await new Promise((r) => setTimeout(r, 10));
+}
+
+async function runOnce(
+  make: () => Adapter,
+  w: Workload,
+  s: Sample,
+  variants: boolean,
+): Promise<void> {
+  const rec = (k: string, [wall, cpu]: [number, number, ...unknown[]]) => {
     s.times[k] ??= [];
-    s.times[k].push(ms);
+    s.times[k].push(wall);
+    s.times[`${k}#cpu`] ??= [];
+    s.times[`${k}#cpu`]!.push(cpu);
   };
   const check = (k: string, r: Result) => {
     const prev = s.results[k];
@@ -66,17 +89,20 @@ function runOnce(make: () => Adapter, w: Workload, s: Sample, variants: boolean)
     }
     s.results[k] = r;
   };
-  gc!();
+  await settle();
   const a = make();
-  rec('insert', timed(() => a.build(w.data, w.n))[0]);
+  rec(
+    'insert',
+    timed(() => a.build(w.data, w.n)),
+  );
   if (a.size() !== w.n) throw new Error(`${a.name}: size ${a.size()} after insert`);
   for (const [k, q] of [
     ['stab', w.stab],
     ['window', w.window],
   ] as [Phase, Intervals][]) {
-    const [ms, r] = timed(() => a.query(q));
-    rec(k, ms);
-    check(k, r);
+    const m = timed(() => a.query(q));
+    rec(k, m);
+    check(k, m[2]);
   }
   if (variants && a instanceof MmukitForEach) {
     for (const [vname, V] of [
@@ -88,29 +114,39 @@ function runOnce(make: () => Adapter, w: Workload, s: Sample, variants: boolean)
         ['stab', w.stab],
         ['window', w.window],
       ] as const) {
-        const [ms, r] = timed(() => v.query(q));
-        rec(`${k} ${vname}`, ms);
-        check(k, r);
+        const m = timed(() => v.query(q));
+        rec(`${k} ${vname}`, m);
+        check(k, m[2]);
       }
     }
   }
-  rec('churn', timed(() => a.churn(w.churnPick, w.churnNew))[0]);
+  rec(
+    'churn',
+    timed(() => a.churn(w.churnPick, w.churnNew)),
+  );
   if (a.size() !== w.n) throw new Error(`${a.name}: size ${a.size()} after churn`);
-  rec('remove', timed(() => a.removeAll(w.removeOrder))[0]);
+  rec(
+    'remove',
+    timed(() => a.removeAll(w.removeOrder)),
+  );
   if (a.size() !== 0) throw new Error(`${a.name}: size ${a.size()} after remove`);
 }
 
 /** Bytes retained per interval: V8 heap plus ArrayBuffer backing stores (typed arrays). */
-function bytesPerInterval(n: number, d: Intervals, build: (d: Intervals, n: number) => unknown) {
-  const mem = () => {
-    gc!();
+async function bytesPerInterval(
+  n: number,
+  d: Intervals,
+  build: (d: Intervals, n: number) => unknown,
+): Promise<number> {
+  const mem = async () => {
+    await settle();
     gc!();
     const m = process.memoryUsage();
     return m.heapUsed + m.arrayBuffers;
   };
-  const m0 = mem();
+  const m0 = await mem();
   const keep = build(d, n);
-  const m1 = mem();
+  const m1 = await mem();
   if (!keep) throw new Error('unreachable');
   return (m1 - m0) / n;
 }
@@ -178,10 +214,20 @@ const print = (line: string) => {
 };
 
 const t0 = now();
+// A small live tree of every library for the whole run: when no instance of a class is alive at a
+// full GC, V8 collects its hidden classes and deoptimises the code that embedded them, which would
+// penalise whichever library happens to be idle when the harness calls gc().
+const keepAlive: Adapter[] = LIBS.map(([, make]) => {
+  const a = make();
+  a.build(workload(64, 1, 1, 2).data, 64);
+  return a;
+});
 {
-  // Warm-up: every code path of every library once, untimed, on a small input.
+  // Warm-up: every code path of every library, untimed, on a small input, until optimised.
   const w = workload(10_000, 10_000, 10_000, 1);
-  for (const [, make] of LIBS) runOnce(make, w, { times: {}, results: {} }, true);
+  for (let i = 0; i < 3; i++) {
+    for (const [, make] of LIBS) await runOnce(make, w, { times: {}, results: {} }, true);
+  }
 }
 for (const [si, n] of SIZES.entries()) {
   const pick = (a: number[]) => a[si] ?? a[a.length - 1]!;
@@ -195,7 +241,7 @@ for (const [si, n] of SIZES.entries()) {
       const li = (k + r) % LIBS.length;
       if (r >= (li === 0 ? reps : peerReps)) continue;
       progress(`N=${n} run ${r + 1}: ${LIBS[li]![0]}`);
-      runOnce(LIBS[li]![1], w, samples[li]!, true);
+      await runOnce(LIBS[li]![1], w, samples[li]!, true);
     }
   }
   // Sanity: every library found the same overlaps.
@@ -206,18 +252,22 @@ for (const [si, n] of SIZES.entries()) {
     }
   }
   progress(`N=${n} memory`);
-  const mem = builders.slice(0, LIBS.length).map(([, b]) => bytesPerInterval(n, w.data, b));
+  const mem: number[] = [];
+  for (const [, b] of builders.slice(0, LIBS.length))
+    mem.push(await bytesPerInterval(n, w.data, b));
   const stabHits = samples[0]!.results.stab!.count;
   const winHits = samples[0]!.results.window!.count;
   print('');
   print(
-    `### N = ${n.toLocaleString('en-US')} (ms, median (min–max) of ${reps} runs for ours, ` +
-      `${peerReps} for each peer; ` +
+    `### N = ${n.toLocaleString('en-US')} (wall ms, median (min–max) of ${reps} runs for ours, ` +
+      `${peerReps} for each peer; speed-ups compare medians; ` +
       `stab hits ${stabHits}, window hits ${winHits}, same in every library)`,
   );
   print('');
-  print(`| workload | ${LIBS.map(([name]) => name).join(' | ')} | speed-up vs fastest peer |`);
-  print(`|---|${LIBS.map(() => '---:').join('|')}|---:|`);
+  print(
+    `| workload (wall ms) | ${LIBS.map(([name]) => name).join(' | ')} | speed-up vs fastest peer: wall | CPU |`,
+  );
+  print(`|---|${LIBS.map(() => '---:').join('|')}|---:|---:|`);
   const label: Record<Phase, string> = {
     insert: `insert ${n.toLocaleString('en-US')}`,
     stab: `${QUERIES.toLocaleString('en-US')} stabbing queries`,
@@ -225,26 +275,27 @@ for (const [si, n] of SIZES.entries()) {
     churn: `churn ${Math.min(CHURN, n).toLocaleString('en-US')} × (remove + insert)`,
     remove: `remove all ${n.toLocaleString('en-US')} (random order)`,
   };
+  const speedup = (k: string, peerKey: string): string => {
+    const ours = median(samples[0]!.times[k]!);
+    const best = Math.min(...samples.slice(1).map((s) => median(s.times[peerKey]!)));
+    return `${(best / ours).toFixed(1)}×`;
+  };
   for (const p of PHASES) {
-    const ours = median(samples[0]!.times[p]!);
-    const best = Math.min(...samples.slice(1).map((s) => median(s.times[p]!)));
     print(
-      `| ${label[p]} | ${samples.map((s) => cell(s.times[p])).join(' | ')} | ${(best / ours).toFixed(1)}× |`,
+      `| ${label[p]} | ${samples.map((s) => cell(s.times[p])).join(' | ')} | ${speedup(p, p)} | ${speedup(`${p}#cpu`, `${p}#cpu`)} |`,
     );
   }
   for (const v of VARIANTS) {
     for (const p of ['stab', 'window']) {
       const k = `${p} ${v}`;
-      const ours = median(samples[0]!.times[k]!);
-      const best = Math.min(...samples.slice(1).map((s) => median(s.times[p]!)));
       print(
-        `| ${label[p as Phase]}, via ${v} | ${cell(samples[0]!.times[k])} | | | ${(best / ours).toFixed(1)}× |`,
+        `| ${label[p as Phase]}, via ${v} | ${cell(samples[0]!.times[k])} |${' |'.repeat(LIBS.length - 1)} ${speedup(k, p)} | ${speedup(`${k}#cpu`, `${p}#cpu`)} |`,
       );
     }
   }
   const bestMem = Math.min(...mem.slice(1));
   print(
-    `| heap bytes per interval (V8 heap + ArrayBuffers) | ${mem.map((b) => b.toFixed(0)).join(' | ')} | ${(bestMem / mem[0]!).toFixed(1)}× less |`,
+    `| bytes per interval (V8 heap + ArrayBuffers) | ${mem.map((b) => b.toFixed(0)).join(' | ')} | ${(bestMem / mem[0]!).toFixed(1)}× less | |`,
   );
 
   // Allocation check on the hot query paths, over a tree of n intervals.
@@ -267,6 +318,7 @@ for (const [si, n] of SIZES.entries()) {
       `${it.bytes} bytes; overlaps() ${ov.gcs} GCs / ${ov.bytes} bytes.`,
   );
 }
+if (keepAlive.length !== LIBS.length) throw new Error('unreachable');
 print('');
 print(`total bench time ${((now() - t0) / 1000).toFixed(0)} s`);
 
