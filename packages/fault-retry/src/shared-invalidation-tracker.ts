@@ -1,5 +1,5 @@
+import { checkSharedRegion } from '@mmukit/seqcount';
 import { InvalidationEndWithoutBeginError, RangeAddOutsideInvalidationError } from './errors.js';
-import { checkSharedRegion } from './shared-buffer.js';
 import type { InvalidationTrackerLike, InvalidationTrackerOptions } from './tracker-like.js';
 import { checkIndex, checkRange } from './validate.js';
 
@@ -77,11 +77,11 @@ export class SharedInvalidationTracker implements InvalidationTrackerLike {
   /** Same as {@link SharedInvalidationTracker.from}. */
   constructor(buffer: SharedArrayBuffer, byteOffset = 0) {
     checkSharedRegion(
+      'SharedInvalidationTracker',
       buffer,
       byteOffset,
       SharedInvalidationTracker.BYTE_LENGTH,
       8,
-      'SharedInvalidationTracker',
     );
     this.buffer = buffer;
     this.byteOffset = byteOffset;

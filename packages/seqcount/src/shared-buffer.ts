@@ -16,18 +16,22 @@ function isSharedArrayBuffer(x: unknown): x is SharedArrayBuffer {
 }
 
 /**
- * Validate `(buffer, byteOffset)` for a shared structure of `bytes` bytes made of Int32 words and
- * return an Int32Array view over exactly those words. Throws before anything is created.
- * @throws TypeError if `buffer` is not a SharedArrayBuffer or `byteOffset` is not a number.
- * @throws RangeError if `byteOffset` is negative, not an integer, not a multiple of 4, or leaves
- *   fewer than `bytes` bytes.
+ * Validate the `(buffer, byteOffset)` arguments of a `from()` factory for a shared structure of
+ * `byteLength` bytes whose words need `alignment`-byte alignment (4 for Int32 words, 8 when
+ * Float64 words are stored there too). Throws before anything is created or written; the
+ * messages start with `who`. Used by every Shared* class here and by `@mmukit/fault-retry`.
+ * @throws TypeError if `buffer` is not a SharedArrayBuffer (any realm) or `byteOffset` is not a
+ *   number.
+ * @throws RangeError if `byteOffset` is negative, not a safe integer, not a multiple of
+ *   `alignment`, or leaves fewer than `byteLength` bytes.
  */
-export function int32View(
+export function checkSharedRegion(
   who: string,
   buffer: unknown,
   byteOffset: unknown,
-  bytes: number,
-): Int32Array {
+  byteLength: number,
+  alignment: number,
+): asserts buffer is SharedArrayBuffer {
   if (!isSharedArrayBuffer(buffer)) {
     const got =
       buffer === null
@@ -41,25 +45,47 @@ export function int32View(
     throw new TypeError(`${who}: byteOffset must be a number, got ${typeof byteOffset}`);
   }
   if (!Number.isSafeInteger(byteOffset) || byteOffset < 0) {
-    throw new RangeError(`${who}: byteOffset must be a non-negative integer, got ${byteOffset}`);
-  }
-  if (byteOffset % 4 !== 0) {
     throw new RangeError(
-      `${who}: byteOffset ${byteOffset} is not a multiple of 4 (Int32 alignment)`,
+      `${who}: byteOffset must be a non-negative integer multiple of ${alignment}, got ${byteOffset}`,
     );
   }
-  const sab = buffer as SharedArrayBuffer;
-  if (byteOffset + bytes > sab.byteLength) {
+  if (byteOffset % alignment !== 0) {
+    throw new RangeError(`${who}: byteOffset ${byteOffset} is not a multiple of ${alignment}`);
+  }
+  const available = sabByteLength.call(buffer);
+  if (byteOffset + byteLength > available) {
     throw new RangeError(
-      `${who}: needs ${bytes} bytes at byteOffset ${byteOffset}, but the buffer has only ${sab.byteLength} bytes`,
+      `${who}: needs ${byteLength} bytes at byteOffset ${byteOffset}, but the buffer has only ${available} bytes`,
     );
   }
-  return new Int32Array(sab, byteOffset, bytes / 4);
 }
 
 /**
- * Resolve once `words[index]` may no longer equal `value` (woken by Atomics.notify or a timeout).
- * Uses Atomics.waitAsync when the runtime has it (Node >= 16), else polls with a 1 ms timer.
+ * {@link checkSharedRegion} for a structure made of Int32 words (alignment 4), returning an
+ * Int32Array view over exactly those `bytes` bytes.
+ */
+export function int32View(
+  who: string,
+  buffer: unknown,
+  byteOffset: unknown,
+  bytes: number,
+): Int32Array {
+  checkSharedRegion(who, buffer, byteOffset, bytes, 4);
+  return new Int32Array(buffer, byteOffset as number, bytes / 4);
+}
+
+/** Interval of the keep-alive timer in {@link waitWhileEqual}; it never fires in practice. */
+const KEEP_ALIVE_MS = 2 ** 30;
+const noop = () => {};
+
+/**
+ * Resolve once `words[index]` may no longer equal `value` (woken by Atomics.notify, or at once if
+ * it already differs). Uses Atomics.waitAsync when the runtime has it (Node >= 16), else polls
+ * with a 1 ms timer.
+ *
+ * A pending Atomics.waitAsync does not keep Node's event loop alive: a worker whose only work is
+ * this wait would exit instead of being woken. So while it waits, a ref'd interval timer (which
+ * never fires) keeps the loop alive; it is created only when the wait really parks.
  */
 export async function waitWhileEqual(
   words: Int32Array,
@@ -68,7 +94,13 @@ export async function waitWhileEqual(
 ): Promise<void> {
   if (typeof Atomics.waitAsync === 'function') {
     const r = Atomics.waitAsync(words, index, value);
-    if (r.async) await r.value;
+    if (!r.async) return;
+    const keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    try {
+      await r.value;
+    } finally {
+      clearInterval(keepAlive);
+    }
     return;
   }
   await new Promise<void>((resolve) => setTimeout(resolve, 1));

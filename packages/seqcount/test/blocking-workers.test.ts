@@ -12,17 +12,24 @@ afterEach(async () => {
 });
 
 /** Start the worker; resolves its first result message (after its 'started' message). */
-function start(sab: SharedArrayBuffer, role: 'readBegin' | 'lock') {
+function start(
+  sab: SharedArrayBuffer,
+  role: 'readBegin' | 'readBeginWait' | 'lock' | 'lockAsync' | 'rawWaitAsync',
+) {
   const w = new Worker(workerUrl, { workerData: { sab, role } });
   worker = w;
   let result: unknown;
+  let exitCode: number | undefined;
+  w.on('exit', (code) => {
+    exitCode = code;
+  });
   const started = new Promise<void>((resolve) => {
     w.on('message', (m: { started?: boolean; value?: unknown }) => {
       if (m.started) resolve();
       else result = m.value;
     });
   });
-  return { started, result: () => result };
+  return { started, result: () => result, exitCode: () => exitCode };
 }
 
 /** Poll `cond` every 2 ms for at most `ms`. */
@@ -61,5 +68,46 @@ describe('blocking waits across threads', () => {
     mutex.unlock();
     expect(await until(() => w.result() === 'locked')).toBe(true);
     expect(await until(() => word[0] === 0)).toBe(true); // the worker released it
+  }, 10_000);
+
+  // A pending Atomics.waitAsync does not keep a worker's event loop alive: the async waits must
+  // hold a ref'd timer while parked, or a worker whose only work is the wait exits (code 13,
+  // "unsettled top-level await") instead of being woken.
+  it('control: a worker parked only in a bare Atomics.waitAsync exits before it is woken', async () => {
+    const w = start(new SharedArrayBuffer(4), 'rawWaitAsync');
+    await w.started;
+    expect(await until(() => w.exitCode() !== undefined)).toBe(true);
+    expect(w.exitCode()).toBe(13);
+    expect(w.result()).toBeUndefined();
+  }, 10_000);
+
+  it('SharedMutex.lockAsync() keeps a waiting worker alive until the holder unlocks', async () => {
+    const mutex = SharedMutex.create();
+    const word = new Int32Array(mutex.buffer);
+    mutex.lock();
+    const w = start(mutex.buffer, 'lockAsync');
+    await w.started;
+    expect(await until(() => word[0] === 2)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.exitCode()).toBeUndefined(); // still alive, still waiting
+    expect(w.result()).toBeUndefined();
+    mutex.unlock();
+    expect(await until(() => w.result() === 'locked')).toBe(true);
+    expect(await until(() => word[0] === 0)).toBe(true);
+  }, 10_000);
+
+  it('SharedSeqCount.readBeginWait() keeps a waiting worker alive until writeEnd()', async () => {
+    const seq = SharedSeqCount.create();
+    const words = new Int32Array(seq.buffer);
+    seq.writeBegin();
+    const w = start(seq.buffer, 'readBeginWait');
+    await w.started;
+    expect(await until(() => words[1] === 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.exitCode()).toBeUndefined();
+    expect(w.result()).toBeUndefined();
+    seq.writeEnd();
+    expect(await until(() => w.result() !== undefined)).toBe(true);
+    expect(w.result()).toBe(2);
   }, 10_000);
 });
