@@ -59,6 +59,9 @@ export interface Violation {
  */
 export class Checker {
   private readonly secondaries: SecondaryView[] = [];
+  /** Per secondary (same index), the I1 visitors, made once instead of per check. */
+  private readonly afterChangeVisitors: TranslationVisitor[] = [];
+  private readonly sweepVisitors: TranslationVisitor[] = [];
   /** Logical contents of every virtual page (what a read must return). */
   readonly expected: Float64Array;
   private writeSeq = 0;
@@ -78,6 +81,13 @@ export class Checker {
   /** Registers a secondary's view. */
   addSecondary(view: SecondaryView): void {
     this.secondaries.push(view);
+    const who = view.name;
+    this.afterChangeVisitors.push((page, frame, gen, writable) =>
+      this.agree(who, 'after a primary change', page, frame, gen, writable),
+    );
+    this.sweepVisitors.push((page, frame, gen, writable) =>
+      this.agree(who, 'sweep', page, frame, gen, writable),
+    );
   }
 
   /** Records a violation, stops the scheduler and unwinds the calling task. */
@@ -163,20 +173,15 @@ export class Checker {
 
   /** I1(c): after the primary changed PTEs of `[start, end)`. */
   afterChange(start: number, end: number): void {
-    for (const s of this.secondaries) {
-      s.forEachTranslationIn(start, end, (page, frame, gen, writable) => {
-        this.agree(s.name, 'after a primary change', page, frame, gen, writable);
-      });
-    }
+    const views = this.secondaries;
+    for (let i = 0; i < views.length; i++)
+      views[i]!.forEachTranslationIn(start, end, this.afterChangeVisitors[i]!);
   }
 
   /** I1(d): full sweep. */
   sweep(): void {
-    for (const s of this.secondaries) {
-      s.forEachTranslation((page, frame, gen, writable) => {
-        this.agree(s.name, 'sweep', page, frame, gen, writable);
-      });
-    }
+    const views = this.secondaries;
+    for (let i = 0; i < views.length; i++) views[i]!.forEachTranslation(this.sweepVisitors[i]!);
   }
 
   /** I4: after release() returned. */

@@ -9,11 +9,14 @@ export class SimMutex {
   private readonly waiters: Task[] = [];
   /** Number of lock() calls that had to wait. */
   contended = 0;
+  private readonly waitLabel: string;
 
   constructor(
     private readonly sched: Scheduler,
     readonly name: string,
-  ) {}
+  ) {
+    this.waitLabel = `lock:${name}`;
+  }
 
   /** The holder, or null. */
   get holder(): Task | null {
@@ -36,7 +39,7 @@ export class SimMutex {
     if (this.owner === t) throw new Error(`${t.name} takes ${this.name} twice (self-deadlock)`);
     this.contended++;
     this.waiters.push(t);
-    return this.sched.park(t, `lock:${this.name}`);
+    return this.sched.park(t, this.waitLabel);
   }
 
   /** mutex_unlock(). */
@@ -73,11 +76,16 @@ export class SimRwSem {
   private readers = 0;
   private writer: Task | null = null;
   private readonly queue: { t: Task; write: boolean }[] = [];
+  private readonly readLabel: string;
+  private readonly writeLabel: string;
 
   constructor(
     private readonly sched: Scheduler,
     readonly name: string,
-  ) {}
+  ) {
+    this.readLabel = `read:${name}`;
+    this.writeLabel = `write:${name}`;
+  }
 
   /** Number of current readers (for assertions). */
   get readCount(): number {
@@ -96,7 +104,7 @@ export class SimRwSem {
       return undefined;
     }
     this.queue.push({ t, write: false });
-    return this.sched.park(t, `read:${this.name}`);
+    return this.sched.park(t, this.readLabel);
   }
 
   /** down_read_trylock(). */
@@ -120,7 +128,7 @@ export class SimRwSem {
       return undefined;
     }
     this.queue.push({ t, write: true });
-    return this.sched.park(t, `write:${this.name}`);
+    return this.sched.park(t, this.writeLabel);
   }
 
   /** up_write(). */
@@ -155,11 +163,14 @@ export class SimRwSem {
  */
 export class SimSpinLock {
   private owner: Task | null = null;
+  private readonly spinLabel: string;
 
   constructor(
     private readonly sched: Scheduler,
     readonly name: string,
-  ) {}
+  ) {
+    this.spinLabel = `spin:${name}`;
+  }
 
   /** The holder, or null. */
   get holder(): Task | null {
@@ -185,7 +196,7 @@ export class SimSpinLock {
     const release = (): void => this.unlock(t);
     return {
       acquire: async () => {
-        while (!this.tryLock(t)) await this.sched.yield(t, `spin:${this.name}`);
+        while (!this.tryLock(t)) await this.sched.yield(t, this.spinLabel);
         return release;
       },
     };

@@ -45,6 +45,22 @@ export interface StopReason {
 const NEVER: Promise<never> = new Promise<never>(() => {});
 
 /**
+ * One executor shared by every park: it only hands the resolver out through `captured`, so a
+ * scheduling point allocates the promise and its resolving functions but no closure of its own.
+ */
+let captured: (() => void) | null = null;
+function capture(resolve: () => void): void {
+  captured = resolve;
+}
+/** A promise that `t.resume()` settles. */
+function parkPromise(t: Task): Promise<void> {
+  const p = new Promise<void>(capture);
+  t.resume = captured;
+  captured = null;
+  return p;
+}
+
+/**
  * A deterministic cooperative scheduler. Every task parks at its await points
  * (`yield`, `park`, `wait`); the scheduler resumes exactly one parked task at a time, chosen by
  * a seeded PRNG. Runs are made only of microtasks, so nothing but the seed decides the order:
@@ -109,9 +125,7 @@ export class Scheduler {
     t.priority = this.pctDepth + this.prng.float();
     this.tasks.push(t);
     this.live++;
-    new Promise<void>((r) => {
-      t.resume = r;
-    })
+    parkPromise(t)
       .then(() => body(t))
       .then(
         () => this.finish(t),
@@ -128,9 +142,7 @@ export class Scheduler {
   /** A scheduling point: `t` stays runnable, another task (or `t` again) is picked. */
   yield(t: Task, label: string): Promise<void> {
     if (this.stopped) return NEVER;
-    const p = new Promise<void>((r) => {
-      t.resume = r;
-    });
+    const p = parkPromise(t);
     t.label = label;
     t.state = 'runnable';
     this.runnable.push(t);
@@ -144,9 +156,7 @@ export class Scheduler {
   /** Blocks `t` until someone calls unpark(t). */
   park(t: Task, label: string): Promise<void> {
     if (this.stopped) return NEVER;
-    const p = new Promise<void>((r) => {
-      t.resume = r;
-    });
+    const p = parkPromise(t);
     t.label = label;
     t.state = 'blocked';
     if (this.current === t || this.current === null) {

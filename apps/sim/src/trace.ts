@@ -24,17 +24,23 @@ export class Trace {
   events = 0;
   /** Every event as a line, when constructed with `full: true`. */
   readonly log: string[] | undefined;
+  /**
+   * False when constructed with capacity 0: add() records nothing, so callers may skip building
+   * an event's arguments (labels are precomputed strings; nothing is formatted per event).
+   */
+  readonly on: boolean;
 
   constructor(capacity = 64, full = false) {
     this.ring = [];
     for (let i = 0; i < capacity; i++)
       this.ring.push({ step: 0, task: '', kind: '', a: 0, b: 0, c: 0 });
     this.log = full ? [] : undefined;
+    this.on = capacity > 0;
   }
 
   /** Records an event. */
   add(step: number, task: string, kind: string, a = 0, b = 0, c = 0): void {
-    if (this.ring.length === 0) return; // tracing off
+    if (!this.on) return; // tracing off
     const slot = this.ring[this.head]!;
     slot.step = step;
     slot.task = task;

@@ -53,6 +53,21 @@ const EVENT_CODE: Record<MmuNotifierEvent, number> = {
   exclusive: 7,
 };
 
+/** Trace labels per notifier event, built once (nothing is formatted per event). */
+function labels(prefix: string, suffix = ''): Record<MmuNotifierEvent, string> {
+  const out = {} as Record<MmuNotifierEvent, string>;
+  for (const e of Object.keys(EVENT_CODE) as MmuNotifierEvent[]) out[e] = `${prefix}${e}${suffix}`;
+  return out;
+}
+const INV_START = labels('inv-start ');
+const INV_START_NB = labels('inv-start-nonblock ');
+const INV_START_NB_EAGAIN = labels('inv-start-nonblock ', ' EAGAIN');
+const INV_END = labels('inv-end ');
+const ACCESS_LABEL = {
+  cpu: { read: 'cpu read', write: 'cpu write' },
+  vhost: { read: 'vhost read', write: 'vhost write' },
+} as const;
+
 /**
  * The primary MMU: one address space ("mm") with VMAs, a page table, frames and swap, and the
  * MmuNotifierSubscriptions every secondary subscribes to.
@@ -102,15 +117,19 @@ export class AddressSpace {
         ctx.stats.warnings.push(message);
       },
     });
+    this.tracing = ctx.trace.on;
     this.pt = new PageTable(pages);
     this.vmas = new VmaSet(pages);
     this.mmapLock = new SimRwSem(ctx.sched, 'mmap_lock');
     this.gather = new DeferredList<number>((f) => this.frames.free(f));
   }
 
-  /** Records a trace event for task `t`. */
+  /** False when tracing is off: callers may skip computing an event's arguments. */
+  readonly tracing: boolean;
+
+  /** Records a trace event for task `t` (nothing when tracing is off). */
   ev(t: Task, kind: string, a = 0, b = 0, c = 0): void {
-    this.ctx.trace.add(this.ctx.sched.steps, t.name, kind, a, b, c);
+    if (this.tracing) this.ctx.trace.add(this.ctx.sched.steps, t.name, kind, a, b, c);
   }
 
   /** mmget_not_zero(): a secondary pins the address space for the duration of an operation. */
@@ -157,7 +176,7 @@ export class AddressSpace {
     };
     if (owner !== undefined) range.owner = owner;
     this.ctx.stats.invalidations[event]++;
-    this.ev(t, `inv-start ${event}`, start, end, EVENT_CODE[event]);
+    this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
     await this.subs.invalidateRangeStart(range);
     return range;
   }
@@ -182,23 +201,25 @@ export class AddressSpace {
     this.ctx.stats.nonblockStarts++;
     if (!this.subs.invalidateRangeStartNonblock(range)) {
       this.ctx.stats.eagain++;
-      this.ev(t, `inv-start-nonblock ${event} EAGAIN`, start, end, EVENT_CODE[event]);
+      this.ev(t, INV_START_NB_EAGAIN[event], start, end, EVENT_CODE[event]);
       return undefined;
     }
-    this.ev(t, `inv-start-nonblock ${event}`, start, end, EVENT_CODE[event]);
+    this.ev(t, INV_START_NB[event], start, end, EVENT_CODE[event]);
     return range;
   }
 
   /** mmu_notifier_invalidate_range_end(). */
   invEnd(t: Task, range: MmuNotifierRange): void {
     this.subs.invalidateRangeEnd(range);
-    this.ev(
-      t,
-      `inv-end ${range.event}`,
-      range.start / PAGE_SIZE,
-      range.end / PAGE_SIZE,
-      EVENT_CODE[range.event],
-    );
+    if (this.tracing) {
+      this.ev(
+        t,
+        INV_END[range.event],
+        range.start / PAGE_SIZE,
+        range.end / PAGE_SIZE,
+        EVENT_CODE[range.event],
+      );
+    }
   }
 
   // ---- page-table primitives (call only inside an invalidation window) ---------------------
@@ -327,8 +348,8 @@ export class AddressSpace {
       const f = pt.frame[p]!;
       const g = this.frames.gen[f]!;
       this.ctx.stats.accesses[who]++;
-      if (write) this.ev(t, `${who} write`, p, f, this.checker.write(who, p, f, g));
-      else this.ev(t, `${who} read`, p, f, this.checker.read(who, p, f, g));
+      if (write) this.ev(t, ACCESS_LABEL[who].write, p, f, this.checker.write(who, p, f, g));
+      else this.ev(t, ACCESS_LABEL[who].read, p, f, this.checker.read(who, p, f, g));
     } finally {
       this.mmapLock.readUnlock();
     }

@@ -22,7 +22,13 @@ export class VmaSet {
   private readonly tree = new IntervalTree<Vma>();
   private readonly nodes = new Map<Vma, IntervalNode<Vma>>();
   private nextId = 1;
-  private cache: Vma[] | undefined;
+  /**
+   * The same VMAs in address order, kept up to date by insert/remove (binary search + splice)
+   * instead of re-walking the tree after every change. all() hands it out; the next change
+   * then copies it first (copy on write), so a handed-out array never changes under its reader.
+   */
+  private list: Vma[] = [];
+  private listShared = false;
 
   constructor(readonly pages: number) {}
 
@@ -55,14 +61,10 @@ export class VmaSet {
     return out;
   }
 
-  /** All VMAs in address order (a cached array, rebuilt after a change: do not mutate). */
+  /** All VMAs in address order (a snapshot: later changes do not alter it; do not mutate). */
   all(): readonly Vma[] {
-    if (this.cache === undefined) {
-      const out: Vma[] = [];
-      for (const n of this.tree) out.push(n.value);
-      this.cache = out;
-    }
-    return this.cache;
+    this.listShared = true;
+    return this.list;
   }
 
   /** Inserts a VMA over a free range. */
@@ -70,8 +72,8 @@ export class VmaSet {
     if (!this.isFree(start, end))
       throw new RangeError(`VMA [${start}, ${end}) overlaps or is out of range`);
     const vma: Vma = { start, end, prot, id: this.nextId++ };
-    this.cache = undefined;
     this.nodes.set(vma, this.tree.insert(start, end - 1, vma));
+    this.ownList().splice(this.rank(start), 0, vma);
     return vma;
   }
 
@@ -81,7 +83,29 @@ export class VmaSet {
     if (node === undefined) throw new Error(`VMA ${vma.id} is not in the set`);
     this.tree.remove(node);
     this.nodes.delete(vma);
-    this.cache = undefined;
+    this.ownList().splice(this.rank(vma.start), 1);
+  }
+
+  /** Index in `list` of the first VMA starting at or after `start`. */
+  private rank(start: number): number {
+    const list = this.list;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.start < start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** `list`, copied first if all() handed it out. */
+  private ownList(): Vma[] {
+    if (this.listShared) {
+      this.list = this.list.slice();
+      this.listShared = false;
+    }
+    return this.list;
   }
 
   /**

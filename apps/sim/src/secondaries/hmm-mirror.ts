@@ -63,6 +63,19 @@ export class HmmMirror implements SecondaryView {
   private readonly flags: Uint8Array;
   private readonly present = new Set<number>();
   private readonly removed = new Set<IntervalNotifier>();
+  /** Trace and wait labels, built once. */
+  private readonly label: {
+    close: string;
+    trylockFailed: string;
+    invalidate: string;
+    read: string;
+    write: string;
+    readRetry: string;
+    program: string;
+    snapshot: string;
+    copy: string;
+    snapshotWalk: string;
+  };
   private readonly ops = {
     invalidate: (sub: IntervalNotifier, range: MmuNotifierRange, curSeq: number) =>
       this.invalidate(sub, range, curSeq),
@@ -75,6 +88,18 @@ export class HmmMirror implements SecondaryView {
     private readonly bugs: HmmBugs = {},
   ) {
     this.devLock = new SimMutex(mm.ctx.sched, `${name}.mutex`);
+    this.label = {
+      close: `${name} close`,
+      trylockFailed: `${name} invalidate: trylock failed`,
+      invalidate: `${name} invalidate`,
+      read: `${name} read`,
+      write: `${name} write`,
+      readRetry: `${name} read_retry`,
+      program: `${name} program`,
+      snapshot: `${name} snapshot`,
+      copy: `${name} copy`,
+      snapshotWalk: `${name} snapshot walk`,
+    };
     this.frame = new Int32Array(mm.pages).fill(-1);
     this.gen = new Float64Array(mm.pages);
     this.flags = new Uint8Array(mm.pages);
@@ -109,7 +134,7 @@ export class HmmMirror implements SecondaryView {
     this.removed.add(buf.sub);
     this.buffers.splice(this.buffers.indexOf(buf), 1);
     this.mm.ctx.stats.intervalRemoves++;
-    this.mm.ev(t, `${this.name} close`, buf.start, buf.end);
+    this.mm.ev(t, this.label.close, buf.start, buf.end);
   }
 
   // ---- invalidation ------------------------------------------------------------------------
@@ -129,12 +154,7 @@ export class HmmMirror implements SecondaryView {
       return true;
     }
     if (!range.blockable) {
-      this.mm.ev(
-        t,
-        `${this.name} invalidate: trylock failed`,
-        range.start / PAGE_SIZE,
-        range.end / PAGE_SIZE,
-      );
+      this.mm.ev(t, this.label.trylockFailed, range.start / PAGE_SIZE, range.end / PAGE_SIZE);
       return false; // mutex_trylock() failed: -EAGAIN
     }
     this.mm.ctx.stats.waits.lock++;
@@ -154,7 +174,7 @@ export class HmmMirror implements SecondaryView {
     const s = Math.max(range.start / PAGE_SIZE, sub.start / PAGE_SIZE);
     const e = Math.min(range.end / PAGE_SIZE, (sub.last + 1) / PAGE_SIZE);
     this.zap(s, e);
-    this.mm.ev(t, `${this.name} invalidate`, s, e, curSeq);
+    this.mm.ev(t, this.label.invalidate, s, e, curSeq);
     this.devLock.unlock(t);
   }
 
@@ -216,10 +236,10 @@ export class HmmMirror implements SecondaryView {
           ? this.checker.write(this.name, p, f, g)
           : this.checker.read(this.name, p, f, g);
         out?.push(v);
-        this.mm.ev(t, write ? `${this.name} write` : `${this.name} read`, p, f, v);
+        this.mm.ev(t, write ? this.label.write : this.label.read, p, f, v);
         p++;
         // Copying takes time: the device lock is held across it, as dmirror holds its mutex.
-        if (p < end && (p & 3) === 0) await this.mm.ctx.sched.yield(t, `${this.name} copy`);
+        if (p < end && (p & 3) === 0) await this.mm.ctx.sched.yield(t, this.label.copy);
       }
       this.devLock.unlock(t);
       if (!missing) return 0;
@@ -268,7 +288,7 @@ export class HmmMirror implements SecondaryView {
         if (!this.bugs.skipReadRetry && buf.sub.readRetry(seq)) {
           this.devLock.unlock(t);
           stats.retries.hmm++;
-          this.mm.ev(t, `${this.name} read_retry`, start, end, seq);
+          this.mm.ev(t, this.label.readRetry, start, end, seq);
           continue;
         }
         if (buf.closing) {
@@ -282,7 +302,7 @@ export class HmmMirror implements SecondaryView {
           this.flags[ref.page] = ref.writable ? DPT_WRITE : 0;
           this.present.add(ref.page);
         }
-        this.mm.ev(t, `${this.name} program`, start, end, seq);
+        this.mm.ev(t, this.label.program, start, end, seq);
         this.devLock.unlock(t);
         return 0;
       }
@@ -365,7 +385,7 @@ export class HmmMirror implements SecondaryView {
                       ? SNAP_WRITE
                       : SNAP_READ;
               // Walking takes time: let the world move (only invalidations can make it stale).
-              if ((p & 7) === 7) await sched.yield(t, `${this.name} snapshot walk`);
+              if ((p & 7) === 7) await sched.yield(t, this.label.snapshotWalk);
             }
           } finally {
             this.mm.mmapLock.readUnlock();
@@ -394,7 +414,7 @@ export class HmmMirror implements SecondaryView {
             }
           }
           this.devLock.unlock(t);
-          this.mm.ev(t, `${this.name} snapshot`, start, end, seq);
+          this.mm.ev(t, this.label.snapshot, start, end, seq);
           return perms;
         }
       } finally {
