@@ -67,6 +67,10 @@ function runSingleThreadCases(): void {
 }
 
 // ---- 1. one thread, no writer
+// Each read loop below is written out on purpose, though many differ only in the counter, the data
+// access or the retry call: closures made by one shared helper would share V8's type feedback, so
+// every call site in them would be polymorphic and the numbers would measure that dispatch rather
+// than the protocol.
 // Sums are kept in int32 (`| 0`): a float accumulator reset inside the retry loop makes V8
 // box it, and the benchmark would measure that instead of the protocol. --------------------------------------------------------------
 const plain = new Int32Array(WORDS);

@@ -1,4 +1,5 @@
 import { AsyncMutex } from './async-mutex.js';
+import { type ReadSide, readOptimistically } from './optimistic-read.js';
 import { SeqCount } from './seqcount.js';
 
 /** Options for {@link SeqLock}. */
@@ -40,6 +41,8 @@ export class SeqLock<T = undefined> {
   readonly #mutex = new AsyncMutex();
   readonly #value: T;
   readonly #maxOptimisticReads: number;
+  /** The read side handed to readOptimistically(); built once per lock. */
+  readonly #side: ReadSide<T>;
 
   /**
    * @param value the guarded value passed to `read`/`write` callbacks (omit it to guard
@@ -51,6 +54,16 @@ export class SeqLock<T = undefined> {
     const [value, options] = args;
     this.#maxOptimisticReads = maxOptimisticReadsOf('SeqLock', options);
     this.#value = value as T;
+    const seq = this.#seq;
+    this.#side = {
+      value: this.#value,
+      begin: () => {
+        const start = seq.rawRead();
+        return (start & 1) === 0 ? start : seq.readBeginWait();
+      },
+      retry: (start) => seq.readRetry(start),
+      exclusive: (fn) => this.readExclusive(fn),
+    };
   }
 
   /** The raw sequence; odd while a `write()` is in progress. */
@@ -84,23 +97,8 @@ export class SeqLock<T = undefined> {
    * `fn` must not write the guarded data and may run several times.
    * May wait for: writers in progress; the writer mutex on the fallback path.
    */
-  async read<R>(fn: (value: T) => R | PromiseLike<R>): Promise<R> {
-    const seq = this.#seq;
-    for (let attempt = 0; attempt < this.#maxOptimisticReads; attempt++) {
-      let start = seq.rawRead();
-      if ((start & 1) === 1) start = await seq.readBeginWait();
-      let result: R;
-      try {
-        const r = fn(this.#value);
-        // A synchronous fn is checked without yielding, so no writer can slip in before readRetry.
-        result = isPromiseLike(r) ? await r : r;
-      } catch (error) {
-        if (seq.readRetry(start)) continue;
-        throw error;
-      }
-      if (!seq.readRetry(start)) return result;
-    }
-    return this.readExclusive(fn);
+  read<R>(fn: (value: T) => R | PromiseLike<R>): Promise<R> {
+    return readOptimistically(this.#side, this.#maxOptimisticReads, fn);
   }
 
   /**
@@ -150,9 +148,4 @@ export function maxOptimisticReadsOf(who: string, options: SeqLockOptions | unde
     );
   }
   return max;
-}
-
-/** True for promises and other thenables. */
-export function isPromiseLike<R>(r: R | PromiseLike<R>): r is PromiseLike<R> {
-  return typeof (r as { then?: unknown } | null)?.then === 'function';
 }

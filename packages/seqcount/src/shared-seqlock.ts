@@ -1,4 +1,5 @@
-import { isPromiseLike, maxOptimisticReadsOf, type SeqLockOptions } from './seqlock.js';
+import { type ReadSide, readOptimistically } from './optimistic-read.js';
+import { maxOptimisticReadsOf, type SeqLockOptions } from './seqlock.js';
 import { int32View } from './shared-buffer.js';
 import { SharedMutex } from './shared-mutex.js';
 import { SharedSeqCount } from './shared-seqcount.js';
@@ -51,6 +52,8 @@ export class SharedSeqLock {
   readonly #mutex: SharedMutex;
   readonly #maxOptimisticReads: number;
   readonly #atomicData: boolean;
+  /** The read side handed to readOptimistically() by readAsync(); built once per view. */
+  readonly #side: ReadSide<undefined>;
 
   private constructor(
     buffer: SharedArrayBuffer,
@@ -64,6 +67,24 @@ export class SharedSeqLock {
     this.byteOffset = byteOffset;
     this.#seq = SharedSeqCount.from(buffer, byteOffset);
     this.#mutex = SharedMutex.from(buffer, byteOffset + SharedSeqCount.BYTES);
+    const seq = this.#seq;
+    const mutex = this.#mutex;
+    this.#side = {
+      value: undefined,
+      begin: () => {
+        const start = seq.rawRead();
+        return (start & 1) === 0 ? start : seq.readBeginWait();
+      },
+      retry: (start) => this.#retry(start),
+      exclusive: async (fn) => {
+        await mutex.lockAsync();
+        try {
+          return await fn(undefined);
+        } finally {
+          mutex.unlock();
+        }
+      },
+    };
   }
 
   /** A new unlocked seqlock at sequence 0 in a fresh SharedArrayBuffer of {@link SharedSeqLock.BYTES}. */
@@ -133,6 +154,8 @@ export class SharedSeqLock {
    * May wait for: writers in progress; the writer lock on the fallback path.
    */
   read<R>(fn: () => R): R {
+    // The blocking twin of readOptimistically() (optimistic-read.ts, where the rule for errors
+    // is stated); kept separate so that a synchronous read never creates a promise.
     const seq = this.#seq;
     for (let attempt = 0; attempt < this.#maxOptimisticReads; attempt++) {
       const start = seq.readBegin();
@@ -153,26 +176,8 @@ export class SharedSeqLock {
    * `fn` may return a promise.
    * May wait for: writers in progress; the writer lock on the fallback path.
    */
-  async readAsync<R>(fn: () => R | PromiseLike<R>): Promise<R> {
-    const seq = this.#seq;
-    for (let attempt = 0; attempt < this.#maxOptimisticReads; attempt++) {
-      const start = await seq.readBeginWait();
-      let result: R;
-      try {
-        const r = fn();
-        result = isPromiseLike(r) ? await r : r;
-      } catch (error) {
-        if (this.#retry(start)) continue;
-        throw error;
-      }
-      if (!this.#retry(start)) return result;
-    }
-    await this.#mutex.lockAsync();
-    try {
-      return await fn();
-    } finally {
-      this.#mutex.unlock();
-    }
+  readAsync<R>(fn: () => R | PromiseLike<R>): Promise<R> {
+    return readOptimistically(this.#side, this.#maxOptimisticReads, fn);
   }
 
   /**
