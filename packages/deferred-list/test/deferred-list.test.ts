@@ -11,6 +11,18 @@ function recorder<W>() {
   return { list, applied, holdersSeen };
 }
 
+/** Runs `fn`, asserts that it threw a DeferredListApplyError, and returns that error. */
+function applyErrorFrom(fn: () => unknown): DeferredListApplyError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(DeferredListApplyError);
+  return caught as DeferredListApplyError;
+}
+
 describe('DeferredList basics', () => {
   it('applies at once and returns false when nobody holds it', () => {
     const { list, applied } = recorder<number>();
@@ -267,15 +279,9 @@ describe('DeferredList errors', () => {
     });
     list.enter();
     for (let i = 0; i < 6; i++) list.submit(i);
-    let caught: unknown;
-    try {
-      list.exit();
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(DeferredListApplyError);
+    const caught = applyErrorFrom(() => list.exit());
     expect(caught).toBeInstanceOf(AggregateError);
-    const errors = (caught as AggregateError).errors.map((e: Error) => e.message);
+    const errors = caught.errors.map((e: Error) => e.message);
     expect(errors).toEqual(['odd 1', 'odd 3', 'odd 5']);
     expect(applied).toEqual([0, 1, 2, 3, 4, 5]);
     expect(list.holders).toBe(0);
@@ -289,14 +295,8 @@ describe('DeferredList errors', () => {
     const list = new DeferredList<number>(() => {
       throw thrown;
     });
-    let caught: unknown;
-    try {
-      list.submit(1);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(DeferredListApplyError);
-    expect((caught as AggregateError).errors).toEqual([thrown]);
+    const caught = applyErrorFrom(() => list.submit(1));
+    expect(caught.errors).toEqual([thrown]);
     expect(list.holders).toBe(0);
     expect(list.pending).toBe(0);
   });
@@ -311,14 +311,8 @@ describe('DeferredList errors', () => {
       }
       if (w.endsWith('fails')) throw new Error(w);
     });
-    let caught: unknown;
-    try {
-      list.submit('outer');
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(DeferredListApplyError);
-    expect((caught as AggregateError).errors.map((e: Error) => e.message)).toEqual(['child-fails']);
+    const caught = applyErrorFrom(() => list.submit('outer'));
+    expect(caught.errors.map((e: Error) => e.message)).toEqual(['child-fails']);
     expect(applied).toEqual(['outer', 'child-fails', 'child-ok']);
     expect(list.pending).toBe(0);
   });
@@ -445,14 +439,8 @@ describe('DeferredList re-entrancy (calls made from inside apply)', () => {
     list.enter();
     list.submit('bad');
     list.submit('good');
-    let caught: unknown;
-    try {
-      list.exit();
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(DeferredListApplyError);
-    expect((caught as AggregateError).errors[0]).toBeInstanceOf(DeferredListUnderflowError);
+    const caught = applyErrorFrom(() => list.exit());
+    expect(caught.errors[0]).toBeInstanceOf(DeferredListUnderflowError);
     expect(applied).toEqual(['bad', 'good']);
     expect(list.holders).toBe(0);
     expect(list.pending).toBe(0);

@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SharedInvalidationTracker } from '../dist/index.js';
+import { raceReader } from './reader-race.js';
 
 const READER = new URL('./workers/order-reader.mjs', import.meta.url);
 
@@ -20,8 +20,8 @@ interface Result {
 }
 
 /**
- * This thread runs begin(); publish "begun = k"; end() in a tight loop while a worker reads
- * begun, inProgress, seq. Runs for at least `minMs`, and up to `maxMs` until a violation is seen
+ * This thread runs begin(); publish "begun = k" (control[2]); end() in a tight loop while a
+ * worker reads begun, inProgress, seq and counts violations (control[3]). Runs for at least `minMs`, and up to `maxMs` until a violation is seen
  * when `untilViolation` is set.
  */
 async function litmus(
@@ -30,23 +30,7 @@ async function litmus(
   maxMs: number,
   untilViolation: boolean,
 ): Promise<Result> {
-  const control = new Int32Array(new SharedArrayBuffer(16)); // go, stop, begun, violations
-  const worker = new Worker(READER, {
-    workerData: { trackerBuffer: tracker.buffer, controlBuffer: control.buffer },
-  });
-  try {
-    const result = new Promise<Result>((resolve, reject) => {
-      worker.on('message', (m) => {
-        if (m !== 'ready') resolve(m as Result);
-      });
-      worker.on('error', reject);
-    });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
-    Atomics.store(control, 0, 1);
-    Atomics.notify(control, 0);
+  return raceReader<Result>(READER, tracker, (control) => {
     const start = Date.now();
     let begun = 0;
     for (;;) {
@@ -59,11 +43,7 @@ async function litmus(
       }
       if (untilViolation && elapsed >= minMs && Atomics.load(control, 3) > 0) break;
     }
-    Atomics.store(control, 1, 1);
-    return await result;
-  } finally {
-    await worker.terminate();
-  }
+  });
 }
 
 describe('end() ordering across threads (seq bump before count drop)', () => {
