@@ -68,8 +68,8 @@ export class MmuNotifier {
 
   /**
    * Unsubscribes: if still registered, calls `release` (the only way it learns to drop its
-   * mappings) and takes it off the list; then waits until no classic callback walk that may be
-   * running its methods is still in progress. Afterwards none of its methods runs or will run.
+   * mappings) and takes it off the list; then waits until every classic callback walk begun
+   * before that has ended (walks begun later cannot see it). Afterwards none of its methods runs or will run.
    * Call it exactly once, also after the address space was released. Like
    * `mmu_notifier_unregister()`.
    * @throws CallbackContextError from inside a callback; SubscriptionRemovedError when called

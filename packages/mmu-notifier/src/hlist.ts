@@ -61,7 +61,7 @@ export async function hlistInvalidateRangeStart(
   const subs = mm._classic;
   let failure: WalkFailure | undefined;
   let threw: MmuNotifier[] | undefined;
-  mm.srcuReadLock();
+  const gen = mm.srcuReadLock();
   try {
     for (const sub of subs) {
       if (!sub._hashed || sub._ops.invalidateRangeStart === undefined) continue;
@@ -80,7 +80,7 @@ export async function hlistInvalidateRangeStart(
     }
     if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, threw, failure);
   } finally {
-    mm.srcuReadUnlock();
+    mm.srcuReadUnlock(gen);
   }
   return failure;
 }
@@ -178,7 +178,7 @@ export function hlistInvalidateEnd(mm: MmState, range: MmuNotifierRange): unknow
 export async function hlistRelease(mm: MmState): Promise<unknown[] | undefined> {
   const subs = mm._classic;
   let errors: unknown[] | undefined;
-  mm.srcuReadLock();
+  const gen = mm.srcuReadLock();
   try {
     for (const sub of subs) {
       if (!sub._hashed || sub._ops.release === undefined) continue;
@@ -192,7 +192,7 @@ export async function hlistRelease(mm: MmState): Promise<unknown[] | undefined> 
     for (const sub of mm._classic) sub._hashed = false;
     mm._classic = [];
   } finally {
-    mm.srcuReadUnlock();
+    mm.srcuReadUnlock(gen);
   }
   await mm.synchronize();
   return errors;
@@ -208,7 +208,7 @@ export async function hlistUnregister(
 ): Promise<unknown[] | undefined> {
   let errors: unknown[] | undefined;
   if (sub._hashed) {
-    mm.srcuReadLock();
+    const gen = mm.srcuReadLock();
     try {
       if (sub._ops.release !== undefined) {
         const result = invokeClassic(mm, sub, 'release', undefined);
@@ -217,7 +217,7 @@ export async function hlistUnregister(
     } catch (error) {
       errors = [error];
     } finally {
-      mm.srcuReadUnlock();
+      mm.srcuReadUnlock(gen);
     }
     // release() of the whole space may have unhashed it meanwhile: then it is already off.
     if (sub._hashed) {

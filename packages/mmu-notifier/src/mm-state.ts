@@ -76,8 +76,13 @@ export class MmState {
   _released = false;
   /** Classic subscribers, newest first (`hlist_add_head_rcu`); replaced, never mutated. */
   _classic: readonly MmuNotifier[] = [];
-  /** Classic walks that may be suspended at an await (the SRCU read side). */
-  _srcuReaders = 0;
+  /**
+   * The SRCU read side: classic walks that may be suspended at an await, counted per grace-period
+   * generation. `_srcuCounts[i]` counts the readers of generation `_srcuBase + i`; the last entry
+   * is the current generation. Fully drained old generations are dropped from the front.
+   */
+  readonly _srcuCounts: number[] = [0];
+  _srcuBase = 0;
   readonly _srcuWq = new WaitQueue();
   /** Items applied by the drain in progress, for the `wake` trace event. */
   _applied = 0;
@@ -159,19 +164,44 @@ export class MmState {
     while (this._seq === seq) await this._wq.wait();
   }
 
-  /** Enters a classic walk that may await (`srcu_read_lock()`). */
-  srcuReadLock(): void {
-    this._srcuReaders++;
+  /**
+   * Enters a classic walk that may await (`srcu_read_lock()`); returns the generation to pass to
+   * {@link srcuReadUnlock}.
+   */
+  srcuReadLock(): number {
+    const last = this._srcuCounts.length - 1;
+    this._srcuCounts[last]!++;
+    return this._srcuBase + last;
   }
 
-  /** Leaves it (`srcu_read_unlock()`), waking `synchronize()` when it was the last. */
-  srcuReadUnlock(): void {
-    if (--this._srcuReaders === 0) this._srcuWq.wakeAll();
+  /** Leaves it (`srcu_read_unlock()`), waking `synchronize()` when a generation drained. */
+  srcuReadUnlock(gen: number): void {
+    this._srcuCounts[gen - this._srcuBase]!--;
+    if (this.srcuTrim()) this._srcuWq.wakeAll();
   }
 
-  /** `synchronize_srcu()`: waits until no classic walk is in progress. */
+  /** Drops drained generations older than the current one; true if any was dropped. */
+  srcuTrim(): boolean {
+    const counts = this._srcuCounts;
+    let dropped = false;
+    while (counts.length > 1 && counts[0] === 0) {
+      counts.shift();
+      this._srcuBase++;
+      dropped = true;
+    }
+    return dropped;
+  }
+
+  /**
+   * `synchronize_srcu()`: waits until every classic walk that began before this call has ended.
+   * Walks that begin later belong to a newer generation and are not waited for, so a stream of
+   * overlapping walks cannot starve the caller (as the kernel's grace period).
+   */
   async synchronize(): Promise<void> {
-    while (this._srcuReaders !== 0) await this._srcuWq.wait();
+    const gen = this._srcuBase + this._srcuCounts.length - 1;
+    this._srcuCounts.push(0); // later readers count in the next generation
+    this.srcuTrim();
+    while (this._srcuBase <= gen) await this._srcuWq.wait();
   }
 
   /**

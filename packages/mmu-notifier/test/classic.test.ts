@@ -219,6 +219,36 @@ describe('classic subscribers', () => {
     expect(log).toEqual(['A:start', 'B:release']);
   });
 
+  it('unregister waits only for walks begun before it (an SRCU grace period): newer walks cannot starve it', async () => {
+    const { subs } = makeSubs();
+    const gates: Array<() => void> = [];
+    subs.register({
+      invalidateRangeStart: () =>
+        new Promise<undefined>((resolve) => gates.push(() => resolve(undefined))),
+    });
+    const victim = subs.register({});
+    const ranges = [range(0, 10)];
+    const starts = [track(subs.invalidateRangeStart(ranges[0]!))];
+    await flush();
+    const unreg = track(victim.unregister());
+    await flush();
+    expect(unreg.settled).toBe(false); // the walk begun before it is still running
+    // Overlapping walks keep starting: at every moment one is in progress.
+    for (let i = 1; i <= 3; i++) {
+      ranges.push(range(0, 10));
+      starts.push(track(subs.invalidateRangeStart(ranges[i]!)));
+      await flush();
+      gates.shift()!(); // the oldest walk finishes
+      await flush();
+      expect(starts[i - 1]!.settled).toBe(true);
+      expect(unreg.settled).toBe(true); // kernel: synchronize_srcu() ignores later readers
+    }
+    gates.shift()!();
+    await flush();
+    for (const r of ranges) subs.invalidateRangeEnd(r);
+    expect(subs.activeInvalidateRanges).toBe(0);
+  });
+
   it('an unregister racing release() may run release twice (as in the kernel) and waits for the walk', async () => {
     const { subs } = makeSubs();
     const gate = deferred();
