@@ -102,15 +102,20 @@ export function hlistInvalidateRangeStartNonblock(
   for (const sub of subs) {
     if (!sub._hashed || sub._ops.invalidateRangeStart === undefined) continue;
     let result: unknown;
+    let thenable: boolean;
     try {
       result = invokeClassic(mm, sub, 'invalidateRangeStart', range);
+      thenable = isThenable(result); // reading `then` may run user code
     } catch (error) {
       failure = addError(failure, error);
       threw = append(threw, sub);
       continue;
     }
-    if (isThenable(result)) {
-      failure = addError(failure, rejectPromise(result, 'invalidateRangeStart()'));
+    if (thenable) {
+      failure = addError(
+        failure,
+        rejectPromise(result as PromiseLike<unknown>, 'invalidateRangeStart()'),
+      );
       threw = append(threw, sub);
     } else if (result === false) {
       failure = addEagain(failure);
@@ -244,14 +249,16 @@ export function hlistAge(mm: MmState, op: AgingOp, start: number, end: number): 
     const fn = sub._ops[op];
     if (!sub._hashed || fn === undefined) continue;
     let result: unknown;
+    let thenable: boolean;
     try {
       result = fn.call(sub._ops, sub, start, end);
+      thenable = isThenable(result); // reading `then` may run user code
     } catch (error) {
       errors = append(errors, error);
       continue;
     }
-    if (isThenable(result)) {
-      errors = append(errors, rejectPromise(result, `${op}()`));
+    if (thenable) {
+      errors = append(errors, rejectPromise(result as PromiseLike<unknown>, `${op}()`));
       continue;
     }
     if (result) {

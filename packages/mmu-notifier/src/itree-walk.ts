@@ -45,14 +45,14 @@ export class ItreeWalk {
       traceStart(mm, this.range!, true);
     }
     const sub = node.value;
-    let ok: unknown;
+    let ok: boolean | PromiseLike<unknown>;
     try {
       ok = invokeInvalidate(mm, sub, this.range!, this.curSeq);
     } catch (error) {
       this.failure = addError(this.failure, error);
       return undefined;
     }
-    if (isThenable(ok)) {
+    if (typeof ok !== 'boolean') {
       if (this.blockable) {
         this.pending = ok;
         this.pendingNode = node;
@@ -123,30 +123,33 @@ function traceStart(mm: MmState, range: MmuNotifierRange, hit: boolean): void {
  * Runs the synchronous part of `sub`'s `invalidate`, with the bookkeeping that `setSeq` and the
  * misuse checks rely on: `_cbRunning`/`_cbSeq` stay set until the result settles (the caller
  * decrements `_cbRunning` itself when a thenable is returned), `_depth` only during the call.
+ * Returns the thenable, or any other result as a boolean (the kernel's `if (!ret)`), so callers
+ * tell them apart with `typeof` and never read `then` a second time.
  */
 export function invokeInvalidate(
   mm: MmState,
   sub: IntervalNotifier,
   range: MmuNotifierRange,
   curSeq: number,
-): unknown {
+): boolean | PromiseLike<unknown> {
   if (mm._tracer !== undefined) mm.emit({ type: 'invalidate', sub, range, curSeq });
   sub._cbSeq = curSeq;
   sub._cbRunning++;
   mm._depth++;
-  let result: unknown;
   try {
     const als = mm._als;
-    result =
+    const result =
       als === undefined
         ? sub._ops.invalidate(sub, range, curSeq)
         : als.run(mm, () => sub._ops.invalidate(sub, range, curSeq));
+    // Inside the try: reading `then` runs user code too (a getter may throw).
+    if (isThenable(result)) return result;
+    sub._cbRunning--;
+    return Boolean(result);
   } catch (error) {
     sub._cbRunning--;
     throw error;
   } finally {
     mm._depth--;
   }
-  if (!isThenable(result)) sub._cbRunning--;
-  return result;
 }

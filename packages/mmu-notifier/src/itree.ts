@@ -1,4 +1,4 @@
-import { addError, isThenable, type WalkFailure } from './failure.js';
+import { addError, type WalkFailure } from './failure.js';
 import { IntervalNotifier, type IntervalNotifierOps } from './interval-notifier.js';
 import { invokeInvalidate, invStartRange } from './itree-walk.js';
 import { type MmState, SUB_PENDING_INSERT } from './mm-state.js';
@@ -73,7 +73,7 @@ export async function itreeInvalidate(
     }
     pending = undefined;
     for (node = mm._tree.iterNext(node, start, last); node !== undefined; ) {
-      let ok: unknown;
+      let ok: boolean | PromiseLike<unknown>;
       try {
         ok = invokeInvalidate(mm, node.value, range, curSeq);
       } catch (error) {
@@ -81,7 +81,7 @@ export async function itreeInvalidate(
         node = mm._tree.iterNext(node, start, last);
         continue;
       }
-      if (isThenable(ok)) {
+      if (typeof ok !== 'boolean') {
         pending = ok;
         break;
       }

@@ -12,6 +12,11 @@ const boom = (msg: string): IntervalNotifierOps => ({
   },
 });
 
+function logged<T>(log: string[], entry: string, value: T): T {
+  log.push(entry);
+  return value;
+}
+
 function expectIdle(subs: { invalidateSeq: number; activeInvalidateRanges: number }) {
   expect(subs.invalidateSeq % 2).toBe(0);
   expect(subs.activeInvalidateRanges).toBe(0);
@@ -92,6 +97,43 @@ describe('failing callbacks never wedge the address space', () => {
     expect(calls).toHaveLength(1); // the others still ran
     expectIdle(subs);
     await flush(); // the rejected promise was handled: no unhandled rejection
+  });
+
+  it('a result whose `then` getter throws is that callback failing: nothing stays active or in a callback', () => {
+    const evil = () => ({
+      // biome-ignore lint/suspicious/noThenProperty: the point of the test
+      get then(): never {
+        throw new Error('then');
+      },
+    });
+    // Interval: the start is undone and the subscription is not left "inside invalidate".
+    const one = makeSubs();
+    const calls: Call[] = [];
+    const sub = one.subs.insertInterval(0, 10, { invalidate: evil as never });
+    one.subs.insertInterval(5, 10, recordingOps(calls));
+    expect(() => one.subs.invalidateRangeStartNonblock(range(0, 20))).toThrow(
+      NotifierCallbackError,
+    );
+    expect(calls).toHaveLength(1); // the others still ran
+    expectIdle(one.subs);
+    expect(() => sub.setSeq(3)).toThrow(/no invalidate\(\) callback/);
+    // Classic: every start still runs, the interval side is undone (no wedge).
+    const two = makeSubs();
+    const log: string[] = [];
+    two.subs.insertInterval(0, 10, recordingOps([]));
+    two.subs.register({ invalidateRangeStart: () => void log.push('older') });
+    two.subs.register({ invalidateRangeStart: evil as never });
+    expect(() => two.subs.invalidateRangeStartNonblock(range(0, 10))).toThrow(
+      NotifierCallbackError,
+    );
+    expect(log).toEqual(['older']);
+    expectIdle(two.subs);
+    // Aging: the others are still called.
+    const three = makeSubs();
+    three.subs.register({ clearYoung: () => logged(log, 'young', true) });
+    three.subs.register({ clearYoung: evil as never });
+    expect(() => three.subs.clearYoung(0, 10)).toThrow(NotifierCallbackError);
+    expect(log).toEqual(['older', 'young']);
   });
 
   it('errors win over EAGAIN in a non-blockable start', () => {
