@@ -58,6 +58,24 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   _stack = new Int32Array(2 * STACK_FRAME);
   /** @internal first free entry of `_stack` */
   _sp = 0;
+  /**
+   * @internal The cursor: where the most recent iterFirst/iterNext/overlaps step stopped (slot 0 =
+   * none), for which query and tree version, and the walk's pending ancestors. It is only a
+   * shortcut: a walk that does not match it rebuilds the same state from parent links.
+   */
+  _cStack = new Int32Array(STACK_FRAME);
+  /** @internal */
+  _cSp = 0;
+  /** @internal */
+  _cSlot = 0;
+  /** @internal the handle of `_cSlot` */
+  _cNode: TreeNode<T> | undefined = undefined;
+  /** @internal */
+  _cStart = 0;
+  /** @internal */
+  _cLast = 0;
+  /** @internal */
+  _cMod = -1;
   private _size = 0;
 
   constructor() {
@@ -167,6 +185,19 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
    * @throws NodeNotInTreeError if `node` is not in this tree; TypeError / RangeError as `insert`.
    */
   iterNext(node: IntervalNode<T>, start: number, last: number): IntervalNode<T> | undefined {
+    // Fast path: `node` is the one the cursor stopped at, for this very (already checked) query,
+    // on an unmodified tree. Compared by identity so the handle's memory is not touched: the walk
+    // then never waits on a cache miss for the node the caller is still looking at.
+    if (
+      node === this._cNode &&
+      this._cSlot !== 0 &&
+      start === this._cStart &&
+      last === this._cLast &&
+      this._mod === this._cMod
+    ) {
+      const n = this._resume(this._w[(this._cSlot << 3) + 7]!, this._cSp, start, last);
+      return n === 0 ? undefined : this._nodes[n];
+    }
     const i = this._slotOf(node, 'IntervalTree.iterNext');
     checkInterval(start, last, 'IntervalTree.iterNext');
     const n = this._next(i, start, last);
@@ -261,61 +292,92 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   clear(): void {
     const nodes = this._nodes;
     for (let i = 1; i < nodes.length; i++) nodes[i]?._detach();
+    this._cSlot = 0;
+    this._cNode = undefined;
     this._reset();
     this._mod++;
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Queries over slots (0 = none). The kernel's _subtree_search / _iter_first / _iter_next.
+  // Queries over slots (0 = none). Same results and order as the kernel's _iter_first /
+  // _iter_next (the property tests compare against a brute-force oracle), walked depth-first.
 
-  /** First overlapping slot, or 0. @internal */
+  /** First overlapping slot, or 0; leaves the cursor on it. @internal */
   _first(start: number, last: number): number {
     const F = this._f;
     const root = this._root;
     // O(1) rejects: nothing reaches start, or everything begins after last.
-    if (F[(root << 2) + 2]! < start || F[this._leftmost << 2]! > last) return 0;
-    return this._search(root, start, last);
+    if (F[(root << 2) + 2]! < start || F[this._leftmost << 2]! > last) {
+      this._cSlot = 0;
+      this._cNode = undefined;
+      return 0;
+    }
+    return this._resume(root, 0, start, last);
   }
 
   /**
-   * Leftmost overlapping slot in the subtree at `n`, or 0; requires `start <= max(n)`.
-   * If the left subtree reaches `start`, the leftmost overlap (if any) is there: any node further
-   * right starts no earlier than the left subtree's nodes. @internal
+   * Next overlapping slot after slot `n` in order, or 0. If `n` is where the cursor stopped, for
+   * the same query and an unmodified tree, the saved walk resumes; otherwise the walk's stack is
+   * rebuilt by climbing from `n` (O(log n)), which gives the same result. @internal
    */
-  _search(n: number, start: number, last: number): number {
-    const F = this._f;
-    const W = this._w;
-    for (;;) {
-      const left = W[(n << 3) + 6]!;
-      if (start <= F[(left << 2) + 2]!) {
-        n = left;
-      } else if (F[n << 2]! <= last) {
-        if (start <= F[(n << 2) + 1]!) return n;
-        n = W[(n << 3) + 7]!; // max(n) >= start, yet neither n nor its left reach: the right does
-      } else {
-        return 0; // n and everything right of it start after last (sentinel: +Infinity)
-      }
-    }
-  }
-
-  /** Next overlapping slot after slot `n` in order, or 0. @internal */
   _next(n: number, start: number, last: number): number {
-    const F = this._f;
+    if (
+      n === this._cSlot &&
+      start === this._cStart &&
+      last === this._cLast &&
+      this._mod === this._cMod
+    ) {
+      return this._resume(this._w[(n << 3) + 7]!, this._cSp, start, last);
+    }
+    // The pending ancestors of n in an in-order walk: those whose left subtree holds n, top first.
     const W = this._w;
     const P = this._p;
-    for (;;) {
-      const right = W[(n << 3) + 7]!;
-      if (start <= F[(right << 2) + 2]!) return this._search(right, start, last);
-      // Climb until we arrive from a left child: that ancestor is next in order.
-      let prev: number;
-      do {
-        prev = n;
-        n = P[n]!;
-        if (n === 0) return 0;
-      } while (W[(n << 3) + 6] !== prev);
-      if (last < F[n << 2]!) return 0;
-      if (start <= F[(n << 2) + 1]!) return n;
+    const stack = this._cStack;
+    let sp = 0;
+    for (let c = n, p = P[n]!; p !== 0; c = p, p = P[p]!) {
+      if (W[(p << 3) + 6] === c) stack[sp++] = p;
     }
+    for (let i = 0, j = sp - 1; i < j; i++, j--) {
+      const t = stack[i]!;
+      stack[i] = stack[j]!;
+      stack[j] = t;
+    }
+    return this._resume(W[(n << 3) + 7]!, sp, start, last);
+  }
+
+  /**
+   * The in-order walk over overlaps, from subtree `n` with `sp` pending ancestors on the cursor
+   * stack. Descends left while a subtree reaches `start` (the sentinel's max is -Infinity);
+   * a popped node is next in order; once one starts after `last`, so does everything after it.
+   * Saves the cursor at the hit it returns. The stack never holds more than the tree height.
+   * @internal
+   */
+  _resume(n: number, sp: number, start: number, last: number): number {
+    const F = this._f;
+    const W = this._w;
+    const stack = this._cStack;
+    for (;;) {
+      while (start <= F[(n << 2) + 2]!) {
+        stack[sp++] = n;
+        n = W[(n << 3) + 6]!;
+      }
+      if (sp === 0) break;
+      n = stack[--sp]!;
+      if (F[n << 2]! > last) break;
+      if (start <= F[(n << 2) + 1]!) {
+        this._cSlot = n;
+        this._cNode = this._nodes[n];
+        this._cSp = sp;
+        this._cStart = start;
+        this._cLast = last;
+        this._cMod = this._mod;
+        return n;
+      }
+      n = W[(n << 3) + 7]!;
+    }
+    this._cSlot = 0;
+    this._cNode = undefined;
+    return 0;
   }
 
   /** In-order successor slot of `n`, or 0. @internal */

@@ -110,6 +110,22 @@ describe('bad node handles', () => {
     expect(snapshot(t)).toEqual(before);
   });
 
+  it('iterNext with no node at all throws TypeError, also right after a walk ended', () => {
+    const t = sample();
+    expect(t.iterNext(t.iterFirst(10, 10)!, 10, 10)).toBeUndefined();
+    const before = snapshot(t);
+    expect(() => t.iterNext(undefined as never, 10, 10)).toThrow(TypeError);
+    expect(() => t.iterNext(null as never, 10, 10)).toThrow(TypeError);
+    expect(snapshot(t)).toEqual(before);
+  });
+
+  it('iterNext from the node a walk stopped at throws once that node is removed', () => {
+    const t = sample();
+    const n = t.iterFirst(0, 100)!;
+    t.remove(n);
+    expect(() => t.iterNext(n, 0, 100)).toThrow(NodeNotInTreeError);
+  });
+
   it('iterNext with a foreign or removed node throws NodeNotInTreeError', () => {
     const t = sample();
     const foreign = sample().iterFirst(1, 1)!;

@@ -28,17 +28,31 @@ describe('negative controls: the oracle property catches broken trees', () => {
   });
 
   it('catches intervals treated as half-open (touching ends missed by iterFirst/iterNext)', () => {
-    const broken = brokenTree('_search', function (n, start, last) {
+    const broken = brokenTree('_resume', function (n, sp, start, last) {
       const F = this._f;
       const W = this._w;
+      const stack = this._cStack;
       for (;;) {
-        const left = W[(n << 3) + 6]!;
-        if (start <= F[(left << 2) + 2]!) n = left;
-        else if (F[n << 2]! <= last) {
-          if (start < F[(n << 2) + 1]!) return n; // bug: should be <=
-          n = W[(n << 3) + 7]!;
-        } else return 0;
+        while (start <= F[(n << 2) + 2]!) {
+          stack[sp++] = n;
+          n = W[(n << 3) + 6]!;
+        }
+        if (sp === 0) break;
+        n = stack[--sp]!;
+        if (F[n << 2]! > last) break;
+        if (start < F[(n << 2) + 1]!) {
+          // bug: should be <=, so an interval ending exactly at `start` is missed
+          this._cSlot = n;
+          this._cSp = sp;
+          this._cStart = start;
+          this._cLast = last;
+          this._cMod = this._mod;
+          return n;
+        }
+        n = W[(n << 3) + 7]!;
       }
+      this._cSlot = 0;
+      return 0;
     });
     expect(findsBug(broken)).toBe(true);
   });

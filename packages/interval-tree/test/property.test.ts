@@ -55,4 +55,41 @@ describe('IntervalTree against a brute-force oracle', () => {
       { numRuns: 150 },
     );
   });
+
+  it('interleaved iterFirst/iterNext walks (which defeat the cursor) still match the oracle', () => {
+    fc.assert(
+      fc.property(
+        fc.array(interval, { minLength: 1, maxLength: 80 }),
+        fc.array(interval, { minLength: 2, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 200 }),
+        (ivs, queries, schedule) => {
+          const t = new IntervalTree<number>();
+          const o = new Oracle();
+          for (const [i, [s, l]] of ivs.entries()) o.add(s, l, t.insert(s, l, i));
+          // One walk per query, advanced in the order `schedule` picks.
+          const walks = queries.map(([s, l]) => ({
+            s,
+            l,
+            at: t.iterFirst(s, l),
+            got: [] as unknown[],
+          }));
+          for (const w of walks) if (w.at) w.got.push(w.at);
+          for (const k of schedule) {
+            const w = walks[k % walks.length]!;
+            if (!w.at) continue;
+            w.at = t.iterNext(w.at, w.s, w.l);
+            if (w.at) w.got.push(w.at);
+          }
+          for (const w of walks) {
+            while (w.at) {
+              w.at = t.iterNext(w.at, w.s, w.l);
+              if (w.at) w.got.push(w.at);
+            }
+            expect(w.got).toEqual(o.overlaps(w.s, w.l));
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 });
