@@ -28,9 +28,10 @@ export class SetSeqError extends MmuNotifierError {
 }
 
 /**
- * `invalidateRangeEnd()` was called with no successfully started invalidation left to end: an
- * end without a start, a second end, an end after a start that failed (EAGAIN or error), or an
- * end before the blockable start's promise resolved. The kernel would underflow
+ * `invalidateRangeEnd()` was called with a range object that has no successful start left to
+ * end: an end without a start, a second end, an end after a start that failed (EAGAIN or error),
+ * or an end before the blockable start's promise resolved; detected also while other ranges are
+ * active. The kernel would end another range's invalidation early, or underflow
  * `active_invalidate_ranges`.
  */
 export class UnbalancedEndError extends MmuNotifierError {

@@ -86,3 +86,35 @@ export function checkInterval(start: number, length: number, what: string): numb
   }
   return start + length - 1;
 }
+
+/**
+ * Per-range count of successful starts not ended yet, kept on the range object itself under a
+ * module-private symbol (non-enumerable, so it does not show in keys, JSON or equality checks).
+ * It lets `invalidateRangeEnd` reject an end of a range that was never started, failed, or was
+ * already ended, even while other ranges are active. The kernel has no such check.
+ */
+const STARTED: unique symbol = Symbol('mmukit.started');
+
+interface CountedRange {
+  [STARTED]?: number;
+}
+
+/** Records a successful start of `range`. */
+export function markStarted(range: MmuNotifierRange): void {
+  const r = range as CountedRange;
+  const n = r[STARTED];
+  if (n === undefined) {
+    Object.defineProperty(r, STARTED, { value: 1, writable: true });
+  } else {
+    r[STARTED] = n + 1;
+  }
+}
+
+/** Consumes one successful start of `range`; false if it has none left (nothing changed). */
+export function takeStarted(range: MmuNotifierRange): boolean {
+  const r = range as CountedRange;
+  const n = r[STARTED];
+  if (n === undefined || n === 0) return false;
+  r[STARTED] = n - 1;
+  return true;
+}

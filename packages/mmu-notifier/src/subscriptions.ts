@@ -11,7 +11,14 @@ import {
 import type { IntervalNotifier, IntervalNotifierOps } from './interval-notifier.js';
 import { itreeInsert, itreeInvalidate, itreeInvalidateNonblock, itreeRelease } from './itree.js';
 import { type AsyncContextLike, MmState } from './mm-state.js';
-import { checkInterval, checkRange, checkSpan, type MmuNotifierRange } from './range.js';
+import {
+  checkInterval,
+  checkRange,
+  checkSpan,
+  type MmuNotifierRange,
+  markStarted,
+  takeStarted,
+} from './range.js';
 import type { MmuNotifierTracer } from './trace.js';
 
 /** Options of {@link MmuNotifierSubscriptions}. */
@@ -177,6 +184,7 @@ export class MmuNotifierSubscriptions {
     }
     if (failure === undefined) {
       mm._started++;
+      markStarted(range);
       return;
     }
     this.#startFailed(range, failure);
@@ -205,6 +213,7 @@ export class MmuNotifierSubscriptions {
     }
     if (failure === undefined) {
       mm._started++;
+      markStarted(range);
       return true;
     }
     this.#startFailed(range, failure);
@@ -230,15 +239,18 @@ export class MmuNotifierSubscriptions {
    * a busy period makes `invalidateSeq` even, applies the deferred inserts/removes and wakes
    * `readBegin`/`remove` waiters; then every classic `invalidateRangeEnd` runs. Synchronous.
    * Like `mmu_notifier_invalidate_range_end()`.
-   * @throws TypeError / RangeError for a bad range, UnbalancedEndError if no successful start is
-   *   left to end (nothing changed); NotifierCallbackError if classic ends threw (after all ran).
+   * Pass the same range object that was started.
+   * @throws TypeError / RangeError for a bad range, UnbalancedEndError if this range object has no
+   *   successful start left to end (nothing changed); NotifierCallbackError if classic ends threw (after all ran).
    */
   invalidateRangeEnd(range: MmuNotifierRange): void {
     checkRange(range, 'invalidateRangeEnd');
     const mm = this.#mm;
-    if (mm._started === 0) {
+    // Both counts: the range's own (an end of another range than the one started) and the
+    // address space's (a range object started on another address space).
+    if (mm._started === 0 || !takeStarted(range)) {
       throw new UnbalancedEndError(
-        'invalidateRangeEnd() without a matching successful invalidateRangeStart()',
+        'invalidateRangeEnd() without a matching successful invalidateRangeStart() of this range object',
       );
     }
     mm._started--;

@@ -7,7 +7,7 @@ import {
   SetSeqError,
   UnbalancedEndError,
 } from '../src/index.js';
-import { deferred, flush, makeSubs, range, recordingOps, track } from './helpers.js';
+import { type Call, deferred, flush, makeSubs, range, recordingOps, track } from './helpers.js';
 
 function snapshot(subs: ReturnType<typeof makeSubs>['subs']) {
   return {
@@ -142,6 +142,36 @@ describe('misuse is a typed error with state unchanged', () => {
     s2.invalidateRangeEnd(r);
     expect(() => s2.invalidateRangeEnd(r)).toThrow(UnbalancedEndError);
     expect(snapshot(s2)).toEqual({ seq: 4, active: 0, size: 1, pending: 0 });
+  });
+
+  it('invalidateRangeEnd of a range not started (or already ended) is rejected while other ranges are active', async () => {
+    const { subs } = makeSubs();
+    const calls: Call[] = [];
+    const sub = subs.insertInterval(0, 10, recordingOps(calls));
+    const a = range(0, 10);
+    expect(subs.invalidateRangeStartNonblock(a)).toBe(true);
+    const stranger = range(0, 10); // equal, but never started
+    expect(() => subs.invalidateRangeEnd(stranger)).toThrow(UnbalancedEndError);
+    expect(snapshot(subs)).toEqual({ seq: 3, active: 1, size: 1, pending: 0 });
+    // A blockable start still walking is not ended by an early end either.
+    const gate = deferred<boolean>();
+    subs.insertInterval(0, 10, { invalidate: (_s, r) => (r.blockable ? gate.promise : true) });
+    expect(snapshot(subs)).toEqual({ seq: 3, active: 1, size: 1, pending: 1 });
+    subs.invalidateRangeEnd(a);
+    const b = range(0, 10);
+    const bStart = track(subs.invalidateRangeStart(b));
+    const c = range(0, 10);
+    expect(subs.invalidateRangeStartNonblock(c)).toBe(true);
+    expect(() => subs.invalidateRangeEnd(b)).toThrow(UnbalancedEndError);
+    subs.invalidateRangeEnd(c);
+    expect(() => subs.invalidateRangeEnd(c)).toThrow(UnbalancedEndError); // a second end
+    expect(snapshot(subs)).toEqual({ seq: 5, active: 1, size: 2, pending: 0 });
+    expect(sub.tryReadBegin()).toBeUndefined(); // still invalidating: b's walk runs
+    gate.resolve(true);
+    await flush();
+    expect(bStart.settled).toBe(true);
+    subs.invalidateRangeEnd(b);
+    expect(snapshot(subs)).toEqual({ seq: 6, active: 0, size: 2, pending: 0 });
   });
 
   it.each([
