@@ -1,5 +1,6 @@
 import { FaultAbortedError, FaultRetryLimitError } from './errors.js';
 import type { MmuLock } from './mmu-lock.js';
+import { SharedMmuLock } from './shared-mmu-lock.js';
 import type { InvalidationTrackerLike } from './tracker-like.js';
 import { checkFunction, checkIndex } from './validate.js';
 
@@ -114,7 +115,9 @@ function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: 
  * is_page_fault_stale() + the guest's re-fault), packaged as a loop.
  *
  * Holds no lock on entry; takes `lock` once per attempt and never awaits anything else while
- * holding it. Waits for `resolve()`, the lock, and `backoff` between attempts.
+ * holding it. Waits for `resolve()`, the lock, and `backoff` between attempts. A free
+ * {@link SharedMmuLock} (that exact class) is taken with `tryLock()` and dropped with `unlock()`,
+ * without awaiting `acquire()`; any other lock, or a held one, goes through `acquire()`.
  *
  * Failure paths: bad options reject with TypeError/RangeError before anything runs. A
  * `resolve()`, `lock.acquire()` or `install()` that throws: the error reaches the caller, the
@@ -130,6 +133,11 @@ export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultRes
   const resolveSignal = signal ?? NEVER_ABORTED;
   const backoff = opts.backoff ?? yieldMacrotask;
   const precheck = opts.precheck ?? true;
+  // Fast path for this package's own lock (exactly SharedMmuLock, so a subclass that wraps
+  // acquire() still goes through it): when the lock is free, take it with one synchronous CAS
+  // and drop it with unlock(): no promise, no await, no release closure. Otherwise acquire().
+  const direct =
+    Object.getPrototypeOf(lock) === SharedMmuLock.prototype ? (lock as SharedMmuLock) : undefined;
 
   for (let retries = 0; ; ) {
     if (signal?.aborted) throw new FaultAbortedError(gfn, retries, signal.reason);
@@ -146,28 +154,33 @@ export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultRes
       }
       lost = precheck && tracker.retryGfnUnsafe(seq, gfn);
       if (!lost) {
-        let release: () => void;
-        try {
-          release = await lock.acquire();
-        } catch (error) {
-          putAfterError(put, page, error);
-        }
-        if (typeof release !== 'function') {
-          putAfterError(
-            put,
-            page,
-            new TypeError('lock.acquire() must resolve to a release function'),
-          );
+        // undefined: held through direct.tryLock(), to be dropped with direct.unlock().
+        let release: (() => void) | undefined;
+        if (direct === undefined || !direct.tryLock()) {
+          try {
+            release = await lock.acquire();
+          } catch (error) {
+            putAfterError(put, page, error);
+          }
+          if (typeof release !== 'function') {
+            putAfterError(
+              put,
+              page,
+              new TypeError('lock.acquire() must resolve to a release function'),
+            );
+          }
         }
         try {
           // The decisive check: under the lock no invalidation can begin or end.
           lost = tracker.retryGfn(seq, gfn);
           if (!lost) install(page);
         } catch (error) {
-          release();
+          if (release === undefined) direct!.unlock();
+          else release();
           putAfterError(put, page, error);
         }
-        release();
+        if (release === undefined) direct!.unlock();
+        else release();
         if (!lost) return { page, retries };
       }
       // KVM releases the pfn after dropping mmu_lock (kvm_mmu_finish_page_fault).
