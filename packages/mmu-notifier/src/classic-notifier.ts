@@ -1,6 +1,6 @@
 import { CallbackContextError, NotifierCallbackError, SubscriptionRemovedError } from './errors.js';
 import { hlistUnregister } from './hlist.js';
-import type { MmState } from './mm-state.js';
+import { INTERNAL, type MmState } from './mm-state.js';
 import type { MmuNotifierRange } from './range.js';
 
 /**
@@ -50,8 +50,17 @@ export class MmuNotifier {
   /** @internal `unregister()` was called */
   _unregistered = false;
 
-  /** @internal use {@link MmuNotifierSubscriptions.register} */
-  constructor(mm: MmState, ops: MmuNotifierOps) {
+  /**
+   * Not constructible by users: subscribers are made by {@link MmuNotifierSubscriptions.register}.
+   * `token` is a value private to the package.
+   * @throws TypeError when called from outside the package.
+   */
+  constructor(token: typeof INTERNAL, mm: MmState, ops: MmuNotifierOps) {
+    if (token !== INTERNAL) {
+      throw new TypeError(
+        'MmuNotifier is not constructible: use MmuNotifierSubscriptions.register()',
+      );
+    }
     this._mm = mm;
     this._ops = ops;
   }

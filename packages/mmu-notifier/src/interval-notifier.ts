@@ -1,6 +1,7 @@
 import type { IntervalNode } from '@mmukit/interval-tree';
 import { CallbackContextError, SetSeqError, SubscriptionRemovedError } from './errors.js';
 import {
+  INTERNAL,
   type MmState,
   SUB_IN_TREE,
   SUB_PENDING_INSERT,
@@ -79,8 +80,23 @@ export class IntervalNotifier {
   /** @internal the `curSeq` they were given (all share it: one busy period) */
   _cbSeq = 0;
 
-  /** @internal use {@link MmuNotifierSubscriptions.insertInterval} */
-  constructor(mm: MmState, start: number, last: number, ops: IntervalNotifierOps) {
+  /**
+   * Not constructible by users: subscriptions are made by
+   * {@link MmuNotifierSubscriptions.insertInterval}. `token` is a value private to the package.
+   * @throws TypeError when called from outside the package.
+   */
+  constructor(
+    token: typeof INTERNAL,
+    mm: MmState,
+    start: number,
+    last: number,
+    ops: IntervalNotifierOps,
+  ) {
+    if (token !== INTERNAL) {
+      throw new TypeError(
+        'IntervalNotifier is not constructible: use MmuNotifierSubscriptions.insertInterval()',
+      );
+    }
     this._mm = mm;
     this.start = start;
     this.last = last;

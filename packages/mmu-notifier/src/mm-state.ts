@@ -13,6 +13,13 @@ export const SUB_PENDING_REMOVE = 2; // in the tree and on the deferred list
 export const SUB_REMOVED = 3;
 
 /**
+ * Passed by the core to the subscription constructors. Not exported from the package, so users
+ * can neither name its type nor pass it: `new IntervalNotifier()` / `new MmuNotifier()` is a
+ * type error and throws a TypeError (use `insertInterval` / `register`).
+ */
+export const INTERNAL: unique symbol = Symbol('mmukit.mmu-notifier.internal');
+
+/**
  * The part of Node's `AsyncLocalStorage` the core uses to tell whether a call comes from inside a
  * notifier callback even after the callback's first `await` (optional, see the README).
  */

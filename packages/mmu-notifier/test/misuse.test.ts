@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import {
   CallbackContextError,
-  type IntervalNotifier,
+  IntervalNotifier,
+  MmuNotifier,
   type MmuNotifierTraceEvent,
   SetSeqError,
   UnbalancedEndError,
@@ -189,6 +190,21 @@ describe('misuse is a typed error with state unchanged', () => {
       type,
     );
     expect(snapshot(subs)).toEqual({ seq: 2, active: 0, size: 0, pending: 0 });
+  });
+
+  it('subscriptions are made only by insertInterval/register: their constructors throw for users', () => {
+    const { subs } = makeSubs();
+    const sub = subs.insertInterval(0, 10, recordingOps([]));
+    const classic = subs.register({});
+    const Interval = IntervalNotifier as unknown as new (...args: unknown[]) => unknown;
+    const Classic = MmuNotifier as unknown as new (...args: unknown[]) => unknown;
+    expect(() => new Interval()).toThrow(/insertInterval/);
+    expect(() => new Interval(undefined, 0, 9, recordingOps([]))).toThrow(TypeError);
+    expect(() => new Classic({})).toThrow(/register/);
+    // The classes still identify real subscriptions.
+    expect(sub).toBeInstanceOf(IntervalNotifier);
+    expect(classic).toBeInstanceOf(MmuNotifier);
+    expect(snapshot(subs)).toEqual({ seq: 2, active: 0, size: 1, pending: 0 });
   });
 
   it('insertInterval accepts the last possible address and rejects ops without invalidate', () => {
