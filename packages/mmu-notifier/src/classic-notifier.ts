@@ -1,6 +1,6 @@
-import { CallbackContextError, NotifierCallbackError, SubscriptionRemovedError } from './errors.js';
+import { NotifierCallbackError, SubscriptionRemovedError } from './errors.js';
 import { hlistUnregister } from './hlist.js';
-import { INTERNAL, type MmState } from './mm-state.js';
+import { checkInternal, type INTERNAL, type MmState } from './mm-state.js';
 import type { MmuNotifierRange } from './range.js';
 
 /**
@@ -56,11 +56,7 @@ export class MmuNotifier {
    * @throws TypeError when called from outside the package.
    */
   constructor(token: typeof INTERNAL, mm: MmState, ops: MmuNotifierOps) {
-    if (token !== INTERNAL) {
-      throw new TypeError(
-        'MmuNotifier is not constructible: use MmuNotifierSubscriptions.register()',
-      );
-    }
+    checkInternal(token, 'MmuNotifier', 'register');
     this._mm = mm;
     this._ops = ops;
   }
@@ -86,11 +82,7 @@ export class MmuNotifier {
    */
   async unregister(): Promise<void> {
     const mm = this._mm;
-    if (mm.insideCallback()) {
-      throw new CallbackContextError(
-        'MmuNotifier.unregister() called from inside a notifier callback of the same address space (it would wait for its own walk)',
-      );
-    }
+    mm.assertOutsideCallback('MmuNotifier.unregister()', 'its own walk');
     if (this._unregistered) {
       throw new SubscriptionRemovedError('MmuNotifier.unregister(): already unregistered');
     }

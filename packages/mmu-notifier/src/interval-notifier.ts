@@ -1,7 +1,8 @@
 import type { IntervalNode } from '@mmukit/interval-tree';
-import { CallbackContextError, SetSeqError, SubscriptionRemovedError } from './errors.js';
+import { SetSeqError, SubscriptionRemovedError } from './errors.js';
 import {
-  INTERNAL,
+  checkInternal,
+  type INTERNAL,
   type MmState,
   SUB_IN_TREE,
   SUB_PENDING_INSERT,
@@ -92,11 +93,7 @@ export class IntervalNotifier {
     last: number,
     ops: IntervalNotifierOps,
   ) {
-    if (token !== INTERNAL) {
-      throw new TypeError(
-        'IntervalNotifier is not constructible: use MmuNotifierSubscriptions.insertInterval()',
-      );
-    }
+    checkInternal(token, 'IntervalNotifier', 'insertInterval');
     this._mm = mm;
     this.start = start;
     this.last = last;
@@ -151,11 +148,7 @@ export class IntervalNotifier {
   // be stale, and the end is when the primary's change is complete.
   async readBegin(): Promise<number> {
     const mm = this._mm;
-    if (mm.insideCallback()) {
-      throw new CallbackContextError(
-        'IntervalNotifier.readBegin() called from inside a notifier callback of the same address space (it would wait for its own invalidation)',
-      );
-    }
+    mm.assertOutsideCallback('IntervalNotifier.readBegin()', 'its own invalidation');
     if (this._state === SUB_REMOVED) throw removedError('readBegin');
     const seq = this._seq;
     if (seq === mm._seq) {
@@ -231,11 +224,7 @@ export class IntervalNotifier {
    */
   async remove(): Promise<void> {
     const mm = this._mm;
-    if (mm.insideCallback()) {
-      throw new CallbackContextError(
-        'IntervalNotifier.remove() called from inside a notifier callback of the same address space (it would wait for its own invalidation)',
-      );
-    }
+    mm.assertOutsideCallback('IntervalNotifier.remove()', 'its own invalidation');
     if (this._state === SUB_REMOVED || this._state === SUB_PENDING_REMOVE) {
       throw removedError('remove');
     }

@@ -1,6 +1,7 @@
 import { DeferredList } from '@mmukit/deferred-list';
 import { IntervalTree } from '@mmukit/interval-tree';
 import type { MmuNotifier } from './classic-notifier.js';
+import { CallbackContextError } from './errors.js';
 import type { IntervalNotifier } from './interval-notifier.js';
 import type { ItreeWalk } from './itree-walk.js';
 import type { MmuNotifierTraceEvent, MmuNotifierTracer } from './trace.js';
@@ -18,6 +19,13 @@ export const SUB_REMOVED = 3;
  * type error and throws a TypeError (use `insertInterval` / `register`).
  */
 export const INTERNAL: unique symbol = Symbol('mmukit.mmu-notifier.internal');
+
+/** The constructors' guard: a TypeError unless `token` is {@link INTERNAL}. */
+export function checkInternal(token: unknown, cls: string, factory: string): void {
+  if (token !== INTERNAL) {
+    throw new TypeError(`${cls} is not constructible: use MmuNotifierSubscriptions.${factory}()`);
+  }
+}
 
 /**
  * The part of Node's `AsyncLocalStorage` the core uses to tell whether a call comes from inside a
@@ -118,6 +126,19 @@ export class MmState {
   /** True while a notifier callback of this address space runs (see `CallbackContextError`). */
   insideCallback(): boolean {
     return this._depth !== 0 || (this._als !== undefined && this._als.getStore() === this);
+  }
+
+  /**
+   * Throws a `CallbackContextError` if called from inside a notifier callback of this address
+   * space: `what` (e.g. `'IntervalNotifier.remove()'`) would wait for `waitsFor`, which cannot
+   * end before that callback returns.
+   */
+  assertOutsideCallback(what: string, waitsFor: string): void {
+    if (this.insideCallback()) {
+      throw new CallbackContextError(
+        `${what} called from inside a notifier callback of the same address space (it would wait for ${waitsFor})`,
+      );
+    }
   }
 
   /**

@@ -5,7 +5,16 @@ import {
   NonBlockablePromiseError,
   NotifierCallbackError,
 } from '../src/index.js';
-import { deferred, flush, makeSubs, range, recordingOps, track } from './helpers.js';
+import {
+  deferred,
+  flush,
+  invalidateOnceBlocking,
+  logged,
+  makeSubs,
+  range,
+  recordingOps,
+  track,
+} from './helpers.js';
 
 /** Classic ops that log `name:op` for each call; `start` gives the start result. */
 function logOps(
@@ -25,12 +34,6 @@ function logOps(
       log.push(`${name}:release`);
     },
   };
-}
-
-/** Pushes `entry` to `log` and returns `value`. */
-function logged<T>(log: string[], entry: string, value: T): T {
-  log.push(entry);
-  return value;
 }
 
 describe('classic subscribers', () => {
@@ -117,9 +120,7 @@ describe('classic subscribers', () => {
     const { subs, warnings } = makeSubs();
     const log: string[] = [];
     subs.register(logOps(log, 'A', false));
-    const r = range(0, 10);
-    await subs.invalidateRangeStart(r);
-    subs.invalidateRangeEnd(r);
+    await invalidateOnceBlocking(subs, 0, 10);
     expect(log).toEqual(['A:start', 'A:end']);
     expect(warnings).toHaveLength(1);
   });
@@ -184,9 +185,7 @@ describe('classic subscribers', () => {
     expect(log).toEqual(['A:release']);
     expect(a.registered).toBe(false);
     expect(subs.classicCount).toBe(0);
-    const r = range(0, 10);
-    await subs.invalidateRangeStart(r);
-    subs.invalidateRangeEnd(r);
+    await invalidateOnceBlocking(subs, 0, 10);
     expect(log).toEqual(['A:release']);
     await expect(a.unregister()).rejects.toMatchObject({ name: 'SubscriptionRemovedError' });
   });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { IntervalNotifier } from '../src/index.js';
-import { type Call, flush, makeSubs, range, recordingOps, track } from './helpers.js';
+import {
+  type Call,
+  flush,
+  invalidateOnce,
+  makeSubs,
+  range,
+  recordingOps,
+  track,
+} from './helpers.js';
 
 describe('inserts and removes during an invalidation', () => {
   it('defers an insert made while the tree is invalidating; it is not called for it and its first readBegin waits for the end', async () => {
@@ -33,9 +41,7 @@ describe('inserts and removes during an invalidation', () => {
     expect(read.value).toBe(3);
     expect(late.readRetry(3)).toBe(false);
     // From now on it is called.
-    const r3 = range(15, 16);
-    subs.invalidateRangeStartNonblock(r3);
-    subs.invalidateRangeEnd(r3);
+    invalidateOnce(subs, 15, 16);
     expect(calls.map((c) => c.curSeq)).toEqual([5]);
   });
 
@@ -89,9 +95,7 @@ describe('inserts and removes during an invalidation', () => {
     await flush();
     expect(removal.settled).toBe(true);
     expect(removal.error).toBeUndefined();
-    const r3 = range(0, 10);
-    subs.invalidateRangeStartNonblock(r3);
-    subs.invalidateRangeEnd(r3);
+    invalidateOnce(subs, 0, 10);
     expect(calls).toHaveLength(2);
     expect(subs.invalidateSeq).toBe(4);
   });
@@ -127,9 +131,7 @@ describe('inserts and removes during an invalidation', () => {
     subs.invalidateRangeEnd(r);
     expect(subs.size).toBe(1);
     expect([...subs.intervals()]).not.toContain(late);
-    const r2 = range(0, 100);
-    subs.invalidateRangeStartNonblock(r2);
-    subs.invalidateRangeEnd(r2);
+    invalidateOnce(subs, 0, 100);
     expect(calls).toHaveLength(0);
   });
 

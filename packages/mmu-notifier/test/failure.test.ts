@@ -4,23 +4,23 @@ import {
   NonBlockablePromiseError,
   NotifierCallbackError,
 } from '../src/index.js';
-import { type Call, flush, makeSubs, range, recordingOps, track } from './helpers.js';
+import {
+  type Call,
+  expectIdle,
+  flush,
+  invalidateOnceBlocking,
+  logged,
+  makeSubs,
+  range,
+  recordingOps,
+  track,
+} from './helpers.js';
 
 const boom = (msg: string): IntervalNotifierOps => ({
   invalidate() {
     throw new Error(msg);
   },
 });
-
-function logged<T>(log: string[], entry: string, value: T): T {
-  log.push(entry);
-  return value;
-}
-
-function expectIdle(subs: { invalidateSeq: number; activeInvalidateRanges: number }) {
-  expect(subs.invalidateSeq % 2).toBe(0);
-  expect(subs.activeInvalidateRanges).toBe(0);
-}
 
 describe('failing callbacks never wedge the address space', () => {
   it('a throwing invalidate: the rest still run, the start rejects with every error, state idle, waiters woken', async () => {
@@ -58,9 +58,7 @@ describe('failing callbacks never wedge the address space', () => {
     expect(read.value).toBe(3);
     expect(() => subs.invalidateRangeEnd(r)).toThrow(/without a matching/);
     // Later invalidations work.
-    const r2 = range(0, 10);
-    await subs.invalidateRangeStart(r2);
-    subs.invalidateRangeEnd(r2);
+    await invalidateOnceBlocking(subs, 0, 10);
     expect(subs.invalidateSeq).toBe(6);
   });
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import {
   type IntervalNotifier,
   type IntervalNotifierOps,
@@ -14,6 +15,36 @@ export function range(
   event: MmuNotifierEvent = 'unmap',
 ): MmuNotifierRange {
   return { start, end, event, blockable: true };
+}
+
+/** One complete non-blockable invalidation of `[start, end)`: a start that must succeed, then end. */
+export function invalidateOnce(subs: MmuNotifierSubscriptions, start: number, end: number): void {
+  const r = range(start, end);
+  if (!subs.invalidateRangeStartNonblock(r)) throw new Error('invalidateOnce: the start failed');
+  subs.invalidateRangeEnd(r);
+}
+
+/** One complete blockable invalidation of `[start, end)`: start (awaited), then end. */
+export async function invalidateOnceBlocking(
+  subs: MmuNotifierSubscriptions,
+  start: number,
+  end: number,
+): Promise<void> {
+  const r = range(start, end);
+  await subs.invalidateRangeStart(r);
+  subs.invalidateRangeEnd(r);
+}
+
+/** The address space is idle again: `invalidateSeq` even and no active range. */
+export function expectIdle(subs: MmuNotifierSubscriptions): void {
+  expect(subs.invalidateSeq % 2).toBe(0);
+  expect(subs.activeInvalidateRanges).toBe(0);
+}
+
+/** Pushes `entry` to `log` and returns `value`. */
+export function logged<T>(log: string[], entry: string, value: T): T {
+  log.push(entry);
+  return value;
 }
 
 /** Subscriptions that collect warnings instead of printing them. */

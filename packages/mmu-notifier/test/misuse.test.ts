@@ -8,7 +8,16 @@ import {
   SetSeqError,
   UnbalancedEndError,
 } from '../src/index.js';
-import { type Call, deferred, flush, makeSubs, range, recordingOps, track } from './helpers.js';
+import {
+  type Call,
+  deferred,
+  flush,
+  invalidateOnceBlocking,
+  makeSubs,
+  range,
+  recordingOps,
+  track,
+} from './helpers.js';
 
 function snapshot(subs: ReturnType<typeof makeSubs>['subs']) {
   return {
@@ -55,9 +64,7 @@ describe('misuse is a typed error with state unchanged', () => {
     const a = subs.register({
       invalidateRangeStart: () => void a.unregister().catch((e) => errors.push(e)),
     });
-    const r = range(0, 10);
-    await subs.invalidateRangeStart(r);
-    subs.invalidateRangeEnd(r);
+    await invalidateOnceBlocking(subs, 0, 10);
     await flush();
     expect(errors[0]).toBeInstanceOf(CallbackContextError);
     expect(a.registered).toBe(true);
@@ -79,9 +86,7 @@ describe('misuse is a typed error with state unchanged', () => {
           return true;
         },
       });
-      const r = range(0, 10);
-      await subs.invalidateRangeStart(r);
-      subs.invalidateRangeEnd(r);
+      await invalidateOnceBlocking(subs, 0, 10);
       if (als === undefined) expect(result).toBe(1);
       else expect(result).toBeInstanceOf(CallbackContextError);
       expect(sub.seq).toBe(3);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { MmuNotifierSubscriptions } from '../src/index.js';
-import { type Call, deferred, flush, makeSubs, range, recordingOps, track } from './helpers.js';
+import {
+  type Call,
+  deferred,
+  flush,
+  invalidateOnce,
+  makeSubs,
+  range,
+  recordingOps,
+  track,
+} from './helpers.js';
 
 describe('sequence values', () => {
   it('starts idle at invalidateSeq 2 and gives an idle insert invalidateSeq - 1', async () => {
@@ -44,13 +53,9 @@ describe('sequence values', () => {
     subs.invalidateRangeStartNonblock(below);
     expect(subs.invalidateSeq).toBe(2);
     subs.invalidateRangeEnd(below);
-    const above = range(20, 30);
-    subs.invalidateRangeStartNonblock(above);
-    subs.invalidateRangeEnd(above);
+    invalidateOnce(subs, 20, 30);
     expect(calls).toHaveLength(0);
-    const edge = range(19, 20);
-    subs.invalidateRangeStartNonblock(edge);
-    subs.invalidateRangeEnd(edge);
+    invalidateOnce(subs, 19, 20);
     expect(calls).toHaveLength(1);
     expect(subs.invalidateSeq).toBe(4);
   });
@@ -123,9 +128,7 @@ describe('sequence values', () => {
     const { subs } = makeSubs();
     const sub = subs.insertInterval(0, 10, recordingOps([]));
     const seq = await sub.readBegin();
-    const r = range(3, 4);
-    subs.invalidateRangeStartNonblock(r);
-    subs.invalidateRangeEnd(r);
+    invalidateOnce(subs, 3, 4);
     expect(sub.readRetry(seq)).toBe(true);
     // The next read is clean.
     const seq2 = await sub.readBegin();
@@ -193,9 +196,7 @@ describe('sequence values', () => {
     subs.insertInterval(10, 5, ops('a2'));
     subs.insertInterval(30, 10, ops('b'));
     subs.insertInterval(200, 10, ops('miss'));
-    const r = range(0, 100);
-    subs.invalidateRangeStartNonblock(r);
-    subs.invalidateRangeEnd(r);
+    invalidateOnce(subs, 0, 100);
     expect(order).toEqual(['a1', 'a2', 'b', 'c']);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type IntervalNotifierOps, NotifierCallbackError } from '../src/index.js';
-import { deferred, flush, makeSubs, range, track } from './helpers.js';
+import { deferred, flush, invalidateOnceBlocking, makeSubs, range, track } from './helpers.js';
 
 describe('the invalidation walk', () => {
   it('calls callbacks one at a time in tree order, mixing sync and async ones', async () => {
@@ -178,9 +178,7 @@ describe('a throwing tracer or warning sink', () => {
         },
       });
     }
-    const r = range(0, 20);
-    await subs.invalidateRangeStart(r);
-    subs.invalidateRangeEnd(r);
+    await invalidateOnceBlocking(subs, 0, 20);
     expect(calls).toEqual([0, 1]);
     expect(subs.activeInvalidateRanges).toBe(0);
   });
