@@ -290,6 +290,22 @@ describe('classic subscribers', () => {
     expect(subs.classicCount).toBe(0);
   });
 
+  it('release does not call a subscription whose insert is still deferred (as in the kernel: it walks the tree)', async () => {
+    const { subs } = makeSubs();
+    const calls: Parameters<typeof recordingOps>[0] = [];
+    const inTree = subs.insertInterval(0, 10, recordingOps(calls));
+    const r = range(0, 10);
+    expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
+    const late = subs.insertInterval(20, 10, recordingOps(calls));
+    expect(late.state).toBe('pending-insert');
+    calls.length = 0;
+    await subs.release();
+    expect(calls.map((c) => [c.sub, c.event, c.curSeq])).toEqual([[inTree, 'release', 3]]);
+    subs.invalidateRangeEnd(r);
+    expect(late.state).toBe('active'); // inserted at the end of the period, never told
+    expect(subs.released).toBe(true);
+  });
+
   it('release calls every interval invalidate once with event release, then classic release', async () => {
     const { subs } = makeSubs();
     const log: string[] = [];
