@@ -13,8 +13,9 @@ import { type IntervalNotifier, MmuNotifierSubscriptions } from '../src/index.js
  * the installed version equals the primary's, and after everything settled every installed
  * mapping equals the primary's (a stale install that lands between an invalidation's zap and
  * the primary's change is only visible then). Half of the invalidations are non-blockable:
- * their callbacks answer EAGAIN when the user lock is taken, and the invalidation is dropped. A deferred removal must also never be called after remove()
- * resolved.
+ * their callbacks answer EAGAIN when the user lock is taken, and the invalidation is dropped.
+ * A deferred removal must also never be called after remove() resolved (negative control: a
+ * caller that counts it removed before remove() resolves is caught).
  *
  * The yield points are scheduled, the lock acquisitions themselves are not: the scheduler awaits
  * the promise it releases, so releasing a blocked `acquire()` would deadlock the test harness.
@@ -27,6 +28,8 @@ const stats = { retries: 0, lateWaits: 0, deferredRemoves: 0, eagain: 0 };
 interface Variant {
   skipRetry?: boolean;
   skipSetSeq?: boolean;
+  /** Counts the victim as removed as soon as remove() is called (a remove that does not wait). */
+  removeWithoutWait?: boolean;
 }
 
 const invalidationArb = fc.record({
@@ -144,6 +147,7 @@ async function runScenario(s: fc.Scheduler, sc: Scenario, variant: Variant): Pro
     await s.schedule(Promise.resolve(), 'remove');
     const removal = victim.remove();
     if (victim.state === 'pending-remove') stats.deferredRemoves++;
+    if (variant.removeWithoutWait) removedDone = true;
     await removal;
     removedDone = true;
   }
@@ -194,5 +198,14 @@ describe('collision-retry under explored interleavings', () => {
     expect(String(result.errorInstance)).toMatch(
       /(installed v\d+ of p\d+|after settling: p\d+ maps v\d+), primary has v\d+/,
     );
+  });
+
+  it('negative control: treating remove() as done before it resolves is caught', async () => {
+    const result = await fc.check(property({ removeWithoutWait: true }), {
+      numRuns: 300,
+      seed: 42,
+    });
+    expect(result.failed).toBe(true);
+    expect(String(result.errorInstance)).toMatch(/victim called after remove\(\)/);
   });
 });
