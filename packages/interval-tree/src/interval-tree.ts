@@ -264,7 +264,12 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
       if (start <= F[(n << 2) + 1]!) {
         count++;
         this._sp = sp;
-        if (fn(nodes[n]!) === false) return count;
+        if (fn(nodes[n]!) === false) {
+          // Leave the cursor here, so iterNext(node) continues this walk without a climb.
+          // It records the tree version the walk saw: if fn changed the tree, it won't match.
+          this._saveCursor(n, this._stack, base, sp, start, last, mod);
+          return count;
+        }
         if (this._mod !== mod) {
           throw new ConcurrentModificationError(
             'IntervalTree.forEachOverlap: the callback modified the tree and did not return false',
@@ -313,6 +318,26 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
       return 0;
     }
     return this._resume(root, 0, start, last);
+  }
+
+  /** Points the cursor at slot `n` with the pending ancestors `stack[from, to)`. @internal */
+  _saveCursor(
+    n: number,
+    stack: Int32Array,
+    from: number,
+    to: number,
+    start: number,
+    last: number,
+    mod: number,
+  ): void {
+    const c = this._cStack;
+    for (let i = from; i < to; i++) c[i - from] = stack[i]!;
+    this._cSp = to - from;
+    this._cSlot = n;
+    this._cNode = this._nodes[n];
+    this._cStart = start;
+    this._cLast = last;
+    this._cMod = mod;
   }
 
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IntervalTree } from '../src/index.js';
+import { type IntervalNode, IntervalTree } from '../src/index.js';
 import { interval, op, run } from './model.js';
 import { Oracle } from './oracle.js';
 
@@ -90,6 +90,48 @@ describe('IntervalTree against a brute-force oracle', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('a forEachOverlap stopped with false continues with iterNext from the node it stopped at', () => {
+    fc.assert(
+      fc.property(
+        fc.array(interval, { minLength: 1, maxLength: 80 }),
+        interval,
+        fc.nat({ max: 10 }),
+        fc.boolean(),
+        (ivs, [s, l], k, mutate) => {
+          const t = new IntervalTree<number>();
+          const o = new Oracle();
+          for (const [i, [a, b]] of ivs.entries()) o.add(a, b, t.insert(a, b, i));
+          const want = o.overlaps(s, l);
+          let stop: IntervalNode<number> | undefined;
+          let seen = 0;
+          t.forEachOverlap(s, l, (n) => {
+            if (seen++ < k) return undefined;
+            stop = n;
+            // A callback may change the tree if it stops the walk; the cursor must not survive:
+            // remove the node the walk would visit next (a stale walk would still return it)
+            // and add one it would have to find.
+            if (mutate) {
+              const next = want[want.indexOf(n) + 1];
+              if (next) {
+                t.remove(next);
+                o.delete(next);
+              }
+              o.add(s, l, t.insert(s, l, -1));
+            }
+            return false;
+          });
+          if (stop === undefined) return;
+          const rest: IntervalNode<number>[] = [];
+          for (let n = t.iterNext(stop, s, l); n; n = t.iterNext(n, s, l)) rest.push(n);
+          const all = o.overlaps(s, l);
+          expect(rest).toEqual(all.slice(all.indexOf(stop) + 1));
+          if (!mutate) expect(all).toEqual(want);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
