@@ -97,6 +97,44 @@ describe('the invalidation walk', () => {
     expect(log).toEqual(['a:5', 'c:5', 'b:5']);
   });
 
+  it('a nested blockable invalidation from inside a callback shares the period and both walks finish', async () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    let nested: Promise<void> | undefined;
+    let nestedStarted = false;
+    const inner = range(0, 30);
+    subs.insertInterval(0, 10, {
+      invalidate(s, r, cur) {
+        log.push(`a:${r.start}-${r.end}:${cur}`);
+        s.setSeq(cur);
+        // Not awaited here (a callback may not wait for its own walk); it suspends on b.
+        if (!nestedStarted) {
+          nestedStarted = true; // before the call: the nested walk calls us again at once
+          nested = subs.invalidateRangeStart(inner);
+        }
+        return true;
+      },
+    });
+    subs.insertInterval(20, 10, {
+      invalidate: async (s, r, cur) => {
+        log.push(`b:${r.start}-${r.end}:${cur}`);
+        await Promise.resolve();
+        s.setSeq(cur); // still valid after the await, until the promise settles
+        return true;
+      },
+    });
+    const outer = range(0, 30);
+    await subs.invalidateRangeStart(outer);
+    await nested;
+    expect(log).toEqual(['a:0-30:3', 'a:0-30:3', 'b:0-30:3', 'b:0-30:3']);
+    expect(subs.activeInvalidateRanges).toBe(2);
+    subs.invalidateRangeEnd(outer);
+    expect(subs.invalidateSeq).toBe(3);
+    subs.invalidateRangeEnd(inner);
+    expect(subs.invalidateSeq).toBe(4);
+    expect(subs.activeInvalidateRanges).toBe(0);
+  });
+
   it('a non-blockable walk stops at the first false even with an error before it', () => {
     const { subs } = makeSubs();
     const log: string[] = [];
