@@ -30,8 +30,11 @@ const STACK_FRAME = 64;
  * Order: ascending `start`; an equal start descends right, so equal starts keep insertion order
  * (rotations preserve the in-order sequence). Duplicates are separate nodes.
  *
- * Nothing here awaits; every method is synchronous. The tree must not be modified while a walk is
- * in progress: iterators and `forEachOverlap` detect that with a modification counter (`_mod`).
+ * Nothing here awaits or waits for anything: every method is synchronous and the caller holds no
+ * lock (in one thread, a synchronous method is atomic). The tree must not be modified while a
+ * walk is in progress: iterators and `forEachOverlap` detect that with a modification counter
+ * (`_mod`); `iterFirst`/`iterNext`, as in the kernel, leave it to the caller (the mmu notifier
+ * core defers tree changes while it walks).
  */
 export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   /** @internal records as Float64 words (start, last, max) */
@@ -160,7 +163,10 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
     this._mod++;
   }
 
-  /** True if `node` is currently stored in this tree. O(1). Never throws. */
+  /**
+   * True if `node` is currently stored in this tree. O(1). Never throws. The kernel's callers
+   * track this themselves with `RB_EMPTY_NODE()` (mmu_notifier.c).
+   */
   has(node: IntervalNode<T>): boolean {
     return node instanceof TreeNode && node._o === this;
   }
@@ -205,8 +211,9 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
   }
 
   /**
-   * Iterates every stored interval overlapping `[start, last]`, in tree order. The endpoints are
-   * checked now; the walk is lazy. If the tree is modified before the iterator is exhausted, its
+   * Iterates every stored interval overlapping `[start, last]`, in tree order: the kernel's
+   * `for (n = iter_first(); n; n = iter_next(n))` loop as an iterator. The endpoints are checked
+   * now; the walk is lazy. If the tree is modified before the iterator is exhausted, its
    * next step throws ConcurrentModificationError.
    * @throws TypeError / RangeError for bad endpoints, as `insert`.
    */
@@ -219,7 +226,10 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
    * Calls `fn` for every stored interval overlapping `[start, last]`, in tree order, allocating
    * nothing. If `fn` returns `false` the walk stops. Returns the number of calls made (including
    * the one that returned false). `fn` may modify the tree only if it then returns `false`;
-   * otherwise ConcurrentModificationError is thrown after it returns.
+   * otherwise ConcurrentModificationError is thrown after it returns. `fn` may start other walks
+   * of this tree (re-entrant). After a stop, `iterNext(node, start, last)` with the node `fn`
+   * stopped at continues the same walk cheaply (the cursor is left there). The kernel's
+   * iter_first/iter_next loop with the body inlined, as in mn_itree_invalidate().
    * @throws TypeError / RangeError for bad endpoints; TypeError if `fn` is not a function.
    */
   forEachOverlap(start: number, last: number, fn: (node: IntervalNode<T>) => void | false): number {
