@@ -171,6 +171,13 @@ function print(r: RunResult, o: CommonOpts): void {
   process.stdout.write(`${formatReport(r)}\n`);
 }
 
+/** `run` and `replay`: one seed, the report (or JSON), exit status 1 on a violation. */
+async function runAndPrint(o: CommonOpts & { seed: number }): Promise<void> {
+  const r = await runOne(o.seed, o);
+  print(r, o);
+  process.exitCode = r.ok ? 0 : 1;
+}
+
 const program = new Command('mmu-sim')
   .description(
     'mmu-sim: a primary MMU with a KVM-style guest, an HMM mirror and a vhost accessor as secondary MMUs,\n' +
@@ -183,11 +190,7 @@ addCommon(
     .command('run', { isDefault: true })
     .description('run one scenario and print a report (exit status 1 on a violation)')
     .option('--seed <n>', 'seed', int('seed', 0), DEFAULT_CONFIG.seed),
-).action(async (o: CommonOpts & { seed: number }) => {
-  const r = await runOne(o.seed, o);
-  print(r, o);
-  process.exitCode = r.ok ? 0 : 1;
-});
+).action(runAndPrint);
 
 addCommon(
   program
@@ -196,11 +199,7 @@ addCommon(
       're-run one seed exactly (same flags as the failing run), with the full trace if --trace',
     )
     .requiredOption('--seed <n>', 'seed to replay', int('seed', 0)),
-).action(async (o: CommonOpts & { seed: number }) => {
-  const r = await runOne(o.seed, o);
-  print(r, o);
-  process.exitCode = r.ok ? 0 : 1;
-});
+).action(runAndPrint);
 
 addCommon(
   program

@@ -1,33 +1,46 @@
 import type { Scheduler, Task } from './scheduler.js';
 
-/**
- * A sleeping mutex (kernel `struct mutex`) whose waits are scheduler points. FIFO hand-off:
- * unlock() gives the lock to the first waiter, which then runs when the scheduler picks it.
- */
-export class SimMutex {
-  private owner: Task | null = null;
-  private readonly waiters: Task[] = [];
-  /** Number of lock() calls that had to wait. */
-  contended = 0;
-  private readonly waitLabel: string;
+/** What the mutex and the spinlock share: one owning task, trylock, and the unlock check. */
+abstract class OwnedLock {
+  protected owner: Task | null = null;
 
   constructor(
-    private readonly sched: Scheduler,
+    protected readonly sched: Scheduler,
     readonly name: string,
-  ) {
-    this.waitLabel = `lock:${name}`;
-  }
+  ) {}
 
   /** The holder, or null. */
   get holder(): Task | null {
     return this.owner;
   }
 
-  /** mutex_trylock(): takes the lock if free. */
+  /** mutex_trylock() / spin_trylock(): takes the lock if free. */
   tryLock(t: Task): boolean {
     if (this.owner !== null) return false;
     this.owner = t;
     return true;
+  }
+
+  /** Throws unless `t` holds the lock (an unlock by a non-holder is a bug in the model). */
+  protected checkHolder(t: Task): void {
+    if (this.owner !== t)
+      throw new Error(`${t.name} unlocks ${this.name} held by ${this.owner?.name ?? 'nobody'}`);
+  }
+}
+
+/**
+ * A sleeping mutex (kernel `struct mutex`) whose waits are scheduler points. FIFO hand-off:
+ * unlock() gives the lock to the first waiter, which then runs when the scheduler picks it.
+ */
+export class SimMutex extends OwnedLock {
+  private readonly waiters: Task[] = [];
+  /** Number of lock() calls that had to wait. */
+  contended = 0;
+  private readonly waitLabel: string;
+
+  constructor(sched: Scheduler, name: string) {
+    super(sched, name);
+    this.waitLabel = `lock:${name}`;
   }
 
   /** mutex_lock(): resolves once `t` holds the lock. */
@@ -44,8 +57,7 @@ export class SimMutex {
 
   /** mutex_unlock(). */
   unlock(t: Task): void {
-    if (this.owner !== t)
-      throw new Error(`${t.name} unlocks ${this.name} held by ${this.owner?.name ?? 'nobody'}`);
+    this.checkHolder(t);
     const next = this.waiters.shift();
     if (next === undefined) {
       this.owner = null;
@@ -161,33 +173,17 @@ export class SimRwSem {
  * someone slept holding it, which is reported as a bug. The async acquire() used by
  * faultWithRetry "spins" by yielding to the scheduler.
  */
-export class SimSpinLock {
-  private owner: Task | null = null;
+export class SimSpinLock extends OwnedLock {
   private readonly spinLabel: string;
 
-  constructor(
-    private readonly sched: Scheduler,
-    readonly name: string,
-  ) {
+  constructor(sched: Scheduler, name: string) {
+    super(sched, name);
     this.spinLabel = `spin:${name}`;
-  }
-
-  /** The holder, or null. */
-  get holder(): Task | null {
-    return this.owner;
-  }
-
-  /** spin_trylock(). */
-  tryLock(t: Task): boolean {
-    if (this.owner !== null) return false;
-    this.owner = t;
-    return true;
   }
 
   /** spin_unlock(). */
   unlock(t: Task): void {
-    if (this.owner !== t)
-      throw new Error(`${t.name} unlocks ${this.name} held by ${this.owner?.name ?? 'nobody'}`);
+    this.checkHolder(t);
     this.owner = null;
   }
 

@@ -215,6 +215,27 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const share = Math.ceil(config.ops / nTasks);
   const budget = { used: 0 };
   const newBudget = (): Budget => new Budget(share, budget);
+  /**
+   * A task's fixed program: `op` once per operation of its budget until `stop()` says the
+   * process is gone, with a scheduling point (`label`) after each. `op` returns the promise of
+   * what it started (awaited as is, so the loop adds no microtask of its own) or undefined.
+   */
+  const program = async (
+    t: Task,
+    stop: () => boolean,
+    label: string,
+    op: () => Promise<unknown> | undefined,
+  ): Promise<void> => {
+    const mine = newBudget();
+    while (!stop() && mine.take()) {
+      stats.ops++;
+      const p = op();
+      if (p !== undefined) await p;
+      await sched.yield(t, label);
+    }
+  };
+  const dying = (): boolean => mm.dying;
+  const dead = (): boolean => mm.dead;
   // The process dies (exit or OOM kill) with 3% of its ops left, so the secondaries are still
   // busy with their last operations while the reaper and exit_mmap run.
   const endAt = Math.floor(share * 0.97);
@@ -249,15 +270,12 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   // ---- tasks ---------------------------------------------------------------------------------
   for (let i = 0; i < config.cpus; i++) {
     const r = rng.fork();
-    sched.spawn(`cpu${i}`, async (t) => {
-      const mine = newBudget();
-      while (!mm.dying && mine.take()) {
-        stats.ops++;
+    sched.spawn(`cpu${i}`, (t) =>
+      program(t, dying, 'cpu', () => {
         const range = r.chance(0.6) ? sharedRange(r, 1) : pickRange(r, 1);
-        if (range !== undefined) await mm.cpuAccess(t, range[0], r.chance(0.5));
-        await sched.yield(t, 'cpu');
-      }
-    });
+        return range !== undefined ? mm.cpuAccess(t, range[0], r.chance(0.5)) : undefined;
+      }),
+    );
   }
 
   const mixWeights = [
@@ -336,31 +354,25 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
 
   {
     const r = rng.fork();
-    sched.spawn('kswapd', async (t) => {
-      const mine = newBudget();
-      while (!mm.dying && mine.take()) {
-        stats.ops++;
+    sched.spawn('kswapd', (t) =>
+      program(t, dying, 'kswapd', () => {
         const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
-        if (range !== undefined) await reclaimOp(mm, t, range[0], range[1]);
-        await sched.yield(t, 'kswapd');
-      }
-    });
+        return range !== undefined ? reclaimOp(mm, t, range[0], range[1]) : undefined;
+      }),
+    );
   }
 
   if (kvm !== undefined) {
     const guest = kvm;
     for (let i = 0; i < config.vcpus; i++) {
       const r = rng.fork();
-      sched.spawn(`vcpu${i}`, async (t) => {
-        const mine = newBudget();
-        while (!mm.dead && mine.take()) {
-          stats.ops++;
+      sched.spawn(`vcpu${i}`, (t) =>
+        program(t, dead, 'vcpu', () => {
           // Guests touch a working set: mostly the low quarter of guest memory.
           const gfn = r.chance(0.7) ? r.int(guest.guestPages >> 2) : r.int(guest.guestPages);
-          await guest.access(t, gfn, r.chance(0.4));
-          await sched.yield(t, 'vcpu');
-        }
-      });
+          return guest.access(t, gfn, r.chance(0.4));
+        }),
+      );
     }
   }
 
@@ -369,23 +381,19 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     for (let i = 0; i < config.devices; i++) {
       const r = rng.fork();
       sched.spawn(`dev${i}`, async (t) => {
-        const mine = newBudget();
-        while (!mm.dead && mine.take()) {
-          stats.ops++;
-          if (i === 0 && r.chance(0.02)) {
-            await rebind(t, r, dev);
-          } else if (r.chance(0.03)) {
+        await program(t, dead, 'device', () => {
+          if (i === 0 && r.chance(0.02)) return rebind(t, r, dev);
+          if (r.chance(0.03)) {
             // A snapshot with its own short-lived subscription over a shared region.
             const [s, e] = sharedRange(r, 16);
-            await dev.snapshot(t, s, e);
-          } else if (dev.buffers.length > 0) {
-            const buf: MirrorBuffer = r.pick(dev.buffers);
-            const len = Math.min(buf.end - buf.start, r.range(1, 8));
-            const s = buf.start + r.int(buf.end - buf.start - len + 1);
-            await dev.access(t, buf, s, s + len, r.chance(0.4));
+            return dev.snapshot(t, s, e);
           }
-          await sched.yield(t, 'device');
-        }
+          if (dev.buffers.length === 0) return undefined;
+          const buf: MirrorBuffer = r.pick(dev.buffers);
+          const len = Math.min(buf.end - buf.start, r.range(1, 8));
+          const s = buf.start + r.int(buf.end - buf.start - len + 1);
+          return dev.access(t, buf, s, s + len, r.chance(0.4));
+        });
         if (i === 0) {
           // dmirror_fops_release(): remove every subscription (after exit they get nothing).
           for (const b of [...dev.buffers]) await dev.close(t, b);
@@ -412,13 +420,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const v = vhost;
     const r = rng.fork();
     sched.spawn('vhost', async (t) => {
-      const mine = newBudget();
-      while (!mm.dead && mine.take()) {
-        stats.ops++;
+      await program(t, dead, 'vhost', () => {
         const ring = r.pick(v.rings);
-        await v.access(t, ring, r.int(ring.npages), r.chance(0.5));
-        await sched.yield(t, 'vhost');
-      }
+        return v.access(t, ring, r.int(ring.npages), r.chance(0.5));
+      });
       await v.close(t); // vhost_dev_cleanup(): the subscription goes away
     });
   }

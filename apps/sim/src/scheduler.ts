@@ -141,24 +141,24 @@ export class Scheduler {
 
   /** A scheduling point: `t` stays runnable, another task (or `t` again) is picked. */
   yield(t: Task, label: string): Promise<void> {
-    if (this.stopped) return NEVER;
-    const p = parkPromise(t);
-    t.label = label;
-    t.state = 'runnable';
-    this.runnable.push(t);
-    if (this.current === t || this.current === null) {
-      this.current = null;
-      this.dispatch();
-    }
-    return p;
+    return this.suspend(t, label, 'runnable');
   }
 
   /** Blocks `t` until someone calls unpark(t). */
   park(t: Task, label: string): Promise<void> {
+    return this.suspend(t, label, 'blocked');
+  }
+
+  /**
+   * Parks `t` at `label`, runnable (a yield: it goes back into the pool) or blocked (until
+   * unpark), and, if `t` was the running task (or none was), picks the next one.
+   */
+  private suspend(t: Task, label: string, state: 'runnable' | 'blocked'): Promise<void> {
     if (this.stopped) return NEVER;
     const p = parkPromise(t);
     t.label = label;
-    t.state = 'blocked';
+    t.state = state;
+    if (state === 'runnable') this.runnable.push(t);
     if (this.current === t || this.current === null) {
       this.current = null;
       this.dispatch();

@@ -1,4 +1,5 @@
 import type { MmuNotifierEvent } from '@mmukit/mmu-notifier';
+import { perEvent } from './events.js';
 
 /** Per-path counters. */
 export interface PathCounts {
@@ -23,16 +24,7 @@ export class Stats {
   /** Faults that lost the race with an invalidation and were retried, per secondary. */
   retries = paths();
   /** Invalidation ranges started, by event (EAGAIN attempts included). */
-  invalidations: Record<MmuNotifierEvent, number> = {
-    unmap: 0,
-    clear: 0,
-    'protection-vma': 0,
-    'protection-page': 0,
-    'soft-dirty': 0,
-    release: 0,
-    migrate: 0,
-    exclusive: 0,
-  };
+  invalidations: Record<MmuNotifierEvent, number> = perEvent(() => 0);
   /** invalidateRangeStartNonblock() calls (the OOM reaper), and those that returned false. */
   nonblockStarts = 0;
   /** invalidateRangeStartNonblock() that returned false (EAGAIN): the change was skipped. */

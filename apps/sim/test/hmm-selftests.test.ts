@@ -9,17 +9,23 @@ import { EFAULT, EPERM } from '../src/primary/mm.js';
 import { exitOp, migrateOp, mmapOp, mprotectOp, munmapOp } from '../src/primary/ops.js';
 import { PROT_READ, PROT_WRITE } from '../src/primary/vmas.js';
 import { SNAP_ERROR, SNAP_NONE, SNAP_READ, SNAP_WRITE } from '../src/secondaries/hmm-mirror.js';
-import { makeWorld } from './world.js';
+import { makeWorld, translations } from './world.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const N = 16;
 const BASE = 64;
 
+/** A world with one mirror and one buffer mirroring [BASE, BASE + N) (nothing mapped yet). */
+function mirrored() {
+  const w = makeWorld();
+  const dev = w.mirror();
+  const buf = dev.open(BASE, BASE + N);
+  return { w, dev, buf };
+}
+
 describe('hmm selftests on the simulated mirror', () => {
   it('open_close: a mirror is an interval subscription, inserted and removed', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
+    const { w, dev, buf } = mirrored();
     expect(w.mm.subs.size).toBe(1);
     await w.run(async (t) => {
       await dev.close(t, buf);
@@ -29,9 +35,7 @@ describe('hmm selftests on the simulated mirror', () => {
   });
 
   it('anon_read: the device reads what the CPU wrote, with one fault', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
+    const { w, dev, buf } = mirrored();
     const out: number[] = [];
     let r = 1;
     await w.run(async (t) => {
@@ -47,9 +51,7 @@ describe('hmm selftests on the simulated mirror', () => {
   });
 
   it('anon_read_prot: PROT_NONE makes the device read fail with EFAULT and map nothing', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
+    const { w, dev, buf } = mirrored();
     let r = 0;
     await w.run(async (t) => {
       await mmapOp(w.mm, t, BASE, BASE + N, RW);
@@ -58,15 +60,11 @@ describe('hmm selftests on the simulated mirror', () => {
       r = await dev.access(t, buf, BASE, BASE + N, false);
     });
     expect(r).toBe(EFAULT);
-    let mapped = 0;
-    dev.forEachTranslation(() => mapped++);
-    expect(mapped).toBe(0);
+    expect(translations(dev)).toHaveLength(0);
   });
 
   it('anon_write: device writes are seen by the CPU, with one fault', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
+    const { w, dev, buf } = mirrored();
     const written: number[] = [];
     let r = 1;
     await w.run(async (t) => {
@@ -81,9 +79,7 @@ describe('hmm selftests on the simulated mirror', () => {
   });
 
   it('anon_write_prot: read-only mapping: device read works, write fails with EPERM; after mprotect RW it works', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
+    const { w, dev, buf } = mirrored();
     const results: number[] = [];
     await w.run(async (t) => {
       await mmapOp(w.mm, t, BASE, BASE + N, PROT_READ);
@@ -93,11 +89,7 @@ describe('hmm selftests on the simulated mirror', () => {
       results.push(await dev.access(t, buf, BASE, BASE + N, true));
     });
     expect(results).toEqual([0, EPERM, 0]);
-    let writable = 0;
-    dev.forEachTranslation((_p, _f, _g, wr) => {
-      if (wr) writable++;
-    });
-    expect(writable).toBe(N);
+    expect(translations(dev).filter((x) => x.writable)).toHaveLength(N);
   });
 
   it('anon_read_multiple: each fresh buffer is read with exactly one fault', async () => {
@@ -118,9 +110,7 @@ describe('hmm selftests on the simulated mirror', () => {
   });
 
   it('partial unmap: only the unmapped part loses its device entries; reading it fails', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
+    const { w, dev, buf } = mirrored();
     let r = 0;
     await w.run(async (t) => {
       await mmapOp(w.mm, t, BASE, BASE + N, RW);
@@ -128,25 +118,20 @@ describe('hmm selftests on the simulated mirror', () => {
       await munmapOp(w.mm, t, BASE + N / 2, BASE + N);
       r = await dev.access(t, buf, BASE + N / 2, BASE + N, false);
     });
-    const mapped: number[] = [];
-    dev.forEachTranslation((p) => mapped.push(p));
+    const mapped = translations(dev).map((x) => x.page);
     expect(mapped.sort((a, b) => a - b)).toEqual(Array.from({ length: N / 2 }, (_, i) => BASE + i));
     expect(r).toBe(EFAULT);
     expect(w.stats.invalidations.unmap).toBe(1);
   });
 
   it('mprotect: write-protecting drops device write access; reads re-fault, writes get EPERM', async () => {
-    const w = makeWorld();
-    const dev = w.mirror();
-    const buf = dev.open(BASE, BASE + N);
+    const { w, dev, buf } = mirrored();
     const results: number[] = [];
     await w.run(async (t) => {
       await mmapOp(w.mm, t, BASE, BASE + N, RW);
       results.push(await dev.access(t, buf, BASE, BASE + N, true));
       await mprotectOp(w.mm, t, BASE, BASE + N, PROT_READ);
-      let mapped = 0;
-      dev.forEachTranslation(() => mapped++);
-      results.push(mapped);
+      results.push(translations(dev).length);
       results.push(await dev.access(t, buf, BASE, BASE + N, false));
       results.push(await dev.access(t, buf, BASE, BASE + N, true));
     });
@@ -156,19 +141,17 @@ describe('hmm selftests on the simulated mirror', () => {
 
   for (const kind of ['rmap', 'vma'] as const) {
     it(`migrate (${kind}): after the primary migrates the pages the device re-faults onto the new frames, data intact`, async () => {
-      const w = makeWorld();
-      const dev = w.mirror();
-      const buf = dev.open(BASE, BASE + N);
+      const { w, dev, buf } = mirrored();
       const before: number[] = [];
       const after: number[] = [];
       const frames: number[][] = [[], []];
       await w.run(async (t) => {
         await mmapOp(w.mm, t, BASE, BASE + N, RW);
         await dev.access(t, buf, BASE, BASE + N, true, before);
-        dev.forEachTranslation((_p, f) => frames[0]!.push(f));
+        frames[0] = translations(dev).map((x) => x.frame);
         await migrateOp(w.mm, t, BASE, BASE + N, kind);
         await dev.access(t, buf, BASE, BASE + N, false, after);
-        dev.forEachTranslation((_p, f) => frames[1]!.push(f));
+        frames[1] = translations(dev).map((x) => x.frame);
       });
       expect(after).toEqual(before);
       expect(w.stats.migrations).toBe(N);
@@ -276,9 +259,7 @@ describe('hmm selftests on the simulated mirror', () => {
         },
       );
       for (const r of results) expect([0, EFAULT]).toContain(r);
-      let mapped = 0;
-      dev.forEachTranslation(() => mapped++);
-      expect(mapped).toBe(0);
+      expect(translations(dev)).toHaveLength(0);
       expect(w.mm.frames.allocated).toBe(0);
       expect(w.stats.invalidations.release + w.stats.invalidations.unmap).toBeGreaterThan(0);
     }

@@ -78,20 +78,15 @@ describe('Scheduler', () => {
       const s = new Scheduler({ seed });
       const ma = new SimMutex(s, 'A');
       const mb = new SimMutex(s, 'B');
-      s.spawn('t0', async (t) => {
-        await ma.lock(t);
+      const inOrder = (first: SimMutex, second: SimMutex) => async (t: Task) => {
+        await first.lock(t);
         await s.yield(t, 'x');
-        await mb.lock(t);
-        mb.unlock(t);
-        ma.unlock(t);
-      });
-      s.spawn('t1', async (t) => {
-        await mb.lock(t);
-        await s.yield(t, 'x');
-        await ma.lock(t);
-        ma.unlock(t);
-        mb.unlock(t);
-      });
+        await second.lock(t);
+        second.unlock(t);
+        first.unlock(t);
+      };
+      s.spawn('t0', inOrder(ma, mb));
+      s.spawn('t1', inOrder(mb, ma));
       reason = await s.run();
     }
     expect(reason?.kind).toBe('deadlock');

@@ -1,4 +1,4 @@
-import { Checker } from '../src/checker.js';
+import { Checker, type SecondaryView } from '../src/checker.js';
 import { AddressSpace } from '../src/primary/mm.js';
 import { Scheduler, type StrategyName, type Task } from '../src/scheduler.js';
 import { type HmmBugs, HmmMirror } from '../src/secondaries/hmm-mirror.js';
@@ -32,4 +32,13 @@ export function makeWorld(opts: { seed?: number; pages?: number; strategy?: Stra
     checker.sweep();
   };
   return { sched, trace, stats, mm, checker, mirror, run };
+}
+
+/** Every live translation of a secondary, as the checker sees it, in its visiting order. */
+export function translations(
+  view: SecondaryView,
+): { page: number; frame: number; writable: boolean }[] {
+  const out: { page: number; frame: number; writable: boolean }[] = [];
+  view.forEachTranslation((page, frame, _gen, writable) => out.push({ page, frame, writable }));
+  return out;
 }

@@ -5,6 +5,7 @@ import {
   MmuNotifierSubscriptions,
 } from '@mmukit/mmu-notifier';
 import type { Checker } from '../checker.js';
+import { perEvent } from '../events.js';
 import { SimRwSem } from '../locks.js';
 import type { Scheduler, Task } from '../scheduler.js';
 import type { Stats } from '../stats.js';
@@ -42,27 +43,13 @@ export interface SimContext {
   readonly stats: Stats;
 }
 
-const EVENT_CODE: Record<MmuNotifierEvent, number> = {
-  unmap: 0,
-  clear: 1,
-  'protection-vma': 2,
-  'protection-page': 3,
-  'soft-dirty': 4,
-  release: 5,
-  migrate: 6,
-  exclusive: 7,
-};
-
+/** The kernel's enum mmu_notifier_event value of each event (traced as a number). */
+const EVENT_CODE = perEvent((_e, code) => code);
 /** Trace labels per notifier event, built once (nothing is formatted per event). */
-function labels(prefix: string, suffix = ''): Record<MmuNotifierEvent, string> {
-  const out = {} as Record<MmuNotifierEvent, string>;
-  for (const e of Object.keys(EVENT_CODE) as MmuNotifierEvent[]) out[e] = `${prefix}${e}${suffix}`;
-  return out;
-}
-const INV_START = labels('inv-start ');
-const INV_START_NB = labels('inv-start-nonblock ');
-const INV_START_NB_EAGAIN = labels('inv-start-nonblock ', ' EAGAIN');
-const INV_END = labels('inv-end ');
+const INV_START = perEvent((e) => `inv-start ${e}`);
+const INV_START_NB = perEvent((e) => `inv-start-nonblock ${e}`);
+const INV_START_NB_EAGAIN = perEvent((e) => `inv-start-nonblock ${e} EAGAIN`);
+const INV_END = perEvent((e) => `inv-end ${e}`);
 const ACCESS_LABEL = {
   cpu: { read: 'cpu read', write: 'cpu write' },
   vhost: { read: 'vhost read', write: 'vhost write' },

@@ -50,7 +50,7 @@ export async function munmapOp(
 ): Promise<void> {
   await mm.writeLock(t);
   try {
-    if (mm.vmas.overlapping(start, end).length === 0) return;
+    if (!mm.vmas.overlaps(start, end)) return;
     mm.ev(t, 'munmap', start, end);
     const range = await mm.invStart(t, start, end, 'unmap');
     await zapRange(mm, t, start, end);
@@ -82,15 +82,13 @@ export async function mprotectOp(
     mm.ev(t, 'mprotect', start, end, prot);
     const range = await mm.invStart(t, start, end, 'protection-vma');
     for (const v of mm.vmas.carve(start, end)) mm.vmas.insert(v.start, v.end, prot);
-    const pt = mm.pt;
-    for (let p = start; p < end; p++) {
-      if (pt.frame[p]! < 0) continue;
-      let flags = pt.flags[p]!;
-      if ((prot & PROT_WRITE) === 0) flags &= ~PTE_WRITE;
-      if ((prot & PROT_READ) === 0) flags |= PTE_PROTNONE;
-      else flags &= ~PTE_PROTNONE;
-      pt.flags[p] = flags;
-    }
+    const read = (prot & PROT_READ) !== 0;
+    mm.pt.protect(
+      start,
+      end,
+      ((prot & PROT_WRITE) === 0 ? PTE_WRITE : 0) | (read ? PTE_PROTNONE : 0),
+      read ? 0 : PTE_PROTNONE,
+    );
     mm.checker.afterChange(start, end);
     mm.invEnd(t, range);
   } finally {
@@ -181,7 +179,7 @@ export async function migrateOp(
 ): Promise<void> {
   await mm.readLock(t);
   try {
-    if (mm.vmas.overlapping(start, end).length === 0) return;
+    if (!mm.vmas.overlaps(start, end)) return;
     mm.ev(t, kind === 'rmap' ? 'migrate (rmap)' : 'migrate_vma', start, end);
     const range =
       kind === 'rmap'
@@ -269,12 +267,10 @@ export async function clearRefsOp(
 ): Promise<void> {
   await mm.writeLock(t);
   try {
-    if (mm.vmas.overlapping(start, end).length === 0) return;
+    if (!mm.vmas.overlaps(start, end)) return;
     mm.ev(t, 'clear_refs soft-dirty', start, end);
     const range = await mm.invStart(t, start, end, 'soft-dirty');
-    const pt = mm.pt;
-    for (let p = start; p < end; p++)
-      if (pt.frame[p]! >= 0) pt.flags[p] = pt.flags[p]! & ~PTE_WRITE;
+    mm.pt.protect(start, end, PTE_WRITE, 0);
     mm.checker.afterChange(start, end);
     mm.invEnd(t, range);
   } finally {

@@ -28,6 +28,15 @@ export class PageTable {
     return this.frame[page]! >= 0 && (this.flags[page]! & PTE_PROTNONE) === 0;
   }
 
+  /**
+   * change_pte_range() for [start, end): every present PTE gets `(flags & ~clear) | set`
+   * (mprotect, clear_refs soft-dirty). Call only inside an invalidation window of the range.
+   */
+  protect(start: number, end: number, clear: number, set: number): void {
+    for (let p = start; p < end; p++)
+      if (this.frame[p]! >= 0) this.flags[p] = (this.flags[p]! & ~clear) | set;
+  }
+
   /** True if `page` maps a frame that may be written through this PTE. */
   writable(page: number): boolean {
     return this.frame[page]! >= 0 && (this.flags[page]! & (PTE_WRITE | PTE_PROTNONE)) === PTE_WRITE;

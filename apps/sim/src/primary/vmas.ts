@@ -52,6 +52,11 @@ export class VmaSet {
     );
   }
 
+  /** True if some VMA overlaps `[start, end)`. */
+  overlaps(start: number, end: number): boolean {
+    return this.tree.iterFirst(start, end - 1) !== undefined;
+  }
+
   /** The VMAs overlapping `[start, end)`, in address order (a snapshot array). */
   overlapping(start: number, end: number): Vma[] {
     const out: Vma[] = [];

@@ -4,6 +4,7 @@ import { SimMutex } from '../locks.js';
 import { type AddressSpace, EBUSY, EFAULT, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import { PROT_READ } from '../primary/vmas.js';
 import type { Task } from '../scheduler.js';
+import { readBegin } from './read-begin.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface HmmBugs {
@@ -263,15 +264,9 @@ export class HmmMirror implements SecondaryView {
     try {
       const deadline = sched.steps + HMM_TIMEOUT_STEPS;
       for (;;) {
-        if (sched.steps > deadline) {
-          stats.hmmTimeouts++;
-          return EBUSY;
-        }
-        let seq = buf.sub.tryReadBegin();
-        if (seq === undefined) {
-          stats.waits.readBegin++;
-          seq = await sched.wait(t, buf.sub.readBegin(), 'mmu_interval_read_begin');
-        }
+        if (this.timedOut(deadline)) return EBUSY;
+        let seq = readBegin(this.mm.ctx, t, buf.sub, 'mmu_interval_read_begin');
+        if (typeof seq !== 'number') seq = await seq;
         await this.mm.readLock(t);
         let refs: PageRef[] | number;
         try {
@@ -359,15 +354,9 @@ export class HmmMirror implements SecondaryView {
       try {
         const deadline = sched.steps + HMM_TIMEOUT_STEPS;
         for (;;) {
-          if (sched.steps > deadline) {
-            stats.hmmTimeouts++;
-            return EBUSY;
-          }
-          let seq = sub.tryReadBegin();
-          if (seq === undefined) {
-            stats.waits.readBegin++;
-            seq = await sched.wait(t, sub.readBegin(), 'mmu_interval_read_begin (snapshot)');
-          }
+          if (this.timedOut(deadline)) return EBUSY;
+          let seq = readBegin(this.mm.ctx, t, sub, 'mmu_interval_read_begin (snapshot)');
+          if (typeof seq !== 'number') seq = await seq;
           await this.mm.readLock(t);
           const perms = new Uint8Array(end - start);
           let busy = false;
@@ -424,6 +413,16 @@ export class HmmMirror implements SecondaryView {
     } finally {
       this.mm.put();
     }
+  }
+
+  /**
+   * True (and counted) once the scheduler passed `deadline`: the fault or snapshot gives up
+   * with -EBUSY, as hmm_range_fault() after HMM_RANGE_DEFAULT_TIMEOUT.
+   */
+  private timedOut(deadline: number): boolean {
+    if (this.mm.ctx.sched.steps <= deadline) return false;
+    this.mm.ctx.stats.hmmTimeouts++;
+    return true;
   }
 
   /** dmirror_snapshot_invalidate(): lock (or trylock), setSeq, unlock; nothing to zap. */

@@ -3,6 +3,7 @@ import { SeqCount } from '@mmukit/seqcount';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { type AddressSpace, PAGE_SIZE } from '../primary/mm.js';
 import type { Task } from '../scheduler.js';
+import { readBegin } from './read-begin.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface VhostBugs {
@@ -144,12 +145,9 @@ export class VhostDev implements SecondaryView {
   /** vhost_map_prefetch(): GUP the ring's pages and install the map unless it collided. */
   private async prefetch(t: Task, ring: VhostRing): Promise<void> {
     if (ring.mapped) return;
-    const { sched, stats } = this.mm.ctx;
-    let seq = this.sub.tryReadBegin();
-    if (seq === undefined) {
-      stats.waits.readBegin++;
-      seq = await sched.wait(t, this.sub.readBegin(), 'vhost: mmu_interval_read_begin');
-    }
+    const { stats } = this.mm.ctx;
+    let seq = readBegin(this.mm.ctx, t, this.sub, 'vhost: mmu_interval_read_begin');
+    if (typeof seq !== 'number') seq = await seq;
     const frames: number[] = [];
     const gens: number[] = [];
     const writable: boolean[] = [];
