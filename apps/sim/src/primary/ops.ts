@@ -3,6 +3,11 @@ import type { AddressSpace } from './mm.js';
 import { PTE_PROTNONE, PTE_WRITE, PTE_YOUNG } from './page-table.js';
 import { PROT_READ, PROT_WRITE } from './vmas.js';
 
+// Every op below takes and drops mmap_lock inline (await lock; try { ... } finally { unlock })
+// instead of through a withLock(body) helper: such a helper adds a microtask per op, which moves
+// wake-ups relative to the scheduler's picks and changes the interleavings (it changed the trace
+// hash of 45 of 110 compared runs), so same-seed runs would no longer match older logs.
+
 /** Pages zapped between two scheduling points inside a long zap (cond_resched()). */
 const ZAP_BATCH = 16;
 
