@@ -12,7 +12,8 @@ export class MmuNotifierError extends Error {
  * callback of the same address space. In the kernel this deadlocks (the call waits for the very
  * invalidation whose callback is calling it; lockdep reports it through
  * `__mmu_notifier_invalidate_range_start_map`). "Inside" means during the synchronous part of a
- * callback; see the README ("What counts as inside a callback").
+ * callback; see the README ("What counts as inside a callback"). Also thrown by a start nested
+ * `MAX_NESTED_INVALIDATIONS` deep in callbacks (runaway recursion).
  */
 export class CallbackContextError extends MmuNotifierError {
   override readonly name = 'CallbackContextError';

@@ -18,6 +18,7 @@ export {
 export type { AsyncContextLike } from './mm-state.js';
 export { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 export {
+  MAX_NESTED_INVALIDATIONS,
   MmuNotifierSubscriptions,
   type MmuNotifierSubscriptionsOptions,
 } from './subscriptions.js';

@@ -1,5 +1,10 @@
 import { MmuNotifier, type MmuNotifierOps } from './classic-notifier.js';
-import { NotifierCallbackError, ReleasedError, UnbalancedEndError } from './errors.js';
+import {
+  CallbackContextError,
+  NotifierCallbackError,
+  ReleasedError,
+  UnbalancedEndError,
+} from './errors.js';
 import type { WalkFailure } from './failure.js';
 import {
   hlistAge,
@@ -39,6 +44,15 @@ export interface MmuNotifierSubscriptionsOptions {
   /** First `invalidateSeq`: an even safe integer >= 2. Default 2 (the kernel's). For tests. */
   initialSeq?: number;
 }
+
+/**
+ * How deep invalidations may nest: an invalidation started from inside a notifier callback is
+ * one level deeper than the one running that callback. A start at this depth is refused with a
+ * `CallbackContextError` (nothing changed), so a callback that recurses without bound fails
+ * cleanly instead of overflowing the stack in the middle of the core's bookkeeping (which would
+ * leave ranges counted as active forever). The kernel nests at most a level or two.
+ */
+export const MAX_NESTED_INVALIDATIONS = 16;
 
 function defaultWarning(message: string): void {
   console.warn(`[@mmukit/mmu-notifier] ${message}`);
@@ -171,12 +185,14 @@ export class MmuNotifierSubscriptions {
    * If callbacks throw or reject, the others still run, the invalidation is undone (classic
    * subscribers that started get their end) and the promise rejects with a
    * NotifierCallbackError: then do not change the page tables and do not call end.
-   * @throws TypeError / RangeError for a bad range (rejection; nothing changed).
+   * @throws TypeError / RangeError for a bad range; CallbackContextError when nested
+   *   {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (rejections; nothing changed).
    */
   async invalidateRangeStart(range: MmuNotifierRange): Promise<void> {
     checkRange(range, 'invalidateRangeStart');
-    range.blockable = true;
     const mm = this.#mm;
+    checkNesting(mm, 'invalidateRangeStart');
+    range.blockable = true;
     let failure = await itreeInvalidate(mm, range);
     if (failure === undefined && mm._classic.length !== 0) {
       failure = await hlistInvalidateRangeStart(mm, range);
@@ -199,13 +215,15 @@ export class MmuNotifierSubscriptions {
    * called, and those that started get their end); everything is already undone and the caller
    * must not change its page tables nor call end. Like
    * `mmu_notifier_invalidate_range_start_nonblock()`.
-   * @throws TypeError / RangeError for a bad range (nothing changed); NotifierCallbackError if
+   * @throws TypeError / RangeError for a bad range, CallbackContextError when nested
+   *   {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (nothing changed); NotifierCallbackError if
    *   callbacks threw or returned a Promise (undone as for EAGAIN; it wins over EAGAIN).
    */
   invalidateRangeStartNonblock(range: MmuNotifierRange): boolean {
     checkRange(range, 'invalidateRangeStartNonblock');
-    range.blockable = false;
     const mm = this.#mm;
+    checkNesting(mm, 'invalidateRangeStartNonblock');
+    range.blockable = false;
     let failure = itreeInvalidateNonblock(mm, range);
     if (failure === undefined && mm._classic.length !== 0) {
       failure = hlistInvalidateRangeStartNonblock(mm, range);
@@ -353,3 +371,12 @@ const OP_NAMES = [
   'clearYoung',
   'testYoung',
 ] as const;
+
+/** Refuses a start nested {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (nothing changed). */
+function checkNesting(mm: MmState, what: string): void {
+  if (mm._depth >= MAX_NESTED_INVALIDATIONS) {
+    throw new CallbackContextError(
+      `${what}: invalidations nested more than ${MAX_NESTED_INVALIDATIONS} deep from inside callbacks (runaway recursion?)`,
+    );
+  }
+}

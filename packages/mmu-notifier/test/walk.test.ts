@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { type IntervalNotifierOps, NotifierCallbackError } from '../src/index.js';
-import { deferred, flush, invalidateOnceBlocking, makeSubs, range, track } from './helpers.js';
+import {
+  CallbackContextError,
+  type IntervalNotifierOps,
+  MAX_NESTED_INVALIDATIONS,
+  NotifierCallbackError,
+} from '../src/index.js';
+import {
+  deferred,
+  expectIdle,
+  flush,
+  invalidateOnce,
+  invalidateOnceBlocking,
+  makeSubs,
+  range,
+  track,
+} from './helpers.js';
 
 describe('the invalidation walk', () => {
   it('calls callbacks one at a time in tree order, mixing sync and async ones', async () => {
@@ -133,6 +147,44 @@ describe('the invalidation walk', () => {
     subs.invalidateRangeEnd(inner);
     expect(subs.invalidateSeq).toBe(4);
     expect(subs.activeInvalidateRanges).toBe(0);
+  });
+
+  it('runaway nested invalidations from a callback fail at a depth limit and leave the address space idle', () => {
+    const { subs } = makeSubs();
+    let deepest = 0;
+    let level = 0;
+    let recurse = true;
+    subs.insertInterval(0, 10, {
+      invalidate(s, _r, cur) {
+        s.setSeq(cur);
+        deepest = Math.max(deepest, ++level);
+        try {
+          const inner = range(0, 10);
+          // Recurses until the core refuses; never ends (it fails) so nothing stays open.
+          if (recurse && subs.invalidateRangeStartNonblock(inner)) subs.invalidateRangeEnd(inner);
+        } finally {
+          level--;
+        }
+        return true;
+      },
+    });
+    let caught: unknown;
+    try {
+      subs.invalidateRangeStartNonblock(range(0, 10));
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(NotifierCallbackError);
+    let root = caught;
+    while (root instanceof NotifierCallbackError) root = root.errors[0];
+    expect(root).toBeInstanceOf(CallbackContextError);
+    expect(String(root)).toMatch(/nested/);
+    expect(deepest).toBe(MAX_NESTED_INVALIDATIONS);
+    expectIdle(subs);
+    expect(subs.invalidateSeq).toBe(4);
+    recurse = false;
+    invalidateOnce(subs, 0, 10); // later invalidations work
+    expect(subs.invalidateSeq).toBe(4 + 2);
   });
 
   it('a non-blockable walk stops at the first false even with an error before it', () => {
