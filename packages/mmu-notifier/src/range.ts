@@ -99,15 +99,26 @@ interface CountedRange {
   [STARTED]?: number;
 }
 
-/** Records a successful start of `range`. */
+/**
+ * Makes `range` ready to count its starts, before a start changes anything: a range that cannot
+ * take the count (sealed, frozen or otherwise not extensible) is a TypeError here, not after the
+ * walk ran.
+ */
+export function prepareStarts(range: MmuNotifierRange, what: string): void {
+  const r = range as CountedRange;
+  if (r[STARTED] !== undefined) return;
+  if (!Object.isExtensible(r)) {
+    throw new TypeError(
+      `${what}: the range object must be extensible (not sealed or frozen): its starts are counted on it`,
+    );
+  }
+  Object.defineProperty(r, STARTED, { value: 0, writable: true });
+}
+
+/** Records a successful start of `range` (prepared by {@link prepareStarts}). */
 export function markStarted(range: MmuNotifierRange): void {
   const r = range as CountedRange;
-  const n = r[STARTED];
-  if (n === undefined) {
-    Object.defineProperty(r, STARTED, { value: 1, writable: true });
-  } else {
-    r[STARTED] = n + 1;
-  }
+  r[STARTED] = (r[STARTED] ?? 0) + 1;
 }
 
 /** Consumes one successful start of `range`; false if it has none left (nothing changed). */

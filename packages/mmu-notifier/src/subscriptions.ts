@@ -22,6 +22,7 @@ import {
   checkSpan,
   type MmuNotifierRange,
   markStarted,
+  prepareStarts,
   takeStarted,
 } from './range.js';
 import type { MmuNotifierTracer } from './trace.js';
@@ -185,13 +186,15 @@ export class MmuNotifierSubscriptions {
    * If callbacks throw or reject, the others still run, the invalidation is undone (classic
    * subscribers that started get their end) and the promise rejects with a
    * NotifierCallbackError: then do not change the page tables and do not call end.
-   * @throws TypeError / RangeError for a bad range; CallbackContextError when nested
+   * @throws TypeError / RangeError for a bad range (TypeError also for a sealed or frozen range
+   *   object: starts are counted on it); CallbackContextError when nested
    *   {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (rejections; nothing changed).
    */
   async invalidateRangeStart(range: MmuNotifierRange): Promise<void> {
     checkRange(range, 'invalidateRangeStart');
     const mm = this.#mm;
     checkNesting(mm, 'invalidateRangeStart');
+    prepareStarts(range, 'invalidateRangeStart');
     range.blockable = true;
     let failure = await itreeInvalidate(mm, range);
     if (failure === undefined && mm._classic.length !== 0) {
@@ -215,7 +218,8 @@ export class MmuNotifierSubscriptions {
    * called, and those that started get their end); everything is already undone and the caller
    * must not change its page tables nor call end. Like
    * `mmu_notifier_invalidate_range_start_nonblock()`.
-   * @throws TypeError / RangeError for a bad range, CallbackContextError when nested
+   * @throws TypeError / RangeError for a bad range (TypeError also for a sealed or frozen range
+   *   object), CallbackContextError when nested
    *   {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (nothing changed); NotifierCallbackError if
    *   callbacks threw or returned a Promise (undone as for EAGAIN; it wins over EAGAIN).
    */
@@ -223,6 +227,7 @@ export class MmuNotifierSubscriptions {
     checkRange(range, 'invalidateRangeStartNonblock');
     const mm = this.#mm;
     checkNesting(mm, 'invalidateRangeStartNonblock');
+    prepareStarts(range, 'invalidateRangeStartNonblock');
     range.blockable = false;
     let failure = itreeInvalidateNonblock(mm, range);
     if (failure === undefined && mm._classic.length !== 0) {

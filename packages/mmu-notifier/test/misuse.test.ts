@@ -197,6 +197,17 @@ describe('misuse is a typed error with state unchanged', () => {
     expect(snapshot(subs)).toEqual({ seq: 2, active: 0, size: 0, pending: 0 });
   });
 
+  it('a sealed or frozen range is a TypeError before anything changes (the core records its starts on it)', async () => {
+    const { subs } = makeSubs();
+    const calls: Call[] = [];
+    subs.insertInterval(0, 10, recordingOps(calls));
+    const sealed = Object.seal(range(0, 10));
+    expect(() => subs.invalidateRangeStartNonblock(sealed)).toThrow(TypeError);
+    await expect(subs.invalidateRangeStart(Object.freeze(range(0, 10)))).rejects.toThrow(TypeError);
+    expect(calls).toHaveLength(0);
+    expect(snapshot(subs)).toEqual({ seq: 2, active: 0, size: 1, pending: 0 });
+  });
+
   it('subscriptions are made only by insertInterval/register: their constructors throw for users', () => {
     const { subs } = makeSubs();
     const sub = subs.insertInterval(0, 10, recordingOps([]));
