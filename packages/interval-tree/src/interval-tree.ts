@@ -734,15 +734,24 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
  * One live instance of every class on the hot paths, so that V8 never collects their hidden
  * classes. Without it, a full GC at a moment when no tree (or node, or iterator) is alive drops
  * the maps, and every optimised function that embedded them is deoptimised ("weak objects") and
- * has to warm up again: measured as a 10x slower insert loop on a fresh tree. Creating the
- * removed node here also settles the node's owner field to its general type up front.
+ * has to warm up again: measured as a 10x slower insert loop on a fresh tree.
+ * The pinned objects must hold the maps later objects get, so their fields are exercised here
+ * with their most general values: numbers beyond the small-integer range (a Smi field that
+ * later receives a double moves its object to a new map) and a value field that has held both a
+ * number and an object. Removing the node also settles its owner field to its general type.
  */
+const BIG = 2 ** 40;
 const pinned = new IntervalTree<unknown>();
-const pinnedNode = pinned.insert(0, 0, undefined);
+const pinnedNode = pinned.insert(BIG, BIG + 1, 0);
+pinnedNode.value = undefined;
+pinned.iterFirst(BIG, BIG);
+const pinnedOverlaps = pinned.overlaps(BIG + 1, BIG + 1);
+pinnedOverlaps.next();
+pinned.forEachOverlap(BIG, BIG, () => false);
 pinned.remove(pinnedNode);
 export const PINNED_FOR_V8: readonly unknown[] = [
   pinned,
   pinnedNode,
-  pinned.overlaps(0, 0),
+  pinnedOverlaps,
   pinned[Symbol.iterator](),
 ];
