@@ -530,41 +530,35 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>>, SlotStore {
     }
   }
 
-  /** Left rotation at x; y = right(x) takes x's place and x's subtree max (augment->rotate). */
+  /** Left rotation at x: y = right(x) takes x's place and x's subtree max (augment->rotate). */
   private _rotateLeft(x: number): void {
+    this._rotate(x, 7);
+  }
+
+  /** Right rotation at x: the mirror of {@link _rotateLeft}. */
+  private _rotateRight(x: number): void {
+    this._rotate(x, 6);
+  }
+
+  /**
+   * One rotation at x. `up` is the child word (6 left, 7 right) whose node y rises into x's
+   * place; y's inner child (word `13 - up`) moves under x, and y takes x's subtree max.
+   */
+  private _rotate(x: number, up: number): void {
     const W = this._w;
     const P = this._p;
     const F = this._f;
-    const y = W[(x << 3) + 7]!;
-    const yl = W[(y << 3) + 6]!;
-    W[(x << 3) + 7] = yl;
-    if (yl !== 0) P[yl] = x;
+    const down = 13 - up;
+    const y = W[(x << 3) + up]!;
+    const inner = W[(y << 3) + down]!;
+    W[(x << 3) + up] = inner;
+    if (inner !== 0) P[inner] = x;
     const xp = P[x]!;
     P[y] = xp;
     if (xp === 0) this._root = y;
     else if (W[(xp << 3) + 6] === x) W[(xp << 3) + 6] = y;
     else W[(xp << 3) + 7] = y;
-    W[(y << 3) + 6] = x;
-    P[x] = y;
-    F[(y << 2) + 2] = F[(x << 2) + 2]!;
-    F[(x << 2) + 2] = this._computeMax(x);
-  }
-
-  /** Right rotation at x; mirror of _rotateLeft. */
-  private _rotateRight(x: number): void {
-    const W = this._w;
-    const P = this._p;
-    const F = this._f;
-    const y = W[(x << 3) + 6]!;
-    const yr = W[(y << 3) + 7]!;
-    W[(x << 3) + 6] = yr;
-    if (yr !== 0) P[yr] = x;
-    const xp = P[x]!;
-    P[y] = xp;
-    if (xp === 0) this._root = y;
-    else if (W[(xp << 3) + 7] === x) W[(xp << 3) + 7] = y;
-    else W[(xp << 3) + 6] = y;
-    W[(y << 3) + 7] = x;
+    W[(y << 3) + down] = x;
     P[x] = y;
     F[(y << 2) + 2] = F[(x << 2) + 2]!;
     F[(x << 2) + 2] = this._computeMax(x);
