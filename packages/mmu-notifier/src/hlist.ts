@@ -1,4 +1,4 @@
-import type { MmuNotifier } from './classic-notifier.js';
+import type { MmuNotifier, MmuNotifierOps } from './classic-notifier.js';
 import { NotifierCallbackError } from './errors.js';
 import {
   addEagain,
@@ -12,11 +12,19 @@ import type { MmState } from './mm-state.js';
 import type { MmuNotifierRange } from './range.js';
 
 type ClassicRangeOp = 'invalidateRangeStart' | 'invalidateRangeEnd' | 'release';
+type AgingOp = 'clearFlushYoung' | 'clearYoung' | 'testYoung';
+type AnyOp = (this: MmuNotifierOps, ...args: unknown[]) => unknown;
+
+/** What {@link invokeClassic} returns for a subscriber without that op. Private to the module. */
+const ABSENT: unique symbol = Symbol('absent');
 
 /**
- * Runs the synchronous part of a classic callback, counted as "inside a callback" for the
- * misuse checks. Walks iterate a snapshot of `mm._classic` (replaced, never mutated, on
- * register/unregister: the RCU list) and skip subscribers unhashed meanwhile.
+ * Reads `sub`'s `op` and runs the synchronous part of it (with `this` = the ops object), counted
+ * as "inside a callback" for the misuse checks; returns {@link ABSENT} if it has none. Reading
+ * the op runs user code too (a getter, a Proxy, a strict mock): call this inside the same
+ * try as the call, so a read that throws counts as that callback failing. Walks iterate a
+ * snapshot of `mm._classic` (replaced, never mutated, on register/unregister: the RCU list) and
+ * skip subscribers unhashed meanwhile.
  */
 function invokeClassic(
   mm: MmState,
@@ -24,27 +32,22 @@ function invokeClassic(
   op: ClassicRangeOp,
   range: MmuNotifierRange | undefined,
 ): unknown {
+  const ops = sub._ops;
+  const fn = ops[op] as AnyOp | undefined;
+  if (fn === undefined) return ABSENT;
   if (mm._tracer !== undefined) mm.emit({ type: 'classic', op, sub, range });
   mm._depth++;
   try {
     const als = mm._als;
+    if (range === undefined) {
+      return als === undefined ? fn.call(ops, sub) : als.run(mm, () => fn.call(ops, sub));
+    }
     return als === undefined
-      ? callClassicOp(sub, op, range)
-      : als.run(mm, () => callClassicOp(sub, op, range));
+      ? fn.call(ops, sub, range)
+      : als.run(mm, () => fn.call(ops, sub, range));
   } finally {
     mm._depth--;
   }
-}
-
-function callClassicOp(
-  sub: MmuNotifier,
-  op: ClassicRangeOp,
-  range: MmuNotifierRange | undefined,
-): unknown {
-  const ops = sub._ops;
-  if (op === 'invalidateRangeStart') return ops.invalidateRangeStart?.(sub, range!);
-  if (op === 'invalidateRangeEnd') return ops.invalidateRangeEnd?.(sub, range!);
-  return ops.release?.(sub);
 }
 
 /**
@@ -64,7 +67,7 @@ export async function hlistInvalidateRangeStart(
   const gen = mm.srcuReadLock();
   try {
     for (const sub of subs) {
-      if (!sub._hashed || sub._ops.invalidateRangeStart === undefined) continue;
+      if (!sub._hashed) continue;
       let result: unknown;
       try {
         result = invokeClassic(mm, sub, 'invalidateRangeStart', range);
@@ -100,7 +103,7 @@ export function hlistInvalidateRangeStartNonblock(
   let failure: WalkFailure | undefined;
   let threw: MmuNotifier[] | undefined;
   for (const sub of subs) {
-    if (!sub._hashed || sub._ops.invalidateRangeStart === undefined) continue;
+    if (!sub._hashed) continue;
     let result: unknown;
     let thenable: boolean;
     try {
@@ -119,7 +122,7 @@ export function hlistInvalidateRangeStartNonblock(
       threw = append(threw, sub);
     } else if (result === false) {
       failure = addEagain(failure);
-      if (sub._ops.invalidateRangeEnd !== undefined) {
+      if (hasOp(sub, 'invalidateRangeEnd')) {
         // Kernel: WARN_ON(ops->invalidate_range_end); it still gets its end below.
         mm.warn('a classic subscriber whose invalidateRangeStart() returned EAGAIN has an end');
       }
@@ -145,22 +148,38 @@ function hlistPairEnds(
 ): WalkFailure {
   for (const sub of subs) {
     if (threw?.includes(sub)) continue;
-    const errors = callEnd(mm, sub, range);
-    if (errors !== undefined) failure.errors.push(errors);
+    callEnd(mm, sub, range, failure.errors);
   }
   return failure;
 }
 
-/** Calls one subscriber's end if it has one and is hashed; returns its failure if any. */
-function callEnd(mm: MmState, sub: MmuNotifier, range: MmuNotifierRange): unknown {
-  if (!sub._hashed || sub._ops.invalidateRangeEnd === undefined) return undefined;
+/**
+ * Calls one subscriber's end if it is hashed and has one. A failure (any thrown value, even
+ * `undefined`, or a returned Promise) is appended to `errors`, made on first use; returns it.
+ */
+function callEnd(
+  mm: MmState,
+  sub: MmuNotifier,
+  range: MmuNotifierRange,
+  errors: unknown[] | undefined,
+): unknown[] | undefined {
+  if (!sub._hashed) return errors;
   try {
     const result = invokeClassic(mm, sub, 'invalidateRangeEnd', range);
-    if (isThenable(result)) return rejectPromise(result, 'invalidateRangeEnd()');
+    if (isThenable(result)) return append(errors, rejectPromise(result, 'invalidateRangeEnd()'));
   } catch (error) {
-    return error;
+    return append(errors, error);
   }
-  return undefined;
+  return errors;
+}
+
+/** True if `sub` has `op`; a read that throws counts as absent (its call reports the error). */
+function hasOp(sub: MmuNotifier, op: ClassicRangeOp): boolean {
+  try {
+    return sub._ops[op] !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -169,10 +188,7 @@ function callEnd(mm: MmState, sub: MmuNotifier, range: MmuNotifierRange): unknow
  */
 export function hlistInvalidateEnd(mm: MmState, range: MmuNotifierRange): unknown[] | undefined {
   let errors: unknown[] | undefined;
-  for (const sub of mm._classic) {
-    const error = callEnd(mm, sub, range);
-    if (error !== undefined) errors = append(errors, error);
-  }
+  for (const sub of mm._classic) errors = callEnd(mm, sub, range, errors);
   return errors;
 }
 
@@ -186,7 +202,7 @@ export async function hlistRelease(mm: MmState): Promise<unknown[] | undefined> 
   const gen = mm.srcuReadLock();
   try {
     for (const sub of subs) {
-      if (!sub._hashed || sub._ops.release === undefined) continue;
+      if (!sub._hashed) continue;
       try {
         const result = invokeClassic(mm, sub, 'release', undefined);
         if (isThenable(result)) await result;
@@ -215,10 +231,8 @@ export async function hlistUnregister(
   if (sub._hashed) {
     const gen = mm.srcuReadLock();
     try {
-      if (sub._ops.release !== undefined) {
-        const result = invokeClassic(mm, sub, 'release', undefined);
-        if (isThenable(result)) await result;
-      }
+      const result = invokeClassic(mm, sub, 'release', undefined);
+      if (isThenable(result)) await result;
     } catch (error) {
       errors = [error];
     } finally {
@@ -234,8 +248,6 @@ export async function hlistUnregister(
   return errors;
 }
 
-type AgingOp = 'clearFlushYoung' | 'clearYoung' | 'testYoung';
-
 /**
  * The aging calls (`__mmu_notifier_clear_flush_young()`, `..._clear_young()`,
  * `..._test_young()`): synchronous; `clear*` call every subscriber and OR the results, `test`
@@ -246,11 +258,12 @@ export function hlistAge(mm: MmState, op: AgingOp, start: number, end: number): 
   let young = false;
   let errors: unknown[] | undefined;
   for (const sub of mm._classic) {
-    const fn = sub._ops[op];
-    if (!sub._hashed || fn === undefined) continue;
+    if (!sub._hashed) continue;
     let result: unknown;
     let thenable: boolean;
     try {
+      const fn = sub._ops[op]; // a getter runs user code: inside the try, as the call
+      if (fn === undefined) continue;
       result = fn.call(sub._ops, sub, start, end);
       thenable = isThenable(result); // reading `then` may run user code
     } catch (error) {

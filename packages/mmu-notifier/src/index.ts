@@ -14,8 +14,9 @@ export {
   IntervalNotifier,
   type IntervalNotifierOps,
   type IntervalNotifierState,
+  REMOVED_SEQ,
 } from './interval-notifier.js';
-export type { AsyncContextLike } from './mm-state.js';
+export { type AsyncContextLike, MAX_INVALIDATE_SEQ } from './mm-state.js';
 export { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 export {
   MAX_NESTED_INVALIDATIONS,

@@ -33,6 +33,12 @@ export interface IntervalNotifierOps {
   ): boolean | Promise<boolean>;
 }
 
+/**
+ * The `seq` of a removed subscription: a value `readBegin` never returns (it returns odd
+ * positive values), so `readRetry` of any seq read before the removal is true.
+ */
+export const REMOVED_SEQ = -1;
+
 /** Where an {@link IntervalNotifier} is: see {@link IntervalNotifier.state}. */
 export type IntervalNotifierState = 'pending-insert' | 'active' | 'pending-remove' | 'removed';
 
@@ -66,7 +72,7 @@ export class IntervalNotifier {
   readonly start: number;
   /** Last address covered (inclusive: `start + length - 1`). */
   readonly last: number;
-  /** @internal `invalidate_seq`: always odd. */
+  /** @internal `invalidate_seq`: odd, or REMOVED_SEQ once removed. */
   _seq = 1;
   /** @internal */
   readonly _mm: MmState;
@@ -101,8 +107,9 @@ export class IntervalNotifier {
   }
 
   /**
-   * The subscription's own sequence value (always odd). Changes only at insert and through
-   * `setSeq`. For tests and tracing; the protocol uses `readBegin`/`readRetry`.
+   * The subscription's own sequence value: odd while subscribed; {@link REMOVED_SEQ} (-1) once
+   * `remove()` took it out. Changes only at insert, through `setSeq` and at removal. For tests
+   * and tracing; the protocol uses `readBegin`/`readRetry`.
    */
   get seq(): number {
     return this._seq;
@@ -174,7 +181,10 @@ export class IntervalNotifier {
   /**
    * True if an invalidation collided with the read begun with `seq`: the caller must drop what
    * it resolved and start again. Must be called under the user lock that `invalidate` holds
-   * while calling `setSeq`, right before installing. Like `mmu_interval_read_retry()`.
+   * while calling `setSeq`, right before installing. Like `mmu_interval_read_retry()`, and one
+   * step safer: also true once `remove()` has taken the subscription out (nothing would ever
+   * invalidate what the fault installs), so the retry's `readBegin` then throws
+   * SubscriptionRemovedError and the fault fails cleanly.
    */
   readRetry(seq: number): boolean {
     // Pairs with the write in setSeq(): both run under the user lock, so either the callback's
@@ -184,7 +194,8 @@ export class IntervalNotifier {
 
   /**
    * `readRetry` without the user lock, as a hint inside long operations: `true` is reliable
-   * (bail out early), `false` may be stale. Like `mmu_interval_check_retry()`.
+   * (bail out early), `false` may be stale. True once removed, as `readRetry`. Like
+   * `mmu_interval_check_retry()`.
    */
   checkRetry(seq: number): boolean {
     return this._seq !== seq;
@@ -213,12 +224,24 @@ export class IntervalNotifier {
   }
 
   /**
+   * @internal The subscription left the tree (or never entered it): no invalidation will reach
+   * what a fault installs from now on, so every read begun before must retry. `REMOVED_SEQ` is
+   * never returned by `readBegin`, hence `readRetry`/`checkRetry` are true for any earlier seq
+   * with no extra test on their path. No callback of it runs any more, so nothing sets it back.
+   */
+  _markRemoved(): void {
+    this._node = undefined;
+    this._state = SUB_REMOVED;
+    this._seq = REMOVED_SEQ;
+  }
+
+  /**
    * Unsubscribes. When no invalidation is walking the tree, the subscription leaves at once. While
    * one is (the tree is frozen), a still-pending insert is simply cancelled, and otherwise the
    * removal is deferred and the promise resolves only after that invalidation period ended and
    * the removal was applied. Once it resolves, `invalidate` is never called for this subscription
-   * again. Never from inside a callback of the same address space. Like
-   * `mmu_interval_notifier_remove()`.
+   * again, and `readRetry`/`checkRetry` of every seq read before are true. Never from inside a
+   * callback of the same address space. Like `mmu_interval_notifier_remove()`.
    * @throws CallbackContextError from inside a callback; SubscriptionRemovedError if already
    *   removed or being removed (as rejections, nothing changed).
    */
@@ -231,15 +254,14 @@ export class IntervalNotifier {
     if (!mm.isInvalidating()) {
       // No callback runs while the state is not fully excluded: remove at once.
       mm._tree.remove(this._node!);
-      this._node = undefined;
-      this._state = SUB_REMOVED;
+      this._markRemoved();
       traceRemove(mm, this, 'now');
       return;
     }
     if (this._state === SUB_PENDING_INSERT) {
       // Never was in the tree, so no callback can be running on it: cancel, no wait.
       mm._deferred.cancel(this);
-      this._state = SUB_REMOVED;
+      this._markRemoved();
       traceRemove(mm, this, 'cancelled');
       return;
     }

@@ -145,11 +145,33 @@ export function invokeInvalidate(
     // Inside the try: reading `then` runs user code too (a getter may throw).
     if (isThenable(result)) return result;
     sub._cbRunning--;
-    return Boolean(result);
+    const ok = Boolean(result);
+    if (ok) checkSetSeq(mm, sub, range, curSeq);
+    return ok;
   } catch (error) {
     sub._cbRunning--;
     throw error;
   } finally {
     mm._depth--;
+  }
+}
+
+/**
+ * Warns if `sub`'s `invalidate` settled successfully without `setSeq(curSeq)`: readers that
+ * resolved a page before the invalidation would then pass `readRetry` and install it (the
+ * kernel cannot check this). All callbacks of one busy period share `curSeq`, so the
+ * subscription's seq tells whether it was set. A range with an `owner` is exempt: a device may
+ * skip the invalidations its own migration caused (as the kernel's test_hmm driver does).
+ */
+export function checkSetSeq(
+  mm: MmState,
+  sub: IntervalNotifier,
+  range: MmuNotifierRange,
+  curSeq: number,
+): void {
+  if (sub._seq !== curSeq && range.owner === undefined) {
+    mm.warn(
+      `invalidate() of the subscription [${sub.start}, ${sub.last}] returned without calling setSeq(${curSeq}): readers will not retry`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { addError, type WalkFailure } from './failure.js';
 import { IntervalNotifier, type IntervalNotifierOps } from './interval-notifier.js';
-import { invokeInvalidate, invStartRange } from './itree-walk.js';
+import { checkSetSeq, invokeInvalidate, invStartRange } from './itree-walk.js';
 import { INTERNAL, type MmState, SUB_PENDING_INSERT } from './mm-state.js';
 import { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 
@@ -64,8 +64,8 @@ export async function itreeInvalidate(
   while (node !== undefined) {
     const sub = node.value;
     try {
-      if (!(await pending))
-        mm.warn('invalidate() returned false for a blockable range; continuing');
+      if (await pending) checkSetSeq(mm, sub, range, curSeq);
+      else mm.warn('invalidate() returned false for a blockable range; continuing');
     } catch (error) {
       failure = addError(failure, error);
     } finally {

@@ -14,6 +14,14 @@ export const SUB_PENDING_REMOVE = 2; // in the tree and on the deferred list
 export const SUB_REMOVED = 3;
 
 /**
+ * The largest value `invalidateSeq` takes: the largest even safe integer. A busy period adds 2,
+ * so once the sequence stands here no start may begin (it could not turn odd and back and stay
+ * exact); starts and `release()` are refused with a RangeError and nothing changes. At a million
+ * busy periods a second, that is over a century from the default initial value.
+ */
+export const MAX_INVALIDATE_SEQ: number = Number.MAX_SAFE_INTEGER - 1;
+
+/**
  * Passed by the core to the subscription constructors. Not exported from the package, so users
  * can neither name its type nor pass it: `new IntervalNotifier()` / `new MmuNotifier()` is a
  * type error and throws a TypeError (use `insertInterval` / `register`).
@@ -68,16 +76,15 @@ export interface AsyncContextLike {
  * when `sub._seq === _seq`: this subscription was hit by (or inserted during) the busy period
  * that is still open, so any read begun now would collide.
  *
- * Sequence values are safe integers and never wrap (2^53 busy periods); parity is tested with
- * `% 2`, never with 32-bit bitwise operators.
+ * Sequence values are safe integers and never wrap; parity is tested with `% 2`, never with
+ * 32-bit bitwise operators. `_seq` never exceeds MAX_INVALIDATE_SEQ: a busy period may begin
+ * only while there is room for both of its steps (`checkSeqRoom`), which gives 2^52 busy periods.
  */
 export class MmState {
   /** `invalidate_seq`: starts at 2; odd while invalidating. */
   _seq: number;
   /** `active_invalidate_ranges`: starts not yet matched by their end (or undone). */
   _active = 0;
-  /** Starts that succeeded and are not ended yet: guards `invalidateRangeEnd` (kernel: none). */
-  _started = 0;
   readonly _tree = new IntervalTree<IntervalNotifier>();
   /** `deferred_list`: one holder per busy period, entered by `beginWrite`, exited by `invEnd`. */
   readonly _deferred: DeferredList<IntervalNotifier>;
@@ -142,6 +149,21 @@ export class MmState {
   }
 
   /**
+   * Throws a RangeError (nothing changed) if a busy period beginning now could pass
+   * MAX_INVALIDATE_SEQ. Called by every start and by release before they change anything.
+   * An open busy period (odd `_seq`, at most MAX_INVALIDATE_SEQ - 1) can always be joined: its
+   * end brings the sequence to at most MAX_INVALIDATE_SEQ. So `beginWrite` never passes it: an
+   * insert can begin writing only while a start is active, and no start is active at the ceiling.
+   */
+  checkSeqRoom(what: string): void {
+    if (this._seq === MAX_INVALIDATE_SEQ) {
+      throw new RangeError(
+        `${what}: invalidateSeq reached MAX_INVALIDATE_SEQ (${MAX_INVALIDATE_SEQ}); no further invalidation can begin`,
+      );
+    }
+  }
+
+  /**
    * Begin writing (`seq |= 1`) if not already: from here until the last end the tree is frozen,
    * so the busy period takes the deferred list's single hold. Pairs with `invEnd`'s exit.
    */
@@ -182,8 +204,7 @@ export class MmState {
       sub._state = SUB_IN_TREE;
     } else if (sub._state === SUB_PENDING_REMOVE) {
       this._tree.remove(sub._node!);
-      sub._node = undefined;
-      sub._state = SUB_REMOVED;
+      sub._markRemoved();
     }
   }
 

@@ -88,44 +88,61 @@ export function checkInterval(start: number, length: number, what: string): numb
 }
 
 /**
- * Per-range count of successful starts not ended yet, kept on the range object itself under a
- * module-private symbol (non-enumerable, so it does not show in keys, JSON or equality checks).
- * It lets `invalidateRangeEnd` reject an end of a range that was never started, failed, or was
- * already ended, even while other ranges are active. The kernel has no such check.
+ * Per-range bookkeeping of successful starts not ended yet, kept on the range object itself under
+ * module-private symbols (non-enumerable, so they do not show in keys, JSON or equality checks),
+ * so that counting them allocates nothing: `STARTED` counts them and `STARTED_ON` names the
+ * address space they were made on. A range object belongs to one address space while it has
+ * starts to end, as the kernel's `range->mm` binds a range to its mm. This lets
+ * `invalidateRangeEnd` reject an end of a range that was never started, failed, was already
+ * ended, or was started on another address space, even while other ranges are active. The
+ * kernel has no such check.
  */
 const STARTED: unique symbol = Symbol('mmukit.started');
+const STARTED_ON: unique symbol = Symbol('mmukit.startedOn');
 
 interface CountedRange {
   [STARTED]?: number;
+  [STARTED_ON]?: object | undefined;
 }
 
 /**
- * Makes `range` ready to count its starts, before a start changes anything: a range that cannot
- * take the count (sealed, frozen or otherwise not extensible) is a TypeError here, not after the
- * walk ran.
+ * Makes `range` ready to count a start on the address space `mm`, before the start changes
+ * anything: a range that cannot take the count (sealed, frozen or otherwise not extensible) or
+ * still has a start to end on another address space is a TypeError here, not after the walk ran.
  */
-export function prepareStarts(range: MmuNotifierRange, what: string): void {
+export function prepareStarts(range: MmuNotifierRange, mm: object, what: string): void {
   const r = range as CountedRange;
-  if (r[STARTED] !== undefined) return;
-  if (!Object.isExtensible(r)) {
+  if (r[STARTED] === undefined) {
+    if (!Object.isExtensible(r)) {
+      throw new TypeError(
+        `${what}: the range object must be extensible (not sealed or frozen): its starts are counted on it`,
+      );
+    }
+    Object.defineProperty(r, STARTED, { value: 0, writable: true });
+    Object.defineProperty(r, STARTED_ON, { value: undefined, writable: true });
+  } else if (r[STARTED] !== 0 && r[STARTED_ON] !== mm) {
     throw new TypeError(
-      `${what}: the range object must be extensible (not sealed or frozen): its starts are counted on it`,
+      `${what}: the range object has a start not ended yet on another address space (a range belongs to one address space until its ends)`,
     );
   }
-  Object.defineProperty(r, STARTED, { value: 0, writable: true });
 }
 
-/** Records a successful start of `range` (prepared by {@link prepareStarts}). */
-export function markStarted(range: MmuNotifierRange): void {
+/** Records a successful start of `range` (prepared by {@link prepareStarts}) on `mm`. */
+export function markStarted(range: MmuNotifierRange, mm: object): void {
   const r = range as CountedRange;
   r[STARTED] = (r[STARTED] ?? 0) + 1;
+  r[STARTED_ON] = mm;
 }
 
-/** Consumes one successful start of `range`; false if it has none left (nothing changed). */
-export function takeStarted(range: MmuNotifierRange): boolean {
+/**
+ * Consumes one successful start of `range` on `mm`; false if it has none there (nothing
+ * changed, on `mm` or on the address space that started it).
+ */
+export function takeStarted(range: MmuNotifierRange, mm: object): boolean {
   const r = range as CountedRange;
   const n = r[STARTED];
-  if (n === undefined || n === 0) return false;
+  if (n === undefined || n === 0 || r[STARTED_ON] !== mm) return false;
   r[STARTED] = n - 1;
+  if (n === 1) r[STARTED_ON] = undefined; // free to start on any address space again
   return true;
 }

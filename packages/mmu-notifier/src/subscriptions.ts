@@ -15,7 +15,7 @@ import {
 } from './hlist.js';
 import type { IntervalNotifier, IntervalNotifierOps } from './interval-notifier.js';
 import { itreeInsert, itreeInvalidate, itreeInvalidateNonblock, itreeRelease } from './itree.js';
-import { type AsyncContextLike, INTERNAL, MmState } from './mm-state.js';
+import { type AsyncContextLike, INTERNAL, MAX_INVALIDATE_SEQ, MmState } from './mm-state.js';
 import {
   checkInterval,
   checkRange,
@@ -42,7 +42,10 @@ export interface MmuNotifierSubscriptionsOptions {
    * as inside (see the README). Costs one `run()` per callback when set.
    */
   asyncContext?: AsyncContextLike;
-  /** First `invalidateSeq`: an even safe integer >= 2. Default 2 (the kernel's). For tests. */
+  /**
+   * First `invalidateSeq`: an even integer from 2 to {@link MAX_INVALIDATE_SEQ}. Default 2 (the
+   * kernel's). For tests.
+   */
   initialSeq?: number;
 }
 
@@ -76,7 +79,7 @@ export class MmuNotifierSubscriptions {
   readonly #mm: MmState;
 
   /**
-   * @throws RangeError if `initialSeq` is not an even safe integer >= 2; TypeError if `tracer` or
+   * @throws RangeError if `initialSeq` is not an even integer in `[2, MAX_INVALIDATE_SEQ]`; TypeError if `tracer` or
    *   `onWarning` is not a function, or `asyncContext` lacks `run`/`getStore`.
    */
   constructor(options: MmuNotifierSubscriptionsOptions = {}) {
@@ -94,8 +97,10 @@ export class MmuNotifierSubscriptions {
       throw new TypeError('MmuNotifierSubscriptions: asyncContext must be an AsyncLocalStorage');
     }
     const seq = options.initialSeq ?? 2;
-    if (!Number.isSafeInteger(seq) || seq < 2 || seq % 2 !== 0) {
-      throw new RangeError(`initialSeq must be an even safe integer >= 2, got ${String(seq)}`);
+    if (!Number.isSafeInteger(seq) || seq < 2 || seq > MAX_INVALIDATE_SEQ || seq % 2 !== 0) {
+      throw new RangeError(
+        `initialSeq must be an even integer from 2 to MAX_INVALIDATE_SEQ (${MAX_INVALIDATE_SEQ}), got ${String(seq)}`,
+      );
     }
     this.#mm = new MmState(
       seq,
@@ -187,14 +192,17 @@ export class MmuNotifierSubscriptions {
    * subscribers that started get their end) and the promise rejects with a
    * NotifierCallbackError: then do not change the page tables and do not call end.
    * @throws TypeError / RangeError for a bad range (TypeError also for a sealed or frozen range
-   *   object: starts are counted on it); CallbackContextError when nested
+   *   object, or one with a start not ended on another address space: starts are counted on
+   *   it); RangeError once `invalidateSeq` stands at
+   *   {@link MAX_INVALIDATE_SEQ}; CallbackContextError when nested
    *   {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (rejections; nothing changed).
    */
   async invalidateRangeStart(range: MmuNotifierRange): Promise<void> {
     checkRange(range, 'invalidateRangeStart');
     const mm = this.#mm;
     checkNesting(mm, 'invalidateRangeStart');
-    prepareStarts(range, 'invalidateRangeStart');
+    mm.checkSeqRoom('invalidateRangeStart');
+    prepareStarts(range, mm, 'invalidateRangeStart');
     range.blockable = true;
     let failure = await itreeInvalidate(mm, range);
     if (failure === undefined && mm._classic.length !== 0) {
@@ -202,8 +210,7 @@ export class MmuNotifierSubscriptions {
       if (failure !== undefined) mm.invEnd(); // undo the interval side too (the kernel leaks it)
     }
     if (failure === undefined) {
-      mm._started++;
-      markStarted(range);
+      markStarted(range, mm);
       return;
     }
     this.#startFailed(range, failure);
@@ -219,15 +226,17 @@ export class MmuNotifierSubscriptions {
    * must not change its page tables nor call end. Like
    * `mmu_notifier_invalidate_range_start_nonblock()`.
    * @throws TypeError / RangeError for a bad range (TypeError also for a sealed or frozen range
-   *   object), CallbackContextError when nested
-   *   {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (nothing changed); NotifierCallbackError if
+   *   object, or one with a start not ended on another address space);
+   *   RangeError once `invalidateSeq` stands at {@link MAX_INVALIDATE_SEQ}; CallbackContextError
+   *   when nested {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (nothing changed); NotifierCallbackError if
    *   callbacks threw or returned a Promise (undone as for EAGAIN; it wins over EAGAIN).
    */
   invalidateRangeStartNonblock(range: MmuNotifierRange): boolean {
     checkRange(range, 'invalidateRangeStartNonblock');
     const mm = this.#mm;
     checkNesting(mm, 'invalidateRangeStartNonblock');
-    prepareStarts(range, 'invalidateRangeStartNonblock');
+    mm.checkSeqRoom('invalidateRangeStartNonblock');
+    prepareStarts(range, mm, 'invalidateRangeStartNonblock');
     range.blockable = false;
     let failure = itreeInvalidateNonblock(mm, range);
     if (failure === undefined && mm._classic.length !== 0) {
@@ -235,8 +244,7 @@ export class MmuNotifierSubscriptions {
       if (failure !== undefined) mm.invEnd(); // undo the interval side too (the kernel leaks it)
     }
     if (failure === undefined) {
-      mm._started++;
-      markStarted(range);
+      markStarted(range, mm);
       return true;
     }
     this.#startFailed(range, failure);
@@ -262,21 +270,19 @@ export class MmuNotifierSubscriptions {
    * a busy period makes `invalidateSeq` even, applies the deferred inserts/removes and wakes
    * `readBegin`/`remove` waiters; then every classic `invalidateRangeEnd` runs. Synchronous.
    * Like `mmu_notifier_invalidate_range_end()`.
-   * Pass the same range object that was started.
-   * @throws TypeError / RangeError for a bad range, UnbalancedEndError if this range object has no
-   *   successful start left to end (nothing changed); NotifierCallbackError if classic ends threw (after all ran).
+   * Pass the same range object that was started, to the same address space.
+   * @throws TypeError / RangeError for a bad range; UnbalancedEndError if this range object has no
+   *   successful start on this address space left to end (nothing changed, here or anywhere);
+   *   NotifierCallbackError if classic ends threw (after all ran).
    */
   invalidateRangeEnd(range: MmuNotifierRange): void {
     checkRange(range, 'invalidateRangeEnd');
     const mm = this.#mm;
-    // Both counts: the range's own (an end of another range than the one started) and the
-    // address space's (a range object started on another address space).
-    if (mm._started === 0 || !takeStarted(range)) {
+    if (!takeStarted(range, mm)) {
       throw new UnbalancedEndError(
-        'invalidateRangeEnd() without a matching successful invalidateRangeStart() of this range object',
+        'invalidateRangeEnd() without a matching successful invalidateRangeStart() of this range object on this address space',
       );
     }
-    mm._started--;
     let errors: unknown[] | undefined;
     try {
       mm.invEnd();
@@ -298,12 +304,14 @@ export class MmuNotifierSubscriptions {
    * still `remove()` them), then every classic subscriber's `release`, after which they are
    * unregistered. Later inserts and registrations fail. Runs once. Like
    * `__mmu_notifier_release()`.
-   * @throws ReleasedError if already called; NotifierCallbackError if callbacks failed (after
-   *   all ran and the bookkeeping is complete).
+   * @throws ReleasedError if already called; RangeError once `invalidateSeq` stands at
+   *   {@link MAX_INVALIDATE_SEQ} (nothing changed); NotifierCallbackError if callbacks failed
+   *   (after all ran and the bookkeeping is complete).
    */
   async release(): Promise<void> {
     const mm = this.#mm;
     if (mm._released) throw new ReleasedError('release() was already called');
+    mm.checkSeqRoom('release');
     mm._released = true;
     let errors: unknown[] = [];
     const failure = await itreeRelease(mm);

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type IntervalNotifier, MmuNotifierSubscriptions } from '../src/index.js';
+import { type IntervalNotifier, MmuNotifierSubscriptions, REMOVED_SEQ } from '../src/index.js';
 
 /**
  * Model-based test: random sequences of inserts, removes, non-blockable starts (some callbacks
  * answer EAGAIN) and ends, checked step by step against a direct transcription of the kernel's
  * algorithm (mm/mmu_notifier.c) over plain arrays: invalidate_seq, active count, every
  * subscription's seq and state, which callbacks ran in which order with which cur_seq, and what
- * tryReadBegin returns. The one intended difference, the deferred list's order, is modelled as
- * FIFO.
+ * tryReadBegin returns. The intended differences are modelled too: the deferred list's order is
+ * FIFO, and a removed subscription's seq becomes REMOVED_SEQ (every earlier read retries).
  */
 interface MSub {
   id: number;
@@ -58,13 +58,13 @@ class Model {
     if (this.seq % 2 === 1) {
       if (s.state === 'pending-insert') {
         this.deferred.splice(this.deferred.indexOf(s), 1);
-        s.state = 'removed';
+        removed(s);
       } else {
         s.state = 'pending-remove';
         this.deferred.push(s);
       }
     } else {
-      s.state = 'removed';
+      removed(s);
     }
     return true;
   }
@@ -100,11 +100,17 @@ class Model {
         s.state = 'active';
         s.treeOrder = this.treeCounter++;
       } else if (s.state === 'pending-remove') {
-        s.state = 'removed';
+        removed(s);
       }
     }
     this.deferred = [];
   }
+}
+
+/** Not in the kernel: once out, the subscription's seq never matches an earlier read. */
+function removed(s: MSub): void {
+  s.state = 'removed';
+  s.seq = REMOVED_SEQ;
 }
 
 const opArb = fc.oneof(
