@@ -16,6 +16,14 @@ export {
   type IntervalNotifierState,
   REMOVED_SEQ,
 } from './interval-notifier.js';
+export {
+  clipRange,
+  type InvalidateOpsOptions,
+  invalidateOps,
+  type NotifierLock,
+  type TeardownOptions,
+  teardownInterval,
+} from './invalidate-ops.js';
 export { type AsyncContextLike, MAX_INVALIDATE_SEQ } from './mm-state.js';
 export { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 export {

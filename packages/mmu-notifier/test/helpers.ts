@@ -132,3 +132,34 @@ export function deferred<T = void>(): {
   });
   return { promise, resolve, reject };
 }
+
+/** A minimal FIFO user lock for the tests (async `lock()`), counting how often it was taken. */
+export class TestLock {
+  held = false;
+  taken = 0;
+  readonly #waiters: (() => void)[] = [];
+
+  tryLock(): boolean {
+    if (this.held) return false;
+    this.held = true;
+    this.taken++;
+    return true;
+  }
+
+  lock(): Promise<void> {
+    if (this.tryLock()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiters.push(() => {
+        this.taken++;
+        resolve();
+      });
+    });
+  }
+
+  unlock(): void {
+    if (!this.held) throw new Error('TestLock: unlock of a free lock');
+    const next = this.#waiters.shift();
+    if (next === undefined) this.held = false;
+    else next(); // handed over: stays held
+  }
+}

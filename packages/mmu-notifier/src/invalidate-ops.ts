@@ -1,0 +1,147 @@
+import type { IntervalNotifier, IntervalNotifierOps } from './interval-notifier.js';
+import type { MmuNotifierRange } from './range.js';
+
+/**
+ * The user lock of a secondary MMU: what its fault path holds around `readRetry` + install, and
+ * its invalidate callback around `setSeq` + zap. Structural: `Mutex` and `SharedMutex` from
+ * `@mmukit/seqcount` fit, and so does any lock with these three methods.
+ */
+export interface NotifierLock {
+  /** Takes the lock if it is free, at once; false if it is held. */
+  tryLock(): boolean;
+  /** Takes the lock, waiting for it (a promise, or by blocking the thread). */
+  lock(): void | PromiseLike<void>;
+  /** Releases the lock taken by `tryLock` or `lock`. */
+  unlock(): void;
+}
+
+/**
+ * The part of `range` that `sub` covers, as an inclusive `[first, last]` pair: the addresses
+ * whose secondary mappings an `invalidate` callback must drop. `range` must overlap `sub` (the
+ * core only calls `invalidate` for overlapping subscriptions).
+ */
+export function clipRange(sub: IntervalNotifier, range: MmuNotifierRange): [number, number] {
+  return [Math.max(sub.start, range.start), Math.min(sub.last, range.end - 1)];
+}
+
+/** Options of {@link invalidateOps}. */
+export interface InvalidateOpsOptions {
+  /** The user lock; the fault path must hold the same one around `readRetry` + install. */
+  lock: NotifierLock;
+  /**
+   * Drops every secondary mapping of the inclusive address range `[first, last]` (already
+   * clipped to the subscription). Runs under the lock, synchronously: a returned promise is not
+   * awaited. A throw is reported by the core as this callback failing (the lock is released).
+   */
+  zap(first: number, last: number, range: MmuNotifierRange, sub: IntervalNotifier): void;
+  /**
+   * This device's identity. An invalidation whose `range.owner` is this value and whose event is
+   * `'migrate'` or `'exclusive'` was caused by the device itself (it moves its own pages and
+   * updates its table as part of that): it is acknowledged without taking the lock, setting the
+   * seq or zapping, as the kernel's test_hmm driver does.
+   */
+  owner?: unknown;
+}
+
+/**
+ * Builds the `invalidate` callback every mirror writes by hand, following each rule:
+ * non-blockable ranges take the lock with `tryLock()` or return `false` (EAGAIN) without
+ * waiting; blockable ranges wait for it with `lock()`; then, under the lock,
+ * `setSeq(curSeq)` unconditionally, `zap` of the part of the range the subscription covers, and
+ * unlock (also when `zap` throws, whose error the core reports). Like the invalidate callback of
+ * the kernel's test_hmm "dmirror" driver.
+ *
+ * ```ts
+ * const sub = mm.insertInterval(start, length, invalidateOps({ lock, zap: (a, b) => tlb.drop(a, b) }));
+ * ```
+ * @throws TypeError if `lock` lacks `tryLock`/`lock`/`unlock` or `zap` is not a function.
+ */
+export function invalidateOps(options: InvalidateOpsOptions): IntervalNotifierOps {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('invalidateOps: options must be an object');
+  }
+  const { lock, zap, owner } = options;
+  checkLock(lock, 'invalidateOps');
+  if (typeof zap !== 'function') throw new TypeError('invalidateOps: zap must be a function');
+  const hasOwner = owner !== undefined;
+
+  // Under the lock: the fault path's readRetry + install cannot run between setSeq and zap.
+  const locked = (sub: IntervalNotifier, range: MmuNotifierRange, curSeq: number): true => {
+    try {
+      sub.setSeq(curSeq);
+      zap(Math.max(sub.start, range.start), Math.min(sub.last, range.end - 1), range, sub);
+    } finally {
+      lock.unlock();
+    }
+    return true;
+  };
+
+  return {
+    invalidate(sub, range, curSeq) {
+      if (hasOwner && range.owner === owner && isOwnEvent(range)) return true;
+      if (lock.tryLock()) return locked(sub, range, curSeq);
+      if (!range.blockable) return false; // would have to wait: EAGAIN
+      const waiting = lock.lock();
+      if (waiting === undefined) return locked(sub, range, curSeq); // a blocking lock
+      return Promise.resolve(waiting).then(() => locked(sub, range, curSeq));
+    },
+  };
+}
+
+function isOwnEvent(range: MmuNotifierRange): boolean {
+  return range.event === 'migrate' || range.event === 'exclusive';
+}
+
+/** TypeError unless `lock` has the three {@link NotifierLock} methods. */
+export function checkLock(lock: NotifierLock, what: string): void {
+  if (
+    typeof lock !== 'object' ||
+    lock === null ||
+    typeof lock.tryLock !== 'function' ||
+    typeof lock.lock !== 'function' ||
+    typeof lock.unlock !== 'function'
+  ) {
+    throw new TypeError(`${what}: lock must have tryLock(), lock() and unlock()`);
+  }
+}
+
+/** Options of {@link teardownInterval}. */
+export interface TeardownOptions {
+  /** The user lock the fault path holds around `readRetry` + install. */
+  lock: NotifierLock;
+  /** Drops every secondary mapping of `[first, last]` (the whole subscription), synchronously. */
+  zap(first: number, last: number): void;
+}
+
+/**
+ * Drops an interval subscription while faults may still be in flight, in the one safe order:
+ *
+ * 1. `await sub.remove()`: afterwards `invalidate` never runs for it again, and `readRetry` of
+ *    every seq read before is true, so a fault in flight retries and its next `readBegin`
+ *    throws `SubscriptionRemovedError` instead of installing.
+ * 2. Under the lock, `zap` the whole subscription: this drops what faults installed before the
+ *    removal, which no invalidation would reach any more.
+ *
+ * When it resolves the secondary holds no translation of the subscription and will not get one:
+ * free the device's resources. Not from inside a notifier callback (as `remove()`).
+ * @throws as `remove()` (rejections); TypeError for bad options (before anything changes).
+ */
+export async function teardownInterval(
+  sub: IntervalNotifier,
+  options: TeardownOptions,
+): Promise<void> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('teardownInterval: options must be an object');
+  }
+  const { lock, zap } = options;
+  checkLock(lock, 'teardownInterval');
+  if (typeof zap !== 'function') throw new TypeError('teardownInterval: zap must be a function');
+  await sub.remove();
+  // Pairs with the fault path: whoever takes the lock after this zap sees readRetry() true.
+  if (!lock.tryLock()) await lock.lock();
+  try {
+    zap(sub.start, sub.last);
+  } finally {
+    lock.unlock();
+  }
+}

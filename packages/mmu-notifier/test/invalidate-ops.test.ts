@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import {
+  clipRange,
+  type IntervalNotifier,
+  invalidateOps,
+  NotifierCallbackError,
+  SubscriptionRemovedError,
+  teardownInterval,
+} from '../src/index.js';
+import {
+  deferred,
+  expectIdle,
+  flush,
+  invalidateOnceBlocking,
+  makeSubs,
+  range,
+  TestLock,
+  track,
+} from './helpers.js';
+
+/** A device page table over addresses, zapped through `invalidateOps`. */
+function device() {
+  const table = new Map<number, number>();
+  const zaps: [number, number][] = [];
+  const zap = (first: number, last: number) => {
+    zaps.push([first, last]);
+    for (let a = first; a <= last; a++) table.delete(a);
+  };
+  return { table, zaps, zap };
+}
+
+describe('invalidateOps', () => {
+  it('non-blockable, lock free: setSeq, zap of the clipped range, unlock', async () => {
+    const { subs, warnings } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const sub = subs.insertInterval(10, 10, invalidateOps({ lock, zap: dev.zap }));
+    const seq = await sub.readBegin();
+    const r = range(0, 15);
+    expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
+    expect(dev.zaps).toEqual([[10, 14]]);
+    expect(sub.seq).toBe(3);
+    expect(sub.readRetry(seq)).toBe(true);
+    expect(lock.held).toBe(false);
+    subs.invalidateRangeEnd(r);
+    expect(warnings).toEqual([]);
+  });
+
+  it('non-blockable, lock held: EAGAIN without waiting, zapping or setting the seq', () => {
+    const { subs } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    lock.tryLock();
+    expect(subs.invalidateRangeStartNonblock(range(0, 10))).toBe(false);
+    expect(dev.zaps).toEqual([]);
+    expect(sub.seq).toBe(1);
+    expectIdle(subs);
+  });
+
+  it('blockable, lock held: waits for the lock, then zaps; the start resolves after', async () => {
+    const { subs } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    lock.tryLock();
+    const r = range(5, 30);
+    const start = track(subs.invalidateRangeStart(r));
+    await flush();
+    expect(start.settled).toBe(false);
+    expect(dev.zaps).toEqual([]);
+    lock.unlock();
+    await flush();
+    expect(start.settled).toBe(true);
+    expect(dev.zaps).toEqual([[5, 9]]);
+    expect(lock.held).toBe(false);
+    subs.invalidateRangeEnd(r);
+  });
+
+  it('works with a lock whose lock() blocks and returns nothing', async () => {
+    const { subs } = makeSubs();
+    let held = true;
+    const lock = {
+      tryLock: () => (held ? false : (held = true)),
+      lock: () => {
+        held = true; // as if it had waited until free
+      },
+      unlock: () => {
+        held = false;
+      },
+    };
+    const dev = device();
+    subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    await invalidateOnceBlocking(subs, 0, 3);
+    expect(dev.zaps).toEqual([[0, 2]]);
+    expect(held).toBe(false);
+  });
+
+  it('a zap that throws: the lock is released and the start fails with the error', async () => {
+    const { subs } = makeSubs();
+    const lock = new TestLock();
+    subs.insertInterval(
+      0,
+      10,
+      invalidateOps({
+        lock,
+        zap: () => {
+          throw new Error('zap');
+        },
+      }),
+    );
+    await expect(subs.invalidateRangeStart(range(0, 10))).rejects.toThrow(NotifierCallbackError);
+    expect(lock.held).toBe(false);
+    expectIdle(subs);
+  });
+
+  it("skips the device's own migrations (owner), not other events or owners", async () => {
+    const { subs, warnings } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const me = {};
+    subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap, owner: me }));
+    const own = { ...range(0, 10, 'migrate'), owner: me };
+    await subs.invalidateRangeStart(own);
+    subs.invalidateRangeEnd(own);
+    expect(dev.zaps).toEqual([]);
+    expect(lock.taken).toBe(0);
+    const other = { ...range(0, 10, 'migrate'), owner: {} };
+    await subs.invalidateRangeStart(other);
+    subs.invalidateRangeEnd(other);
+    const unmap = { ...range(0, 10, 'unmap'), owner: me };
+    await subs.invalidateRangeStart(unmap);
+    subs.invalidateRangeEnd(unmap);
+    expect(dev.zaps).toEqual([
+      [0, 9],
+      [0, 9],
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('rejects bad options with a TypeError', () => {
+    const lock = new TestLock();
+    expect(() => invalidateOps({ lock: {} as never, zap: () => {} })).toThrow(/tryLock/);
+    expect(() => invalidateOps({ lock, zap: 1 as never })).toThrow(/zap/);
+    expect(() => invalidateOps(undefined as never)).toThrow(TypeError);
+  });
+
+  it('clipRange gives the inclusive overlap of a range and a subscription', () => {
+    const { subs } = makeSubs();
+    const sub = subs.insertInterval(10, 10, { invalidate: () => true });
+    expect(clipRange(sub, range(0, 15))).toEqual([10, 14]);
+    expect(clipRange(sub, range(12, 40))).toEqual([12, 19]);
+    expect(clipRange(sub, range(0, 100))).toEqual([10, 19]);
+  });
+});
+
+/** A fault through readBegin/readRetry under `lock`, whose resolve waits for `gate`. */
+async function fault(
+  sub: IntervalNotifier,
+  lock: TestLock,
+  table: Map<number, number>,
+  addr: number,
+  frame: () => number,
+  gate: Promise<void>,
+): Promise<number> {
+  for (let attempts = 1; ; attempts++) {
+    const seq = await sub.readBegin();
+    const page = frame();
+    await gate;
+    await lock.lock();
+    try {
+      if (sub.readRetry(seq)) continue;
+      table.set(addr, page);
+      return attempts;
+    } finally {
+      lock.unlock();
+    }
+  }
+}
+
+describe('teardownInterval', () => {
+  it('leaves no translation while a fault is in flight: the fault retries and fails', async () => {
+    const { subs } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    const gate = deferred();
+    const inFlight = fault(sub, lock, dev.table, 3, () => 300, gate.promise);
+    await flush(); // resolved its page, waiting on the gate
+    await teardownInterval(sub, { lock, zap: dev.zap });
+    gate.resolve();
+    await expect(inFlight).rejects.toThrow(SubscriptionRemovedError);
+    expect(dev.table.size).toBe(0);
+    expect(sub.state).toBe('removed');
+  });
+
+  it('zaps what was installed before the removal', async () => {
+    const { subs } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    await fault(sub, lock, dev.table, 3, () => 300, Promise.resolve());
+    expect(dev.table.get(3)).toBe(300);
+    await teardownInterval(sub, { lock, zap: dev.zap });
+    expect(dev.table.size).toBe(0);
+  });
+
+  /**
+   * Tears `sub` down while a fault of it is in flight and an invalidation of another
+   * subscription keeps the tree frozen (so remove() is deferred). The fault's gate opens after
+   * `k` microtask turns and the invalidation ends after `j`, for every k, j < 12: the install
+   * lands before, between and after the teardown's steps. Returns the (k, j) that left a
+   * translation behind.
+   */
+  async function staleAfterTeardown(teardown: typeof teardownInterval): Promise<string[]> {
+    const stale: string[] = [];
+    for (let k = 0; k < 12; k++) {
+      for (let j = 0; j < 12; j++) {
+        const { subs } = makeSubs();
+        const lock = new TestLock();
+        const dev = device();
+        const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+        subs.insertInterval(20, 10, { invalidate: (s, _r, seq) => (s.setSeq(seq), true) });
+        const gate = deferred();
+        const inFlight = fault(sub, lock, dev.table, 3, () => 300, gate.promise).catch(() => 0);
+        await flush();
+        const other = range(20, 30);
+        subs.invalidateRangeStartNonblock(other);
+        const done = teardown(sub, { lock, zap: dev.zap });
+        for (let i = 0; i < 12; i++) {
+          if (i === k) gate.resolve();
+          if (i === j) subs.invalidateRangeEnd(other);
+          await Promise.resolve();
+        }
+        await done;
+        await inFlight;
+        if (dev.table.size !== 0) stale.push(`${k},${j}`);
+      }
+    }
+    return stale;
+  }
+
+  it('leaves no translation wherever the fault in flight lands', async () => {
+    expect(await staleAfterTeardown(teardownInterval)).toEqual([]);
+  });
+
+  it('negative control: the same exploration catches a teardown that zaps before remove()', async () => {
+    const wrongOrder: typeof teardownInterval = async (sub, { lock, zap }) => {
+      await lock.lock();
+      zap(sub.start, sub.last);
+      lock.unlock();
+      await sub.remove();
+    };
+    expect((await staleAfterTeardown(wrongOrder)).length).toBeGreaterThan(0);
+  });
+
+  it('rejects bad options before removing anything', async () => {
+    const { subs } = makeSubs();
+    const sub = subs.insertInterval(0, 10, { invalidate: () => true });
+    await expect(teardownInterval(sub, { lock: {} as never, zap: () => {} })).rejects.toThrow(
+      TypeError,
+    );
+    expect(sub.state).toBe('active');
+  });
+});
