@@ -65,6 +65,27 @@ export class FaultAbortedError extends Error {
   }
 }
 
+/**
+ * `install()` returned a Promise (any thenable) to {@link faultWithRetry}. `install` runs under the
+ * MMU lock and is not awaited, so whatever an async install does after its first `await` would run
+ * without the lock and outside the retry check (the kernel catches the same mistake, sleeping under
+ * the `mmu_lock` spinlock, with `might_sleep()`). The fault fails with this error: the lock is
+ * released, the page is `put()`, nothing counts as installed, and the promise is left to settle
+ * with no-op handlers attached, so its rejection cannot become an unhandled rejection. What the
+ * install did before returning (its synchronous part, under the lock) is not undone.
+ */
+export class AsyncInstallError extends Error {
+  override readonly name = 'AsyncInstallError';
+  readonly gfn: number;
+  constructor(gfn: number) {
+    super(
+      `install() for gfn ${gfn} returned a Promise (a thenable): install must be synchronous, ` +
+        'as it runs under the MMU lock and is not awaited; the fault failed and its page does not count as installed',
+    );
+    this.gfn = gfn;
+  }
+}
+
 /** `unlock()` (or a releaser) was called on a {@link SharedMmuLock} that is not locked. */
 export class LockNotHeldError extends Error {
   override readonly name = 'LockNotHeldError';

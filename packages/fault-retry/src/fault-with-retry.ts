@@ -1,4 +1,4 @@
-import { FaultAbortedError, FaultRetryLimitError } from './errors.js';
+import { AsyncInstallError, FaultAbortedError, FaultRetryLimitError } from './errors.js';
 import type { MmuLock } from './mmu-lock.js';
 import { SharedMmuLock } from './shared-mmu-lock.js';
 import type { InvalidationTrackerLike } from './tracker-like.js';
@@ -25,8 +25,15 @@ export interface FaultOptions<P> {
   resolve(signal: AbortSignal): Promise<P>;
   /**
    * Installs the page in the secondary MMU. Runs under the lock, after a passing check. Must be
-   * synchronous: a returned promise is not awaited, and whatever it does after its first await
-   * would run without the lock.
+   * synchronous: it is not awaited, and whatever an async install did after its first await would
+   * run without the lock, outside the retry check. So an install that returns a Promise (any
+   * thenable: an object or function with a callable `then`) fails the fault with
+   * {@link AsyncInstallError}: the lock is released, the page is `put()` once, nothing counts as
+   * installed, and the promise is left to settle with no-op handlers (attached after the lock is
+   * released), so its rejection is never an unhandled rejection. The install's synchronous part
+   * has run under the lock and is not undone. Reading `then` on the returned value is part of the
+   * install: if that getter throws, the fault fails as if install() had thrown that error. Any
+   * other return value is ignored.
    */
   install(page: P): void;
   /** Releases a resolved page that will not be installed (lost the race, or an error). */
@@ -96,6 +103,28 @@ function checkOptions<P>(opts: FaultOptions<P>): void {
   }
 }
 
+const ignore = (): void => {};
+
+/**
+ * Refuses what install() returned if it is a thenable: attaches no-op handlers to it (in a
+ * microtask, so its `then` never runs under the lock) and throws AsyncInstallError. Reads `then`
+ * once; a getter that throws propagates as install()'s own error. Allocates nothing unless it
+ * throws.
+ */
+function checkInstallResult(result: unknown, gfn: number): void {
+  if ((typeof result !== 'object' || result === null) && typeof result !== 'function') return;
+  const then: unknown = (result as { then?: unknown }).then;
+  if (typeof then !== 'function') return;
+  queueMicrotask(() => {
+    try {
+      Reflect.apply(then, result, [ignore, ignore]);
+    } catch {
+      // A then() that throws has nothing left to observe.
+    }
+  });
+  throw new AsyncInstallError(gfn);
+}
+
 /** Puts `page` after `error`, keeping both errors if put() throws too. */
 function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: unknown): never {
   if (put !== undefined) {
@@ -122,8 +151,10 @@ function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: 
  * Failure paths: bad options reject with TypeError/RangeError before anything runs. A
  * `resolve()`, `lock.acquire()` or `install()` that throws: the error reaches the caller, the
  * lock is released if it was taken, the resolved page (if any) is put(), nothing is installed.
- * Too many retries: FaultRetryLimitError. The signal fired: FaultAbortedError (checked before
- * each attempt and after each resolve, never while the lock is held).
+ * An `install()` that returns a Promise or other thenable: {@link AsyncInstallError}, handled the
+ * same way (see {@link FaultOptions.install}). Too many retries: FaultRetryLimitError. The
+ * signal fired: FaultAbortedError (checked before each attempt and after each resolve, never
+ * while the lock is held).
  */
 export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultResult<P>> {
   checkOptions(opts);
@@ -173,7 +204,12 @@ export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultRes
         try {
           // The decisive check: under the lock no invalidation can begin or end.
           lost = tracker.retryGfn(seq, gfn);
-          if (!lost) install(page);
+          if (!lost) {
+            // Both ways of taking the lock (tryLock() and acquire()) meet here, so every install
+            // goes through this one check; a plain `undefined` skips it at the cost of a compare.
+            const installed: unknown = install(page);
+            if (installed !== undefined) checkInstallResult(installed, gfn);
+          }
         } catch (error) {
           if (release === undefined) direct!.unlock();
           else release();

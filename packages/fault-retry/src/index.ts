@@ -1,4 +1,5 @@
 export {
+  AsyncInstallError,
   FaultAbortedError,
   FaultRetryLimitError,
   InvalidationEndWithoutBeginError,

@@ -7,6 +7,7 @@ describe('the built package (dist/index.js)', () => {
     expect(typeof built.InvalidationTracker).toBe('function');
     expect(typeof built.faultWithRetry).toBe('function');
     const errors = [
+      built.AsyncInstallError,
       built.FaultAbortedError,
       built.FaultRetryLimitError,
       built.InvalidationEndWithoutBeginError,
