@@ -81,7 +81,11 @@ describe('invalidateOps', () => {
     const { subs } = makeSubs();
     let held = true;
     const lock = {
-      tryLock: () => (held ? false : (held = true)),
+      tryLock: () => {
+        if (held) return false;
+        held = true;
+        return true;
+      },
       lock: () => {
         held = true; // as if it had waited until free
       },
@@ -220,7 +224,12 @@ describe('teardownInterval', () => {
         const lock = new TestLock();
         const dev = device();
         const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
-        subs.insertInterval(20, 10, { invalidate: (s, _r, seq) => (s.setSeq(seq), true) });
+        subs.insertInterval(20, 10, {
+          invalidate(s, _r, seq) {
+            s.setSeq(seq);
+            return true;
+          },
+        });
         const gate = deferred();
         const inFlight = fault(sub, lock, dev.table, 3, () => 300, gate.promise).catch(() => 0);
         await flush();
