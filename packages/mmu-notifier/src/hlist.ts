@@ -64,7 +64,7 @@ export async function hlistInvalidateRangeStart(
   const subs = mm._classic;
   let failure: WalkFailure | undefined;
   let threw: MmuNotifier[] | undefined;
-  const gen = mm.srcuReadLock();
+  const gen = mm._srcu.readLock();
   try {
     for (const sub of subs) {
       if (!sub._hashed) continue;
@@ -83,7 +83,7 @@ export async function hlistInvalidateRangeStart(
     }
     if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, threw, failure);
   } finally {
-    mm.srcuReadUnlock(gen);
+    mm._srcu.readUnlock(gen);
   }
   return failure;
 }
@@ -199,7 +199,7 @@ export function hlistInvalidateEnd(mm: MmState, range: MmuNotifierRange): unknow
 export async function hlistRelease(mm: MmState): Promise<unknown[] | undefined> {
   const subs = mm._classic;
   let errors: unknown[] | undefined;
-  const gen = mm.srcuReadLock();
+  const gen = mm._srcu.readLock();
   try {
     for (const sub of subs) {
       if (!sub._hashed) continue;
@@ -213,9 +213,9 @@ export async function hlistRelease(mm: MmState): Promise<unknown[] | undefined> 
     for (const sub of mm._classic) sub._hashed = false;
     mm._classic = [];
   } finally {
-    mm.srcuReadUnlock(gen);
+    mm._srcu.readUnlock(gen);
   }
-  await mm.synchronize();
+  await mm._srcu.synchronize();
   return errors;
 }
 
@@ -229,14 +229,14 @@ export async function hlistUnregister(
 ): Promise<unknown[] | undefined> {
   let errors: unknown[] | undefined;
   if (sub._hashed) {
-    const gen = mm.srcuReadLock();
+    const gen = mm._srcu.readLock();
     try {
       const result = invokeClassic(mm, sub, 'release', undefined);
       if (isThenable(result)) await result;
     } catch (error) {
       errors = [error];
     } finally {
-      mm.srcuReadUnlock(gen);
+      mm._srcu.readUnlock(gen);
     }
     // release() of the whole space may have unhashed it meanwhile: then it is already off.
     if (sub._hashed) {
@@ -244,7 +244,7 @@ export async function hlistUnregister(
       mm._classic = mm._classic.filter((s) => s !== sub);
     }
   }
-  await mm.synchronize();
+  await mm._srcu.synchronize();
   return errors;
 }
 

@@ -1,5 +1,6 @@
 import { DeferredList } from '@mmukit/deferred-list';
 import { IntervalTree } from '@mmukit/interval-tree';
+import { Srcu } from '@mmukit/seqcount';
 import type { MmuNotifier } from './classic-notifier.js';
 import { CallbackContextError } from './errors.js';
 import type { IntervalNotifier } from './interval-notifier.js';
@@ -99,13 +100,11 @@ export class MmState {
   /** Classic subscribers, newest first (`hlist_add_head_rcu`); replaced, never mutated. */
   _classic: readonly MmuNotifier[] = [];
   /**
-   * The SRCU read side: classic walks that may be suspended at an await, counted per grace-period
-   * generation. `_srcuCounts[i]` counts the readers of generation `_srcuBase + i`; the last entry
-   * is the current generation. Fully drained old generations are dropped from the front.
+   * The SRCU read side of the classic list: walks that may be suspended at an await hold a
+   * read-side section; `unregister()` and `release()` wait with `synchronize()` for the walks
+   * that began before them only, so overlapping newer walks cannot starve them.
    */
-  readonly _srcuCounts: number[] = [0];
-  _srcuBase = 0;
-  readonly _srcuWq = new WaitQueue();
+  readonly _srcu = new Srcu();
   /** Items applied by the drain in progress, for the `wake` trace event. */
   _applied = 0;
   /** Reusable tree walkers, one per nesting level of invalidations (see `ItreeWalk`). */
@@ -211,46 +210,6 @@ export class MmState {
   /** Waits until `_seq !== seq` (`wait_event(wq, ...)`): the busy period of `seq` ended. */
   async waitSeqChange(seq: number): Promise<void> {
     while (this._seq === seq) await this._wq.wait();
-  }
-
-  /**
-   * Enters a classic walk that may await (`srcu_read_lock()`); returns the generation to pass to
-   * {@link srcuReadUnlock}.
-   */
-  srcuReadLock(): number {
-    const last = this._srcuCounts.length - 1;
-    this._srcuCounts[last]!++;
-    return this._srcuBase + last;
-  }
-
-  /** Leaves it (`srcu_read_unlock()`), waking `synchronize()` when a generation drained. */
-  srcuReadUnlock(gen: number): void {
-    this._srcuCounts[gen - this._srcuBase]!--;
-    if (this.srcuTrim()) this._srcuWq.wakeAll();
-  }
-
-  /** Drops drained generations older than the current one; true if any was dropped. */
-  srcuTrim(): boolean {
-    const counts = this._srcuCounts;
-    let dropped = false;
-    while (counts.length > 1 && counts[0] === 0) {
-      counts.shift();
-      this._srcuBase++;
-      dropped = true;
-    }
-    return dropped;
-  }
-
-  /**
-   * `synchronize_srcu()`: waits until every classic walk that began before this call has ended.
-   * Walks that begin later belong to a newer generation and are not waited for, so a stream of
-   * overlapping walks cannot starve the caller (as the kernel's grace period).
-   */
-  async synchronize(): Promise<void> {
-    const gen = this._srcuBase + this._srcuCounts.length - 1;
-    this._srcuCounts.push(0); // later readers count in the next generation
-    this.srcuTrim();
-    while (this._srcuBase <= gen) await this._srcuWq.wait();
   }
 
   /**

@@ -32,3 +32,11 @@ export class UnmatchedWriteEndError extends SeqCountError {
 export class UnlockedReleaseError extends SeqCountError {
   override name = 'UnlockedReleaseError';
 }
+
+/**
+ * `Srcu.readUnlock()` was given a token with no reader inside: a second unlock of the same
+ * section, or a value that `readLock()` did not return. Nothing changes.
+ */
+export class SrcuUnlockError extends SeqCountError {
+  override name = 'SrcuUnlockError';
+}

@@ -2,9 +2,11 @@ export { loadWords, storeWords } from './atomic-words.js';
 export {
   NestedWriteError,
   SeqCountError,
+  SrcuUnlockError,
   UnlockedReleaseError,
   UnmatchedWriteEndError,
 } from './errors.js';
+export { Mutex } from './mutex.js';
 export { SeqCount } from './seqcount.js';
 export { SeqCountLatch } from './seqcount-latch.js';
 export { DEFAULT_MAX_OPTIMISTIC_READS, SeqLock, type SeqLockOptions } from './seqlock.js';
@@ -12,3 +14,4 @@ export { checkSharedRegion } from './shared-buffer.js';
 export { SharedMutex } from './shared-mutex.js';
 export { SharedSeqCount } from './shared-seqcount.js';
 export { SharedSeqLock, type SharedSeqLockOptions } from './shared-seqlock.js';
+export { Srcu } from './srcu.js';

@@ -1,5 +1,5 @@
-import { AsyncMutex } from './async-mutex.js';
 import { NestedWriteError } from './errors.js';
+import { Mutex } from './mutex.js';
 
 /**
  * A latch sequence count guarding two copies of a value, like the kernel's `seqcount_latch_t`:
@@ -23,7 +23,7 @@ import { NestedWriteError } from './errors.js';
 export class SeqCountLatch<T> {
   #seq = 0;
   readonly #copies: readonly [T, T];
-  readonly #mutex = new AsyncMutex();
+  readonly #mutex = new Mutex();
 
   /**
    * @param copy0 the copy readers use while the sequence is even.

@@ -1,4 +1,4 @@
-import { AsyncMutex } from './async-mutex.js';
+import { Mutex } from './mutex.js';
 import { type ReadSide, readOptimistically } from './optimistic-read.js';
 import { SeqCount } from './seqcount.js';
 
@@ -38,7 +38,7 @@ type SeqLockArgs<T> = undefined extends T
  */
 export class SeqLock<T = undefined> {
   readonly #seq = new SeqCount();
-  readonly #mutex = new AsyncMutex();
+  readonly #mutex = new Mutex();
   readonly #value: T;
   readonly #maxOptimisticReads: number;
   /** The read side handed to readOptimistically(); built once per lock. */
