@@ -1,6 +1,11 @@
 import { pathToFileURL } from 'node:url';
-import { type MmuNotifierRange, MmuNotifierSubscriptions } from '@mmukit/mmu-notifier';
-import { Mutex } from 'async-mutex';
+import {
+  invalidateOps,
+  type MmuNotifierRange,
+  MmuNotifierSubscriptions,
+  teardownInterval,
+} from '@mmukit/mmu-notifier';
+import { Mutex } from '@mmukit/seqcount';
 
 /** A device that mirrors pages of one address space through an interval subscription. */
 export async function runExample(): Promise<Map<number, number>> {
@@ -11,37 +16,27 @@ export async function runExample(): Promise<Map<number, number>> {
   ]); // page -> frame, owned by the primary MMU
   const device = new Map<number, number>(); // the secondary page table
   const lock = new Mutex(); // the user lock: serialises "install" against "zap"
-
-  const zap = (range: MmuNotifierRange) => {
-    for (let p = range.start; p < range.end; p++) device.delete(p);
+  const zap = (first: number, last: number) => {
+    for (let p = first; p <= last; p++) device.delete(p);
   };
-  const mirror = mm.insertInterval(0, 2, {
-    invalidate(sub, range, curSeq) {
-      if (!range.blockable) {
-        if (lock.isLocked()) return false; // would have to wait: EAGAIN
-        sub.setSeq(curSeq); // lock free + synchronous code = nobody can be installing now
-        zap(range);
-        return true;
-      }
-      return lock.runExclusive(() => {
-        sub.setSeq(curSeq); // every read begun before now will retry
-        zap(range);
-        return true;
-      });
-    },
-  });
+
+  // Write side: invalidateOps() takes the lock (EAGAIN if it may not wait), calls
+  // setSeq(curSeq), zaps the part of the range the subscription covers, and unlocks.
+  const mirror = mm.insertInterval(0, 2, invalidateOps({ lock, zap }));
 
   // Read side: resolve without the lock, then install under it unless an invalidation collided.
   async function fault(page: number): Promise<void> {
     for (;;) {
       const seq = await mirror.readBegin();
       const frame = await Promise.resolve(primary.get(page)); // may sleep (no lock held)
-      const done = await lock.runExclusive(() => {
-        if (mirror.readRetry(seq)) return false; // collided: drop `frame` and retry
+      await lock.lock();
+      try {
+        if (mirror.readRetry(seq)) continue; // collided: drop `frame` and retry
         if (frame !== undefined) device.set(page, frame);
-        return true;
-      });
-      if (done) return;
+        return;
+      } finally {
+        lock.unlock();
+      }
     }
   }
 
@@ -55,7 +50,9 @@ export async function runExample(): Promise<Map<number, number>> {
 
   await fault(0);
   await Promise.all([fault(1), unmap(1)]); // races: the device never keeps a stale frame
-  return device;
+  const result = new Map(device);
+  await teardownInterval(mirror, { lock, zap }); // remove, then zap what is left
+  return result;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
