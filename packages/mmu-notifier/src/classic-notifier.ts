@@ -1,6 +1,6 @@
 import { NotifierCallbackError, SubscriptionRemovedError } from './errors.js';
 import { hlistUnregister } from './hlist.js';
-import { checkInternal, type INTERNAL, type MmState } from './mm-state.js';
+import { checkInternal, INTERNAL, type MmState } from './mm-state.js';
 import type { MmuNotifierRange } from './range.js';
 
 /**
@@ -50,12 +50,16 @@ export class MmuNotifier {
   /** @internal `unregister()` was called */
   _unregistered = false;
 
+  /** @internal Made by `register` (subscriptions.ts) only. */
+  static _create(mm: MmState, ops: MmuNotifierOps): MmuNotifier {
+    return new MmuNotifier(INTERNAL, mm, ops);
+  }
+
   /**
-   * Not constructible by users: subscribers are made by {@link MmuNotifierSubscriptions.register}.
-   * `token` is a value private to the package.
-   * @throws TypeError when called from outside the package.
+   * Not constructible by users (a type error, and a TypeError at run time): subscribers are
+   * made by {@link MmuNotifierSubscriptions.register}. `token` is private to the package.
    */
-  constructor(token: typeof INTERNAL, mm: MmState, ops: MmuNotifierOps) {
+  private constructor(token: typeof INTERNAL, mm: MmState, ops: MmuNotifierOps) {
     checkInternal(token, 'MmuNotifier', 'register');
     this._mm = mm;
     this._ops = ops;

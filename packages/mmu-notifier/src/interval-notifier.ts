@@ -2,7 +2,7 @@ import type { IntervalNode } from '@mmukit/interval-tree';
 import { SetSeqError, SubscriptionRemovedError } from './errors.js';
 import {
   checkInternal,
-  type INTERNAL,
+  INTERNAL,
   type MmState,
   SUB_IN_TREE,
   SUB_PENDING_INSERT,
@@ -87,12 +87,21 @@ export class IntervalNotifier {
   /** @internal the `curSeq` they were given (all share it: one busy period) */
   _cbSeq = 0;
 
+  /** @internal Made by `insertInterval` (itree.ts) only. */
+  static _create(
+    mm: MmState,
+    start: number,
+    last: number,
+    ops: IntervalNotifierOps,
+  ): IntervalNotifier {
+    return new IntervalNotifier(INTERNAL, mm, start, last, ops);
+  }
+
   /**
-   * Not constructible by users: subscriptions are made by
-   * {@link MmuNotifierSubscriptions.insertInterval}. `token` is a value private to the package.
-   * @throws TypeError when called from outside the package.
+   * Not constructible by users (a type error, and a TypeError at run time): subscriptions are
+   * made by {@link MmuNotifierSubscriptions.insertInterval}. `token` is private to the package.
    */
-  constructor(
+  private constructor(
     token: typeof INTERNAL,
     mm: MmState,
     start: number,

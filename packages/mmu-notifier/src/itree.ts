@@ -1,7 +1,7 @@
 import { addError, type WalkFailure } from './failure.js';
 import { IntervalNotifier, type IntervalNotifierOps } from './interval-notifier.js';
 import { checkSetSeq, invokeInvalidate, invStartRange } from './itree-walk.js';
-import { INTERNAL, type MmState, SUB_PENDING_INSERT } from './mm-state.js';
+import { type MmState, SUB_PENDING_INSERT } from './mm-state.js';
 import { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 
 /**
@@ -20,7 +20,7 @@ export function itreeInsert(
   last: number,
   ops: IntervalNotifierOps,
 ): IntervalNotifier {
-  const sub = new IntervalNotifier(INTERNAL, mm, start, last, ops);
+  const sub = IntervalNotifier._create(mm, start, last, ops);
   let how: 'now' | 'deferred' = 'now';
   if (mm._active !== 0) {
     if (mm.isInvalidating()) {

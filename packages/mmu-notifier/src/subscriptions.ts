@@ -15,7 +15,7 @@ import {
 } from './hlist.js';
 import type { IntervalNotifier, IntervalNotifierOps } from './interval-notifier.js';
 import { itreeInsert, itreeInvalidate, itreeInvalidateNonblock, itreeRelease } from './itree.js';
-import { type AsyncContextLike, INTERNAL, MAX_INVALIDATE_SEQ, MmState } from './mm-state.js';
+import { type AsyncContextLike, MAX_INVALIDATE_SEQ, MmState } from './mm-state.js';
 import {
   checkInterval,
   checkRange,
@@ -342,7 +342,7 @@ export class MmuNotifierSubscriptions {
     }
     const mm = this.#mm;
     if (mm._released) throw new ReleasedError('register: the address space was released');
-    const sub = new MmuNotifier(INTERNAL, mm, ops);
+    const sub = MmuNotifier._create(mm, ops);
     mm._classic = [sub, ...mm._classic]; // newest first, as hlist_add_head_rcu()
     return sub;
   }
