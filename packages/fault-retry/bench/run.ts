@@ -4,7 +4,8 @@
  * 1. Per-fault overhead of the check, synchronous part only: a bare install vs snapshot +
  *    retryGfn + install (and with the lockless precheck), for both trackers. GC events seen
  *    during each timed loop are counted: 0 over millions of iterations means no allocation.
- * 2. The async loop: faultWithRetry() vs a hand-written resolve + lock + install, same lock.
+ * 2. The async loop: faultWithRetry() vs a hand-written resolve + lock + install, same lock;
+ *    also with a UserLock (seqcount's Mutex) and over an mmu-notifier interval subscription.
  * 3. Shared tracker operations per second from 1 and 2 worker threads (lockless precheck,
  *    and locked check under SharedMmuLock).
  *
@@ -14,14 +15,18 @@ import { execFileSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { MmuNotifierSubscriptions } from '@mmukit/mmu-notifier';
+import { Mutex as SeqcountMutex } from '@mmukit/seqcount';
 import { Mutex } from 'async-mutex';
 import {
+  type FaultLock,
   faultWithRetry,
   InvalidationTracker,
   type InvalidationTrackerLike,
   type MmuLock,
   SharedInvalidationTracker,
   SharedMmuLock,
+  type UserLock,
 } from '../dist/index.js';
 
 const ROUNDS = 7;
@@ -175,7 +180,7 @@ function handWrittenPrechecked(lock: MmuLock, t: InvalidationTrackerLike) {
  * install call site megamorphic) belongs to the harness, not to faultWithRetry(). Faults run one
  * at a time, so one install function reading the current gfn is equivalent.
  */
-function library(lock: MmuLock, tracker: InvalidationTrackerLike, precheck = true) {
+function library(lock: FaultLock, tracker: InvalidationTrackerLike, precheck = true) {
   let current = 0;
   const install = (page: number) => {
     TABLE[current] = page;
@@ -183,6 +188,48 @@ function library(lock: MmuLock, tracker: InvalidationTrackerLike, precheck = tru
   return (gfn: number) => {
     current = gfn;
     return faultWithRetry({ tracker, lock, gfn, resolve: resolvePage, install, precheck });
+  };
+}
+
+/** handWrittenPrechecked with a UserLock taken as faultWithRetry() takes it. */
+function handWrittenUserLock(lock: UserLock, t: InvalidationTrackerLike) {
+  return async (gfn: number) => {
+    const seq = t.snapshot();
+    if (t.retryGfnUnsafe(seq, gfn)) return;
+    const page = await resolvePage();
+    if (t.retryGfnUnsafe(seq, gfn)) return;
+    if (!lock.tryLock()) await lock.lock();
+    if (!t.retryGfn(seq, gfn)) TABLE[gfn] = page;
+    lock.unlock();
+  };
+}
+
+/** An mmu-notifier interval subscription over all of TABLE, never invalidated. */
+function subscription() {
+  const mm = new MmuNotifierSubscriptions();
+  return mm.insertInterval(0, TABLE.length, { invalidate: () => true });
+}
+type Subscription = ReturnType<typeof subscription>;
+/** The read side by hand: tryReadBegin, checkRetry twice, then readRetry under the lock. */
+function handWrittenSubscription(lock: UserLock, sub: Subscription) {
+  return async (gfn: number) => {
+    const seq = sub.tryReadBegin() ?? (await sub.readBegin());
+    if (sub.checkRetry(seq)) return;
+    const page = await resolvePage();
+    if (sub.checkRetry(seq)) return;
+    if (!lock.tryLock()) await lock.lock();
+    if (!sub.readRetry(seq)) TABLE[gfn] = page;
+    lock.unlock();
+  };
+}
+function librarySubscription(lock: UserLock, sub: Subscription) {
+  let current = 0;
+  const install = (page: number) => {
+    TABLE[current] = page;
+  };
+  return (gfn: number) => {
+    current = gfn;
+    return faultWithRetry({ subscription: sub, address: gfn, lock, resolve: resolvePage, install });
   };
 }
 
@@ -245,11 +292,33 @@ const ASYNC_KINDS = {
     () => SharedMmuLock.create(),
     () => SharedInvalidationTracker.create(),
   ],
+  "seqcount's Mutex (UserLock)": [() => new SeqcountMutex(), () => new InvalidationTracker()],
 } as const;
 type AsyncKind = keyof typeof ASYNC_KINDS;
 
 async function asyncRows(kind: AsyncKind): Promise<Row[]> {
   const [makeLock, makeTracker] = ASYNC_KINDS[kind];
+  if (kind === "seqcount's Mutex (UserLock)") {
+    const userLock = makeLock as () => SeqcountMutex;
+    return timeAsyncInterleaved([
+      [
+        `async, ${kind} + InvalidationTracker: snapshot + 2 prechecks + resolve + tryLock + retryGfn + install, by hand`,
+        handWrittenUserLock(userLock(), makeTracker()),
+      ],
+      [
+        `async, ${kind} + InvalidationTracker: faultWithRetry()`,
+        library(userLock(), makeTracker()),
+      ],
+      [
+        `async, ${kind} + IntervalNotifier: tryReadBegin + 2 checkRetry + resolve + tryLock + readRetry + install, by hand`,
+        handWrittenSubscription(userLock(), subscription()),
+      ],
+      [
+        `async, ${kind} + IntervalNotifier: faultWithRetry({ subscription })`,
+        librarySubscription(userLock(), subscription()),
+      ],
+    ]);
+  }
   const cases: Array<[string, (gfn: number) => Promise<unknown>]> = [
     [`async, ${kind}: resolve + lock + install, no check`, handWritten(makeLock())],
     [

@@ -27,41 +27,82 @@ export class RangeAddOutsideInvalidationError extends Error {
 }
 
 /**
+ * What a fault was for, in messages: `gfn 7` for a tracker fault, `address 4096` for a
+ * subscription fault given an `address`, `a subscription` for one without.
+ */
+function target(gfn: number, address: number | undefined): string {
+  if (!Number.isNaN(gfn)) return `gfn ${gfn}`;
+  return address === undefined ? 'a subscription' : `address ${address}`;
+}
+
+/**
  * A fault lost the race against invalidations more often than `maxRetries` allowed.
  * `retries` is the number of retries made (equal to `maxRetries`), `attempts` is `retries + 1`.
+ * `gfn` is the faulted gfn, or `NaN` for a fault through a subscription (which has no gfn);
+ * `address` is the subscription fault's `address` option (`undefined` otherwise).
  */
 export class FaultRetryLimitError extends Error {
   override readonly name = 'FaultRetryLimitError';
   readonly gfn: number;
+  readonly address: number | undefined;
   readonly retries: number;
   get attempts(): number {
     return this.retries + 1;
   }
-  constructor(gfn: number, retries: number) {
+  constructor(gfn: number, retries: number, address?: number) {
     super(
-      `fault on gfn ${gfn} gave up: ${retries + 1} attempt(s) all raced with an invalidation (maxRetries = ${retries})`,
+      `fault on ${target(gfn, address)} gave up: ${retries + 1} attempt(s) all raced with an invalidation (maxRetries = ${retries})`,
     );
     this.gfn = gfn;
+    this.address = address;
     this.retries = retries;
   }
 }
 
 /**
  * The fault's `AbortSignal` fired. `name` is `'AbortError'` (as for `fetch` and timers), `reason`
- * (and `cause`) hold `signal.reason`, `retries` how many retries had been made.
+ * (and `cause`) hold `signal.reason`, `retries` how many retries had been made. `gfn` and
+ * `address` as in {@link FaultRetryLimitError}.
  */
 export class FaultAbortedError extends Error {
   override readonly name = 'AbortError';
   readonly gfn: number;
+  readonly address: number | undefined;
   readonly retries: number;
   readonly reason: unknown;
-  constructor(gfn: number, retries: number, reason: unknown) {
-    super(`fault on gfn ${gfn} aborted after ${retries} retr${retries === 1 ? 'y' : 'ies'}`, {
-      cause: reason,
-    });
+  constructor(gfn: number, retries: number, reason: unknown, address?: number) {
+    super(
+      `fault on ${target(gfn, address)} aborted after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
+      { cause: reason },
+    );
     this.gfn = gfn;
+    this.address = address;
     this.retries = retries;
     this.reason = reason;
+  }
+}
+
+/**
+ * The fault's `deadline` passed. `name` is `'TimeoutError'` (as the error of
+ * `AbortSignal.timeout()`), `deadline` is the option as given (a `Date.now()` timestamp in ms),
+ * `retries` how many retries had been made. Checked at the same points as the signal: before
+ * each attempt, after a `readBegin()` that waited, and after each `resolve()` (the page is put);
+ * never while the lock is held. `gfn` and `address` as in {@link FaultRetryLimitError}.
+ */
+export class FaultDeadlineError extends Error {
+  override readonly name = 'TimeoutError';
+  readonly gfn: number;
+  readonly address: number | undefined;
+  readonly retries: number;
+  readonly deadline: number;
+  constructor(gfn: number, retries: number, deadline: number, address?: number) {
+    super(
+      `fault on ${target(gfn, address)} passed its deadline (${deadline}) after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
+    );
+    this.gfn = gfn;
+    this.address = address;
+    this.retries = retries;
+    this.deadline = deadline;
   }
 }
 
@@ -76,13 +117,17 @@ export class FaultAbortedError extends Error {
  */
 export class AsyncInstallError extends Error {
   override readonly name = 'AsyncInstallError';
+  /** The faulted gfn; `NaN` for a fault through a subscription (see {@link FaultRetryLimitError}). */
   readonly gfn: number;
-  constructor(gfn: number) {
+  /** The subscription fault's `address` option, `undefined` otherwise. */
+  readonly address: number | undefined;
+  constructor(gfn: number, address?: number) {
     super(
-      `install() for gfn ${gfn} returned a Promise (a thenable): install must be synchronous, ` +
+      `install() for ${target(gfn, address)} returned a Promise (a thenable): install must be synchronous, ` +
         'as it runs under the MMU lock and is not awaited; the fault failed and its page does not count as installed',
     );
     this.gfn = gfn;
+    this.address = address;
   }
 }
 

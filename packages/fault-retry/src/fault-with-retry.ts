@@ -1,5 +1,10 @@
-import { AsyncInstallError, FaultAbortedError, FaultRetryLimitError } from './errors.js';
-import type { MmuLock } from './mmu-lock.js';
+import {
+  AsyncInstallError,
+  FaultAbortedError,
+  FaultDeadlineError,
+  FaultRetryLimitError,
+} from './errors.js';
+import type { FaultLock, MmuLock, UserLock } from './mmu-lock.js';
 import { SharedMmuLock } from './shared-mmu-lock.js';
 import type { InvalidationTrackerLike } from './tracker-like.js';
 import { checkFunction, checkIndex } from './validate.js';
@@ -10,16 +15,42 @@ export type FaultTracker = Pick<
   'snapshot' | 'retryGfn' | 'retryGfnUnsafe'
 >;
 
-/** Options of {@link faultWithRetry}. */
-export interface FaultOptions<P> {
-  /** The address space's tracker (InvalidationTracker or SharedInvalidationTracker). */
-  tracker: FaultTracker;
-  /** The guest frame number being faulted in: a safe integer >= 0. */
-  gfn: number;
-  /** The MMU lock the invalidator holds around begin()/end(). */
-  lock: MmuLock;
+/**
+ * What faultWithRetry() needs of an interval subscription (mmu-notifier's `IntervalNotifier`
+ * fits as is): the read-side calls of the collision-retry protocol.
+ */
+export interface FaultSubscription {
   /**
-   * Resolves the page for `gfn` from the primary MMU. Runs without the lock and may sleep.
+   * Begins a read: returns the sequence value to pass to `readRetry`, or a promise of it (it may
+   * wait for an invalidation of the subscription to end). Called without the lock, once per
+   * attempt. What it throws or rejects with (e.g. mmu-notifier's SubscriptionRemovedError after
+   * the subscription was removed) reaches the caller of faultWithRetry() unchanged.
+   */
+  readBegin(): number | PromiseLike<number>;
+  /**
+   * Optional fast path of `readBegin`: the sequence value, or `undefined` when `readBegin` would
+   * wait. When present it is tried first, so an attempt that need not wait costs no promise.
+   */
+  tryReadBegin?(): number | undefined;
+  /** True if an invalidation collided with the read begun with `seq`. Called under the lock. */
+  readRetry(seq: number): boolean;
+  /**
+   * Optional lockless hint of `readRetry` (true is reliable, false may be stale): the precheck
+   * before resolving and before taking the lock, when `precheck` is not false.
+   */
+  checkRetry?(seq: number): boolean;
+}
+
+/** Options of {@link faultWithRetry} shared by both kinds of fault. */
+export interface FaultCommonOptions<P> {
+  /**
+   * The lock the invalidator holds around its begin()/rangeAdd()/zap and end() (for a tracker),
+   * or around setSeq + zap (for a subscription): an {@link MmuLock} (`acquire()`) or a
+   * {@link UserLock} (`tryLock()`/`lock()`/`unlock()`). See faultWithRetry() for how it is taken.
+   */
+  lock: FaultLock;
+  /**
+   * Resolves the page from the primary MMU. Runs without the lock and may sleep.
    * Called once per attempt; `signal` is the fault's signal (a never-aborting one if none).
    */
   resolve(signal: AbortSignal): Promise<P>;
@@ -46,6 +77,15 @@ export interface FaultOptions<P> {
   /** Aborts the fault between steps (never while the lock is held). */
   signal?: AbortSignal;
   /**
+   * Gives up with {@link FaultDeadlineError} once `Date.now() >= deadline`: an absolute time in
+   * milliseconds on the `Date.now()` clock (e.g. `Date.now() + 50`); `Infinity` (or omitted)
+   * for none. Checked where the signal is (before each attempt, after a `readBegin()` that
+   * waited, after each `resolve()`), never while the lock is held; nothing is interrupted, so a
+   * slow `resolve()` finishes first. For a limit that interrupts `resolve()`, pass
+   * `signal: AbortSignal.timeout(ms)` (FaultAbortedError) and honour the signal in `resolve`.
+   */
+  deadline?: number;
+  /**
    * Awaited before each retry, with the number of retries so far (1 for the first retry).
    * Default: yield one macrotask (setImmediate/setTimeout), so that an invalidator waiting on a
    * timer or I/O can reach end() instead of being starved by a retry loop made of microtasks.
@@ -53,10 +93,35 @@ export interface FaultOptions<P> {
    */
   backoff?: (retries: number) => void | Promise<void>;
   /**
-   * Run the lockless retryGfnUnsafe() before resolving and again before taking the lock, to
-   * skip work that is certain to be wasted (default true, as KVM's kvm_faultin_pfn does).
+   * Run the lockless check (the tracker's retryGfnUnsafe(), or the subscription's checkRetry()
+   * if it has one) before resolving and again before taking the lock, to skip work that is
+   * certain to be wasted (default true, as KVM's kvm_faultin_pfn does).
    */
   precheck?: boolean;
+}
+
+/** Options of {@link faultWithRetry} for a KVM-style tracker fault on one gfn. */
+export interface FaultOptions<P> extends FaultCommonOptions<P> {
+  /** The address space's tracker (InvalidationTracker or SharedInvalidationTracker). */
+  tracker: FaultTracker;
+  /** The guest frame number being faulted in: a safe integer >= 0. */
+  gfn: number;
+  /** Not with a tracker: a fault has either `tracker` + `gfn` or `subscription`. */
+  subscription?: undefined;
+  /** Only with `subscription`. */
+  address?: undefined;
+}
+
+/** Options of {@link faultWithRetry} for a fault through an interval subscription. */
+export interface SubscriptionFaultOptions<P> extends FaultCommonOptions<P> {
+  /** The interval subscription covering the faulted address (e.g. an `IntervalNotifier`). */
+  subscription: FaultSubscription;
+  /** The faulted address, only for error messages and the errors' `address` (safe integer >= 0). */
+  address?: number;
+  /** Not with a subscription: a fault has either `tracker` + `gfn` or `subscription`. */
+  tracker?: undefined;
+  /** Only with `tracker`. */
+  gfn?: undefined;
 }
 
 /** Result of {@link faultWithRetry}: the installed page and how many retries it took. */
@@ -72,22 +137,77 @@ const yieldMacrotask: (retries: number) => Promise<void> =
     ? () => new Promise<void>((resolve) => setImmediate(resolve))
     : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function checkOptions<P>(opts: FaultOptions<P>): void {
+/** How a fault takes its lock (decided once per call, see faultWithRetry()). */
+const ACQUIRE = 0; // acquire() only
+const TRY_THEN_ACQUIRE = 1; // tryLock() when free, acquire() when held; unlock() or the releaser
+const TRY_THEN_LOCK = 2; // tryLock() when free, lock() when held; unlock()
+type LockMode = typeof ACQUIRE | typeof TRY_THEN_ACQUIRE | typeof TRY_THEN_LOCK;
+
+const SHARED_ACQUIRE = SharedMmuLock.prototype.acquire;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * True if a class of `lock` defines `acquire` below the class that defines `tryLock`: a
+ * subclass that overrides acquire() (to trace or wrap the lock) keeps being used through it.
+ * The instance's own properties are not looked at (a test spy or a plain object is no subclass).
+ */
+function acquireOverridesTryLock(lock: object): boolean {
+  for (
+    let o = Object.getPrototypeOf(lock) as object | null;
+    o !== null;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
+    if (hasOwn.call(o, 'tryLock')) return false;
+    if (hasOwn.call(o, 'acquire')) return true;
+  }
+  return false;
+}
+
+/**
+ * Validates the options (TypeError/RangeError before anything runs) and returns how to take
+ * the lock.
+ */
+function checkOptions<P>(opts: FaultOptions<P> | SubscriptionFaultOptions<P>): LockMode {
   if (typeof opts !== 'object' || opts === null) {
     throw new TypeError('faultWithRetry() needs an options object');
   }
-  checkIndex(opts.gfn, 'gfn');
-  const { tracker, lock } = opts;
-  if (typeof tracker !== 'object' || tracker === null) {
-    throw new TypeError('tracker must be an InvalidationTracker-like object');
+  const { tracker, subscription } = opts;
+  if ((tracker === undefined) === (subscription === undefined)) {
+    throw new TypeError(
+      tracker === undefined
+        ? 'faultWithRetry() needs a tracker (with a gfn) or a subscription'
+        : 'faultWithRetry() takes a tracker (with a gfn) or a subscription, not both',
+    );
   }
-  checkFunction(tracker.snapshot, 'tracker.snapshot');
-  checkFunction(tracker.retryGfn, 'tracker.retryGfn');
-  checkFunction(tracker.retryGfnUnsafe, 'tracker.retryGfnUnsafe');
-  if (typeof lock !== 'object' || lock === null) {
-    throw new TypeError('lock must be an object with acquire(): Promise<() => void>');
+  if (subscription === undefined) {
+    checkIndex(opts.gfn, 'gfn');
+    if (typeof tracker !== 'object' || tracker === null) {
+      throw new TypeError('tracker must be an InvalidationTracker-like object');
+    }
+    checkFunction(tracker.snapshot, 'tracker.snapshot');
+    checkFunction(tracker.retryGfn, 'tracker.retryGfn');
+    checkFunction(tracker.retryGfnUnsafe, 'tracker.retryGfnUnsafe');
+    if (opts.address !== undefined) {
+      throw new TypeError('address is for a subscription fault; a tracker fault has a gfn');
+    }
+  } else {
+    if (typeof subscription !== 'object' || subscription === null) {
+      throw new TypeError('subscription must be an object with readBegin() and readRetry()');
+    }
+    checkFunction(subscription.readBegin, 'subscription.readBegin');
+    checkFunction(subscription.readRetry, 'subscription.readRetry');
+    if (subscription.tryReadBegin !== undefined) {
+      checkFunction(subscription.tryReadBegin, 'subscription.tryReadBegin');
+    }
+    if (subscription.checkRetry !== undefined) {
+      checkFunction(subscription.checkRetry, 'subscription.checkRetry');
+    }
+    if (opts.gfn !== undefined) {
+      throw new TypeError('gfn is for a tracker fault; a subscription fault takes an address');
+    }
+    if (opts.address !== undefined) checkIndex(opts.address, 'address');
   }
-  checkFunction(lock.acquire, 'lock.acquire');
+  const mode = lockModeOf(opts.lock);
   checkFunction(opts.resolve, 'resolve');
   checkFunction(opts.install, 'install');
   if (opts.put !== undefined) checkFunction(opts.put, 'put');
@@ -98,9 +218,40 @@ function checkOptions<P>(opts: FaultOptions<P>): void {
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
     throw new TypeError('signal must be an AbortSignal');
   }
+  if (opts.deadline !== undefined) {
+    if (typeof opts.deadline !== 'number') {
+      throw new TypeError(`deadline must be a number (Date.now() ms), got ${typeof opts.deadline}`);
+    }
+    if (Number.isNaN(opts.deadline)) throw new RangeError('deadline must not be NaN');
+  }
   if (opts.precheck !== undefined && typeof opts.precheck !== 'boolean') {
     throw new TypeError('precheck must be a boolean');
   }
+  return mode;
+}
+
+/**
+ * The lock's mode; TypeError unless it is an {@link MmuLock} or a {@link UserLock}. A lock with
+ * tryLock() and unlock() takes the synchronous fast path, unless its acquire() overrides them
+ * (a subclass wrapping acquire()) or it has acquire() and no tryLock().
+ */
+function lockModeOf(lock: FaultLock): LockMode {
+  if (typeof lock !== 'object' || lock === null) {
+    throw new TypeError(
+      'lock must be an object: { acquire(): Promise<() => void> } or { tryLock(), lock(), unlock() }',
+    );
+  }
+  const l = lock as Partial<MmuLock & UserLock>;
+  const canTry = typeof l.tryLock === 'function' && typeof l.unlock === 'function';
+  if (typeof l.acquire !== 'function') {
+    if (canTry && typeof l.lock === 'function') return TRY_THEN_LOCK;
+    throw new TypeError(
+      'lock.acquire must be a function (an MmuLock), or the lock must have tryLock(), lock() and unlock() (a UserLock)',
+    );
+  }
+  if (!canTry) return ACQUIRE;
+  if (l.acquire === SHARED_ACQUIRE) return TRY_THEN_ACQUIRE; // SharedMmuLock: no walk
+  return acquireOverridesTryLock(lock) ? ACQUIRE : TRY_THEN_ACQUIRE;
 }
 
 const ignore = (): void => {};
@@ -111,7 +262,7 @@ const ignore = (): void => {};
  * once; a getter that throws propagates as install()'s own error. Allocates nothing unless it
  * throws.
  */
-function checkInstallResult(result: unknown, gfn: number): void {
+function checkInstallResult(result: unknown, gfn: number, address: number | undefined): void {
   if ((typeof result !== 'object' || result === null) && typeof result !== 'function') return;
   const then: unknown = (result as { then?: unknown }).then;
   if (typeof then !== 'function') return;
@@ -122,7 +273,7 @@ function checkInstallResult(result: unknown, gfn: number): void {
       // A then() that throws has nothing left to observe.
     }
   });
-  throw new AsyncInstallError(gfn);
+  throw new AsyncInstallError(gfn, address);
 }
 
 /** Puts `page` after `error`, keeping both errors if put() throws too. */
@@ -138,84 +289,143 @@ function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: 
 }
 
 /**
- * Faults `gfn` in: snapshot `seq`, resolve the page without the lock, take the lock, and install
- * only if no invalidation could have raced (`retryGfn` is false); otherwise release the lock,
- * `put()` the page and start over. This is KVM's page-fault flow (kvm_faultin_pfn() +
- * is_page_fault_stale() + the guest's re-fault), packaged as a loop.
+ * Faults a page in: snapshot a sequence, resolve the page without the lock, take the lock, and
+ * install only if no invalidation could have raced; otherwise release the lock, `put()` the page
+ * and start over. This is KVM's page-fault flow (kvm_faultin_pfn() + is_page_fault_stale() + the
+ * guest's re-fault) and the read side of an mmu interval notifier, packaged as one loop.
+ *
+ * The sequence comes from one of two sources:
+ * - `tracker` + `gfn` (KVM): `seq = tracker.snapshot()`, lockless precheck
+ *   `tracker.retryGfnUnsafe(seq, gfn)`, decisive check under the lock `tracker.retryGfn(seq, gfn)`;
+ * - `subscription` (an interval subscription, e.g. mmu-notifier's `IntervalNotifier`):
+ *   `seq = tryReadBegin()` if it has one and that does not return `undefined`, else
+ *   `await readBegin()` (which may wait); lockless precheck `checkRetry(seq)` if it has one;
+ *   decisive check under the lock `readRetry(seq)`. A `readBegin()` that throws or rejects (e.g.
+ *   SubscriptionRemovedError once the subscription was removed) fails the fault with that very
+ *   error, with nothing installed (and no page held: one resolved before was already put).
  *
  * Holds no lock on entry; takes `lock` once per attempt and never awaits anything else while
- * holding it. Waits for `resolve()`, the lock, and `backoff` between attempts. A free
- * {@link SharedMmuLock} (that exact class) is taken with `tryLock()` and dropped with `unlock()`,
- * without awaiting `acquire()`; any other lock, or a held one, goes through `acquire()`.
+ * holding it. How it is taken, decided once per call:
+ * - a lock with `tryLock()` and `unlock()` (a {@link UserLock}, SharedMmuLock, seqcount's
+ *   `Mutex`): when free, with a synchronous `tryLock()` (no promise, no await) and dropped with
+ *   `unlock()`; when held, with `acquire()` if it has one (SharedMmuLock: Atomics.waitAsync,
+ *   never blocking the thread), else with `lock()` (awaited if it returns a promise; a blocking
+ *   lock returns with the lock held). A subclass whose `acquire()` overrides the class that
+ *   defines `tryLock()` is assumed to wrap the lock and is used only through `acquire()`;
+ * - a lock with only `acquire()` (an {@link MmuLock}, e.g. async-mutex): `await acquire()`, then
+ *   the release function it resolved to.
  *
  * Failure paths: bad options reject with TypeError/RangeError before anything runs. A
- * `resolve()`, `lock.acquire()` or `install()` that throws: the error reaches the caller, the
- * lock is released if it was taken, the resolved page (if any) is put(), nothing is installed.
- * An `install()` that returns a Promise or other thenable: {@link AsyncInstallError}, handled the
- * same way (see {@link FaultOptions.install}). Too many retries: FaultRetryLimitError. The
- * signal fired: FaultAbortedError (checked before each attempt and after each resolve, never
- * while the lock is held).
+ * `resolve()`, `readBegin()`, taking the lock, the check or `install()` that throws: the error
+ * reaches the caller, the lock is released if it was taken, the resolved page (if any) is put(),
+ * nothing is installed. An `install()` that returns a Promise or other thenable:
+ * {@link AsyncInstallError}, handled the same way (see {@link FaultCommonOptions.install}). Too
+ * many retries: FaultRetryLimitError. The signal fired: FaultAbortedError; the deadline passed:
+ * FaultDeadlineError (both checked before each attempt, after a `readBegin()` that waited and
+ * after each resolve, never while the lock is held).
  */
-export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultResult<P>> {
-  checkOptions(opts);
-  const { tracker, gfn, lock, resolve, install, put } = opts;
+export async function faultWithRetry<P>(
+  opts: FaultOptions<P> | SubscriptionFaultOptions<P>,
+): Promise<FaultResult<P>> {
+  const mode = checkOptions(opts);
+  const { lock, resolve, install, put } = opts;
+  // Exactly one of the two sources (checked above). For a subscription there is no gfn: NaN in
+  // the errors, which carry `address` instead.
+  const sub = opts.subscription;
+  const tracker = opts.tracker as FaultTracker; // only read when sub === undefined
+  const gfn = sub === undefined ? (opts.gfn as number) : Number.NaN;
+  const address = opts.address;
   const maxRetries = opts.maxRetries ?? Number.POSITIVE_INFINITY;
   const signal = opts.signal; // undefined: skip the checks (AbortSignal#aborted is not free)
   const resolveSignal = signal ?? NEVER_ABORTED;
   const backoff = opts.backoff ?? yieldMacrotask;
   const precheck = opts.precheck ?? true;
-  // Fast path for this package's own lock (exactly SharedMmuLock, so a subclass that wraps
-  // acquire() still goes through it): when the lock is free, take it with one synchronous CAS
-  // and drop it with unlock(): no promise, no await, no release closure. Otherwise acquire().
-  const direct =
-    Object.getPrototypeOf(lock) === SharedMmuLock.prototype ? (lock as SharedMmuLock) : undefined;
+  const subPrecheck = precheck && sub !== undefined && sub.checkRetry !== undefined;
+  const subTry = sub !== undefined && sub.tryReadBegin !== undefined;
+  // undefined: no deadline, no Date.now() calls.
+  const deadline = opts.deadline === Number.POSITIVE_INFINITY ? undefined : opts.deadline;
+  const userLock = lock as UserLock; // only used when mode !== ACQUIRE
 
   for (let retries = 0; ; ) {
-    if (signal?.aborted) throw new FaultAbortedError(gfn, retries, signal.reason);
+    if (signal?.aborted) throw new FaultAbortedError(gfn, retries, signal.reason, address);
+    if (deadline !== undefined && Date.now() >= deadline) {
+      throw new FaultDeadlineError(gfn, retries, deadline, address);
+    }
 
-    // Pairs with end()'s "seq before count": the snapshot is read before anything the page
-    // depends on, so an invalidation that changes the page after this point either is still
-    // counted in inProgress when we check, or has bumped seq past this value.
-    const seq = tracker.snapshot();
-    let lost = precheck && tracker.retryGfnUnsafe(seq, gfn);
+    // Pairs with end()'s "seq before count" (tracker) / setSeq under the lock (subscription):
+    // the snapshot is read before anything the page depends on, so an invalidation that changes
+    // the page after this point is either still visible to the check or has moved the sequence.
+    let seq: number;
+    let lost: boolean;
+    if (sub === undefined) {
+      seq = tracker.snapshot();
+      lost = precheck && tracker.retryGfnUnsafe(seq, gfn);
+    } else {
+      let s = subTry ? sub.tryReadBegin!() : undefined;
+      if (s === undefined) {
+        const begun = sub.readBegin();
+        if (typeof begun === 'number') s = begun;
+        else {
+          s = await begun;
+          if (signal?.aborted) throw new FaultAbortedError(gfn, retries, signal.reason, address);
+          if (deadline !== undefined && Date.now() >= deadline) {
+            throw new FaultDeadlineError(gfn, retries, deadline, address);
+          }
+        }
+      }
+      if (typeof s !== 'number') {
+        throw new TypeError(`subscription.readBegin() must give a number, got ${typeof s}`);
+      }
+      seq = s;
+      lost = subPrecheck && sub.checkRetry!(seq);
+    }
     if (!lost) {
       const page = await resolve(resolveSignal);
       if (signal?.aborted) {
-        putAfterError(put, page, new FaultAbortedError(gfn, retries, signal.reason));
+        putAfterError(put, page, new FaultAbortedError(gfn, retries, signal.reason, address));
       }
-      lost = precheck && tracker.retryGfnUnsafe(seq, gfn);
+      if (deadline !== undefined && Date.now() >= deadline) {
+        putAfterError(put, page, new FaultDeadlineError(gfn, retries, deadline, address));
+      }
+      lost =
+        sub === undefined
+          ? precheck && tracker.retryGfnUnsafe(seq, gfn)
+          : subPrecheck && sub.checkRetry!(seq);
       if (!lost) {
-        // undefined: held through direct.tryLock(), to be dropped with direct.unlock().
+        // undefined: held through tryLock() or lock(), to be dropped with unlock().
         let release: (() => void) | undefined;
-        if (direct === undefined || !direct.tryLock()) {
-          try {
-            release = await lock.acquire();
-          } catch (error) {
-            putAfterError(put, page, error);
-          }
-          if (typeof release !== 'function') {
-            putAfterError(
-              put,
-              page,
-              new TypeError('lock.acquire() must resolve to a release function'),
-            );
-          }
-        }
         try {
-          // The decisive check: under the lock no invalidation can begin or end.
-          lost = tracker.retryGfn(seq, gfn);
-          if (!lost) {
-            // Both ways of taking the lock (tryLock() and acquire()) meet here, so every install
-            // goes through this one check; a plain `undefined` skips it at the cost of a compare.
-            const installed: unknown = install(page);
-            if (installed !== undefined) checkInstallResult(installed, gfn);
+          if (mode === ACQUIRE || !userLock.tryLock()) {
+            if (mode === TRY_THEN_LOCK) {
+              const waiting = userLock.lock();
+              if (waiting !== undefined) await waiting;
+            } else {
+              release = await (lock as MmuLock).acquire();
+              if (typeof release !== 'function') {
+                release = undefined; // nothing to release: the lock was not handed to us
+                throw new TypeError('lock.acquire() must resolve to a release function');
+              }
+            }
           }
         } catch (error) {
-          if (release === undefined) direct!.unlock();
+          putAfterError(put, page, error);
+        }
+        try {
+          // The decisive check: under the lock no invalidation can begin or end (tracker), or
+          // set the subscription's sequence (subscription).
+          lost = sub === undefined ? tracker.retryGfn(seq, gfn) : sub.readRetry(seq);
+          if (!lost) {
+            // Every way of taking the lock meets here, so every install goes through this one
+            // check; a plain `undefined` skips it at the cost of a compare.
+            const installed: unknown = install(page);
+            if (installed !== undefined) checkInstallResult(installed, gfn, address);
+          }
+        } catch (error) {
+          if (release === undefined) userLock.unlock();
           else release();
           putAfterError(put, page, error);
         }
-        if (release === undefined) direct!.unlock();
+        if (release === undefined) userLock.unlock();
         else release();
         if (!lost) return { page, retries };
       }
@@ -223,7 +433,7 @@ export async function faultWithRetry<P>(opts: FaultOptions<P>): Promise<FaultRes
       put?.(page);
     }
 
-    if (retries >= maxRetries) throw new FaultRetryLimitError(gfn, retries);
+    if (retries >= maxRetries) throw new FaultRetryLimitError(gfn, retries, address);
     retries++;
     const pending = backoff(retries);
     if (pending !== undefined) await pending;

@@ -10,3 +10,36 @@ export interface MmuLock {
   /** Waits until the lock is free, takes it, and resolves to the function that releases it. */
   acquire(): Promise<() => void>;
 }
+
+/**
+ * A lock with `tryLock()` / `lock()` / `unlock()`: the shape of `@mmukit/seqcount`'s `Mutex`
+ * (async `lock()`) and `SharedMutex` (blocking `lock()`), of {@link SharedMmuLock}, and of the
+ * user lock of an mmu-notifier interval subscription. Structural: any object with these three
+ * methods fits.
+ *
+ * - {@link faultWithRetry} takes a free one with `tryLock()`, synchronously (no promise, no
+ *   await), and drops it with `unlock()`. A held one is waited for with `acquire()` if the object
+ *   also has one (as SharedMmuLock does), else with `lock()`.
+ * - {@link kvmNotifierOps} takes it around `begin()`/`rangeAdd()`/zap and around `end()`.
+ *
+ * The lock must be exclusive: while one holder has it, `tryLock()` is false and `lock()` waits.
+ */
+export interface UserLock {
+  /** Takes the lock if it is free, at once; `false` (and nothing taken) if it is held. */
+  tryLock(): boolean;
+  /**
+   * Takes the lock, waiting while it is held: either by returning a promise (or any thenable)
+   * that settles once the caller holds it, or by blocking the thread and returning `undefined`
+   * with the lock held (a lock over a SharedArrayBuffer, in a worker).
+   */
+  lock(): void | PromiseLike<void>;
+  /** Releases the lock taken with `tryLock()` or `lock()`. */
+  unlock(): void;
+}
+
+/**
+ * Every lock {@link faultWithRetry} accepts: an {@link MmuLock} (`acquire()` resolving to a
+ * release function, e.g. async-mutex) or a {@link UserLock} (`tryLock()` / `lock()` /
+ * `unlock()`); an object may have both (SharedMmuLock, seqcount's `Mutex`).
+ */
+export type FaultLock = MmuLock | UserLock;
