@@ -91,7 +91,7 @@ try {
   }
   // The tutorial, as its README tells a user to copy it.
   const tutorial = existsSync(TUTORIAL) ? readdirSync(TUTORIAL) : [];
-  for (const f of tutorial.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+  for (const f of tutorial.filter((f) => f.endsWith('.ts') && !/\.(test|config)\.ts$/.test(f))) {
     sources.push([`tutorial-${basename(f, '.ts')}`, readFileSync(join(TUTORIAL, f), 'utf8')]);
   }
 

@@ -23,8 +23,11 @@ describe('the README examples', () => {
     expect(after).toBeInstanceOf(SubscriptionRemovedError);
   });
 
-  it.each(['kvm-guest.ts', 'device-mirror.ts'])('README shows examples/%s as is', (file) => {
-    const code = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
-    expect(blocks).toContain(code);
-  });
+  it.each(['kvm-guest.ts', 'device-mirror.ts', 'workers.ts'])(
+    'README shows examples/%s as is',
+    (file) => {
+      const code = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
+      expect(blocks).toContain(code);
+    },
+  );
 });
