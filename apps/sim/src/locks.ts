@@ -1,3 +1,4 @@
+import type { NotifierLock } from '@mmukit/mmu-notifier';
 import type { Scheduler, Task } from './scheduler.js';
 
 /** What the mutex and the spinlock share: one owning task, trylock, and the unlock check. */
@@ -19,6 +20,35 @@ abstract class OwnedLock {
     if (this.owner !== null) return false;
     this.owner = t;
     return true;
+  }
+
+  /** Takes the lock for `t`: undefined if it got it at once, else a wait (scheduler points). */
+  abstract lock(t: Task): Promise<void> | undefined;
+
+  /** Releases the lock `t` holds. */
+  abstract unlock(t: Task): void;
+
+  /**
+   * The lock as the packages' helpers take it (`NotifierLock` of @mmukit/mmu-notifier,
+   * `UserLock` of @mmukit/fault-retry: `tryLock`/`lock`/`unlock` without a task argument): every
+   * call acts for the task running now (`sched.current`), and `lock()` waits with scheduler
+   * points of that task. `onWait` counts the waits.
+   */
+  notifierLock(onWait?: () => void): NotifierLock {
+    const running = (): Task => {
+      const t = this.sched.current;
+      if (t === null) throw new Error(`${this.name} taken outside any task`);
+      return t;
+    };
+    return {
+      tryLock: () => this.tryLock(running()),
+      lock: () => {
+        const w = this.lock(running());
+        if (w !== undefined) onWait?.();
+        return w;
+      },
+      unlock: () => this.unlock(running()),
+    };
   }
 
   /** Throws unless `t` holds the lock (an unlock by a non-holder is a bug in the model). */
@@ -65,18 +95,6 @@ export class SimMutex extends OwnedLock {
     }
     this.owner = next;
     this.sched.unpark(next);
-  }
-
-  /** An `MmuLock` view for faultWithRetry(): acquire() resolves to the release function. */
-  asMmuLock(t: Task): { acquire(): Promise<() => void> } {
-    const release = (): void => this.unlock(t);
-    return {
-      acquire: async () => {
-        const p = this.lock(t);
-        if (p !== undefined) await p;
-        return release;
-      },
-    };
   }
 }
 
@@ -169,32 +187,20 @@ export class SimRwSem {
 
 /**
  * A spinlock (KVM's mmu_lock): taken only for synchronous sections, so a holder never parks
- * while holding it. tryLock() from synchronous code (a notifier callback) always succeeds unless
- * someone slept holding it, which is reported as a bug. The async acquire() used by
- * faultWithRetry "spins" by yielding to the scheduler.
+ * while holding it, and whoever wants it finds it free: one task runs at a time, so a held
+ * spinlock means its holder slept holding it ("scheduling while atomic"), which `lock()`
+ * reports by throwing (the run stops as a crash).
  */
 export class SimSpinLock extends OwnedLock {
-  private readonly spinLabel: string;
-
-  constructor(sched: Scheduler, name: string) {
-    super(sched, name);
-    this.spinLabel = `spin:${name}`;
-  }
-
   /** spin_unlock(). */
   unlock(t: Task): void {
     this.checkHolder(t);
     this.owner = null;
   }
 
-  /** An `MmuLock` for faultWithRetry(): spins (yielding) until it gets the lock. */
-  asMmuLock(t: Task): { acquire(): Promise<() => void> } {
-    const release = (): void => this.unlock(t);
-    return {
-      acquire: async () => {
-        while (!this.tryLock(t)) await this.sched.yield(t, this.spinLabel);
-        return release;
-      },
-    };
+  /** spin_lock(): takes it (undefined); throws if it is held (by a sleeping holder). */
+  lock(t: Task): undefined {
+    if (this.tryLock(t)) return undefined;
+    throw new Error(`${t.name}: ${this.name} held by ${this.owner?.name} across a sleep`);
   }
 }

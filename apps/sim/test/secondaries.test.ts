@@ -58,7 +58,7 @@ describe('KVM guest', () => {
       await munmapOp(w.mm, t, 300, 310);
     });
     expect(kvm.tracker.seq).toBe(0);
-    expect(kvm.activeInvalidateCount).toBe(0);
+    expect(kvm.ops.activeInvalidations).toBe(0);
   });
 });
 
@@ -80,7 +80,7 @@ describe('OOM reaper', () => {
         },
         async (t) => {
           // The reaper strikes while the worker is inside its map section (if it catches it).
-          while (!vhost.accessSeq.writing && !done) await w.sched.yield(t, 'wait for the worker');
+          while (vhost.srcu.readers === 0 && !done) await w.sched.yield(t, 'wait for the worker');
           await oomReapOp(w.mm, t);
         },
       );

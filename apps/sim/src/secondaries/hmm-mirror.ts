@@ -1,10 +1,16 @@
-import type { IntervalNotifier, MmuNotifierRange } from '@mmukit/mmu-notifier';
+import { faultWithRetry } from '@mmukit/fault-retry';
+import {
+  type IntervalNotifier,
+  type IntervalNotifierOps,
+  invalidateOps,
+  type NotifierLock,
+} from '@mmukit/mmu-notifier';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimMutex } from '../locks.js';
 import { type AddressSpace, EBUSY, EFAULT, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import { PROT_READ } from '../primary/vmas.js';
 import type { Task } from '../scheduler.js';
-import { readBegin } from './read-begin.js';
+import { Errno, errnoOf, readBegin, teardownOnTask } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface HmmBugs {
@@ -39,16 +45,34 @@ export interface MirrorBuffer {
 
 const DPT_WRITE = 1;
 
+/** Trace and wait labels, built once per device. */
+const labels = (name: string) => ({
+  close: `${name} close`,
+  trylockFailed: `${name} invalidate: trylock failed`,
+  invalidate: `${name} invalidate`,
+  read: `${name} read`,
+  write: `${name} write`,
+  readBegin: `${name}: mmu_interval_read_begin`,
+  readRetry: `${name} read_retry`,
+  program: `${name} program`,
+  snapshot: `${name} snapshot`,
+  copy: `${name} copy`,
+  snapshotWalk: `${name} snapshot walk`,
+});
+
 /**
  * An HMM mirror device in the style of lib/test_hmm.c's dmirror: a device page table (one
  * entry per virtual page: frame, generation, write tag), one interval subscription per mirrored
- * buffer, and the documented driver pattern:
+ * buffer, and the documented driver pattern, from the packages' helpers:
  *
- *   fault:      seq = readBegin(sub); hmm_range_fault() (walk the primary page table under the
- *               mmap read lock, fault in what is missing; -EBUSY as soon as checkRetry(seq));
- *               lock(dev); if readRetry(sub, seq) { unlock; again } program; unlock
+ *   fault:      faultWithRetry on the buffer's subscription: seq = readBegin(sub);
+ *               hmm_range_fault() (walk the primary page table under the mmap read lock, fault
+ *               in what is missing; -EBUSY as soon as checkRetry(seq)); lock(dev);
+ *               if readRetry(seq) { unlock; again } program; unlock
  *               (bounded by HMM_TIMEOUT_STEPS -> -EBUSY, like HMM_RANGE_DEFAULT_TIMEOUT)
- *   invalidate: blockable ? lock(dev) : trylock(dev) or return false; setSeq(curSeq); zap; unlock
+ *   invalidate: invalidateOps: blockable ? lock(dev) : trylock(dev) or return false;
+ *               setSeq(curSeq); zap; unlock
+ *   close:      drop the entries under lock(dev), then teardownInterval (remove, zap again)
  *   read/write: under lock(dev), copy through the device page table page by page; on the first
  *               missing (or read-only, for writes) entry: unlock, fault from there, go on.
  *
@@ -57,30 +81,19 @@ const DPT_WRITE = 1;
  * invalidation already zapped.
  */
 export class HmmMirror implements SecondaryView {
-  readonly devLock: SimMutex;
+  /** The device mutex (a SimMutex), as the packages' helpers take it. */
+  readonly dev: NotifierLock;
   readonly buffers: MirrorBuffer[] = [];
   private readonly frame: Int32Array;
   private readonly gen: Float64Array;
   private readonly flags: Uint8Array;
   private readonly present = new Set<number>();
   private readonly removed = new Set<IntervalNotifier>();
-  /** Trace and wait labels, built once. */
-  private readonly label: {
-    close: string;
-    trylockFailed: string;
-    invalidate: string;
-    read: string;
-    write: string;
-    readRetry: string;
-    program: string;
-    snapshot: string;
-    copy: string;
-    snapshotWalk: string;
-  };
-  private readonly ops = {
-    invalidate: (sub: IntervalNotifier, range: MmuNotifierRange, curSeq: number) =>
-      this.invalidate(sub, range, curSeq),
-  };
+  private readonly label: ReturnType<typeof labels>;
+  /** dmirror_interval_invalidate(), for the buffers' subscriptions. */
+  private readonly ops: IntervalNotifierOps;
+  /** dmirror_snapshot_invalidate(): lock (or trylock), setSeq, unlock; nothing to zap. */
+  private readonly snapshotOps: IntervalNotifierOps;
 
   constructor(
     private readonly mm: AddressSpace,
@@ -88,22 +101,32 @@ export class HmmMirror implements SecondaryView {
     readonly name = 'hmm',
     private readonly bugs: HmmBugs = {},
   ) {
-    this.devLock = new SimMutex(mm.ctx.sched, `${name}.mutex`);
-    this.label = {
-      close: `${name} close`,
-      trylockFailed: `${name} invalidate: trylock failed`,
-      invalidate: `${name} invalidate`,
-      read: `${name} read`,
-      write: `${name} write`,
-      readRetry: `${name} read_retry`,
-      program: `${name} program`,
-      snapshot: `${name} snapshot`,
-      copy: `${name} copy`,
-      snapshotWalk: `${name} snapshot walk`,
-    };
+    const { sched, stats } = mm.ctx;
+    this.dev = new SimMutex(sched, `${name}.mutex`).notifierLock(() => stats.waits.lock++);
+    this.label = labels(name);
     this.frame = new Int32Array(mm.pages).fill(-1);
     this.gen = new Float64Array(mm.pages);
     this.flags = new Uint8Array(mm.pages);
+    const ops = invalidateOps({
+      lock: this.dev,
+      zap: (first, last, _range, sub) => {
+        const [s, e] = [first / PAGE_SIZE, (last + 1) / PAGE_SIZE];
+        this.zap(s, e);
+        mm.ev(sched.current!, this.label.invalidate, s, e, sub.seq);
+      },
+    });
+    this.ops = {
+      invalidate: (sub, range, curSeq) => {
+        if (this.removed.has(sub))
+          this.checker.fail(`${name}: invalidate called after remove() returned`);
+        // BUG(hmm-no-set-seq): the callback's setSeq(curSeq) does nothing.
+        const ok = ops.invalidate(bugs.skipSetSeq ? noSetSeq(sub) : sub, range, curSeq);
+        const [s, e] = [range.start / PAGE_SIZE, range.end / PAGE_SIZE];
+        if (ok === false) mm.ev(sched.current!, this.label.trylockFailed, s, e); // EAGAIN
+        return ok;
+      },
+    };
+    this.snapshotOps = invalidateOps({ lock: this.dev, zap: () => {} });
   }
 
   /** Mirrors [start, end): mmu_interval_notifier_insert(). */
@@ -117,66 +140,30 @@ export class HmmMirror implements SecondaryView {
 
   /**
    * Stops mirroring a buffer: no fault may program it any more, its entries are dropped under
-   * the device lock, then mmu_interval_notifier_remove() (which may wait for a running
-   * invalidation). After that its invalidate must never be called again (checked).
+   * the device lock, then teardownInterval: mmu_interval_notifier_remove() (which may wait for a
+   * running invalidation) and a zap of the whole buffer under the device lock. After that its
+   * invalidate must never be called again (checked).
    */
   async close(t: Task, buf: MirrorBuffer): Promise<void> {
-    const i = this.buffers.indexOf(buf);
-    if (i < 0 || buf.closing) return;
+    if (!this.buffers.includes(buf) || buf.closing) return;
     buf.closing = true;
     if (buf.users > 0) {
       buf.closer = t;
       await this.mm.ctx.sched.park(t, `${this.name} close: wait for ioctls`);
     }
-    await this.lock(t);
+    // Drop the entries before the removal too: no translation may outlive its subscription while
+    // remove() waits (no fault can add one now: closing is set and no ioctl is in flight).
+    await this.dev.lock();
     this.zap(buf.start, buf.end);
-    this.devLock.unlock(t);
-    await this.mm.ctx.sched.wait(t, buf.sub.remove(), 'mmu_interval_notifier_remove');
+    this.dev.unlock();
+    await teardownOnTask(this.mm.ctx, t, buf.sub, {
+      lock: this.dev,
+      zap: (first, last) => this.zap(first / PAGE_SIZE, (last + 1) / PAGE_SIZE),
+    });
     this.removed.add(buf.sub);
     this.buffers.splice(this.buffers.indexOf(buf), 1);
     this.mm.ctx.stats.intervalRemoves++;
     this.mm.ev(t, this.label.close, buf.start, buf.end);
-  }
-
-  // ---- invalidation ------------------------------------------------------------------------
-
-  /** dmirror_interval_invalidate(). */
-  private invalidate(
-    sub: IntervalNotifier,
-    range: MmuNotifierRange,
-    curSeq: number,
-  ): boolean | Promise<boolean> {
-    if (this.removed.has(sub))
-      this.checker.fail(`${this.name}: invalidate called after remove() returned`);
-    const t = this.mm.ctx.sched.current;
-    if (t === null) throw new Error('HMM invalidate outside any task');
-    if (this.devLock.tryLock(t)) {
-      this.invalidateLocked(t, sub, range, curSeq);
-      return true;
-    }
-    if (!range.blockable) {
-      this.mm.ev(t, this.label.trylockFailed, range.start / PAGE_SIZE, range.end / PAGE_SIZE);
-      return false; // mutex_trylock() failed: -EAGAIN
-    }
-    this.mm.ctx.stats.waits.lock++;
-    return (this.devLock.lock(t) as Promise<void>).then(() => {
-      this.invalidateLocked(t, sub, range, curSeq);
-      return true;
-    });
-  }
-
-  private invalidateLocked(
-    t: Task,
-    sub: IntervalNotifier,
-    range: MmuNotifierRange,
-    curSeq: number,
-  ): void {
-    if (!this.bugs.skipSetSeq) sub.setSeq(curSeq);
-    const s = Math.max(range.start / PAGE_SIZE, sub.start / PAGE_SIZE);
-    const e = Math.min(range.end / PAGE_SIZE, (sub.last + 1) / PAGE_SIZE);
-    this.zap(s, e);
-    this.mm.ev(t, this.label.invalidate, s, e, curSeq);
-    this.devLock.unlock(t);
   }
 
   private zap(s: number, e: number): void {
@@ -223,7 +210,7 @@ export class HmmMirror implements SecondaryView {
     const stats = this.mm.ctx.stats;
     let p = start;
     while (p < end) {
-      await this.lock(t);
+      await this.dev.lock();
       let missing = false;
       while (p < end) {
         const f = this.frame[p]!;
@@ -242,7 +229,7 @@ export class HmmMirror implements SecondaryView {
         // Copying takes time: the device lock is held across it, as dmirror holds its mutex.
         if (p < end && (p & 3) === 0) await this.mm.ctx.sched.yield(t, this.label.copy);
       }
-      this.devLock.unlock(t);
+      this.dev.unlock();
       if (!missing) return 0;
       stats.faults.hmm++;
       const r = await this.fault(t, buf, p, end, write);
@@ -251,7 +238,10 @@ export class HmmMirror implements SecondaryView {
     return 0;
   }
 
-  /** dmirror_range_fault(): the collision-retry loop with its time bound. */
+  /**
+   * dmirror_range_fault(): hmm_range_fault() of [start, end) with HMM_PFN_REQ_FAULT
+   * (| REQ_WRITE), then program the device page table. Returns 0 or -errno.
+   */
   async fault(
     t: Task,
     buf: MirrorBuffer,
@@ -259,37 +249,25 @@ export class HmmMirror implements SecondaryView {
     end: number,
     write: boolean,
   ): Promise<number> {
-    const { sched, stats } = this.mm.ctx;
     if (buf.closing || !this.mm.get()) return EFAULT; // mmget_not_zero()
     try {
-      const deadline = sched.steps + HMM_TIMEOUT_STEPS;
-      for (;;) {
-        if (this.timedOut(deadline)) return EBUSY;
-        let seq = readBegin(this.mm.ctx, t, buf.sub, 'mmu_interval_read_begin');
-        if (typeof seq !== 'number') seq = await seq;
-        await this.mm.readLock(t);
-        let refs: PageRef[] | number;
-        try {
-          refs = await this.rangeFault(t, buf.sub, seq, start, end, write);
-        } finally {
-          this.mm.mmapLock.readUnlock();
+      const walk = async (seq: number): Promise<PageRef[]> => {
+        const refs: PageRef[] = [];
+        for (let p = start; p < end; ) {
+          if (buf.sub.checkRetry(seq)) break; // -EBUSY
+          const ref = this.mm.lookup(p);
+          if (ref !== undefined && (!write || ref.writable)) {
+            refs.push(ref);
+            p++;
+            continue;
+          }
+          const r = await this.mm.handleFault(t, p, write); // then walk again from p
+          if (r < 0) throw Errno.of(r);
         }
-        if (refs === EBUSY) {
-          stats.hmmBusy++;
-          continue;
-        }
-        if (typeof refs === 'number') return refs;
-        await this.lock(t);
-        if (!this.bugs.skipReadRetry && buf.sub.readRetry(seq)) {
-          this.devLock.unlock(t);
-          stats.retries.hmm++;
-          this.mm.ev(t, this.label.readRetry, start, end, seq);
-          continue;
-        }
-        if (buf.closing) {
-          this.devLock.unlock(t);
-          return EFAULT;
-        }
+        return refs;
+      };
+      const program = (refs: PageRef[]): void => {
+        if (buf.closing) throw Errno.of(EFAULT);
         for (const ref of refs) {
           this.checker.onInstall(this.name, ref.page, ref.frame, ref.gen, ref.writable);
           this.frame[ref.page] = ref.frame;
@@ -297,120 +275,119 @@ export class HmmMirror implements SecondaryView {
           this.flags[ref.page] = ref.writable ? DPT_WRITE : 0;
           this.present.add(ref.page);
         }
-        this.mm.ev(t, this.label.program, start, end, seq);
-        this.devLock.unlock(t);
-        return 0;
-      }
+        this.mm.ev(t, this.label.program, start, end);
+      };
+      return await this.collisionRetry(t, buf.sub, walk, program, this.bugs.skipReadRetry);
     } finally {
       this.mm.put();
     }
   }
 
   /**
-   * hmm_range_fault() with HMM_PFN_REQ_FAULT (| REQ_WRITE): caller holds the mmap read lock.
-   * Returns the pages, EBUSY when checkRetry(seq) shows a collision, or EFAULT/EPERM.
+   * The driver's collision-retry on `sub`, through faultWithRetry: readBegin (a scheduler wait
+   * if it blocks), `walk(seq)` under the mmap read lock, then under the device mutex readRetry
+   * and `program`. A walk that sees checkRetry(seq) stops early (-EBUSY, counted): what it
+   * returns then is never programmed, since faultWithRetry's checks see the same collision and
+   * retry. The retry backoff is a scheduling point; after HMM_TIMEOUT_STEPS steps the fault
+   * gives up with -EBUSY (HMM_RANGE_DEFAULT_TIMEOUT). Returns 0 or the -errno thrown.
    */
-  private async rangeFault(
+  private async collisionRetry<P>(
     t: Task,
     sub: IntervalNotifier,
-    seq: number,
-    start: number,
-    end: number,
-    write: boolean,
-  ): Promise<PageRef[] | number> {
-    const refs: PageRef[] = [];
-    let p = start;
-    while (p < end) {
-      if (sub.checkRetry(seq)) return EBUSY;
-      const ref = this.mm.lookup(p);
-      if (ref !== undefined && (!write || ref.writable)) {
-        refs.push(ref);
-        p++;
-        continue;
-      }
-      const r = await this.mm.handleFault(t, p, write); // then walk again from p
-      if (r < 0) return r;
+    walk: (seq: number) => Promise<P>,
+    program: (walked: P) => void,
+    skipReadRetry = false,
+  ): Promise<number> {
+    const { ctx } = this.mm;
+    const deadline = ctx.sched.steps + HMM_TIMEOUT_STEPS;
+    let seq = 0; // the read the walk belongs to
+    try {
+      const { retries } = await faultWithRetry({
+        subscription: {
+          readBegin: async () => (seq = await readBegin(ctx, t, sub, this.label.readBegin)),
+          readRetry: (s) => !skipReadRetry && sub.readRetry(s), // BUG(hmm-no-read-retry)
+          checkRetry: (s) => sub.checkRetry(s),
+        },
+        lock: this.dev,
+        resolve: async () => {
+          await this.mm.readLock(t);
+          try {
+            const walked = await walk(seq);
+            if (sub.checkRetry(seq)) ctx.stats.hmmBusy++; // the walk stopped early: -EBUSY
+            return walked;
+          } finally {
+            this.mm.mmapLock.readUnlock();
+          }
+        },
+        install: program,
+        backoff: () => {
+          if (this.timedOut(deadline)) throw Errno.of(EBUSY);
+          this.mm.ev(t, this.label.readRetry, sub.start / PAGE_SIZE, (sub.last + 1) / PAGE_SIZE);
+          return ctx.sched.yield(t, this.label.readRetry);
+        },
+      });
+      ctx.stats.retries.hmm += retries;
+      return 0;
+    } catch (error) {
+      return errnoOf(error);
     }
-    return refs;
   }
 
   /**
    * dmirror_snapshot() of [start, end): what the primary maps there, without faulting anything
    * in (hmm_range_fault without HMM_PFN_REQ_FAULT). Like dmirror_range_snapshot it registers a
    * temporary interval subscription exactly on the range (overlapping the buffers' long-lived
-   * ones), runs readBegin / walk / readRetry under the device mutex, and removes it. Returns one
-   * SNAP_* byte per page, or -errno. The result is checked against the primary at the moment
-   * readRetry passed: nothing may be reported with more access than the primary gives (every
-   * downgrade goes through an invalidation, so a stale "more" would have collided).
+   * ones), runs the same collision-retry (readBegin / walk / readRetry under the device mutex),
+   * and removes it. Returns one SNAP_* byte per page, or -errno. The result is checked against
+   * the primary at the moment readRetry passed: nothing may be reported with more access than
+   * the primary gives (every downgrade goes through an invalidation, so a stale "more" would
+   * have collided).
    */
   async snapshot(t: Task, start: number, end: number): Promise<Uint8Array | number> {
     const { sched, stats } = this.mm.ctx;
     if (!this.mm.get()) return EFAULT;
-    try {
-      const sub = this.mm.subs.insertInterval(start * PAGE_SIZE, (end - start) * PAGE_SIZE, {
-        invalidate: (s, range, curSeq) => this.snapshotInvalidate(s, range, curSeq),
-      });
-      stats.intervalInserts++;
-      try {
-        const deadline = sched.steps + HMM_TIMEOUT_STEPS;
-        for (;;) {
-          if (this.timedOut(deadline)) return EBUSY;
-          let seq = readBegin(this.mm.ctx, t, sub, 'mmu_interval_read_begin (snapshot)');
-          if (typeof seq !== 'number') seq = await seq;
-          await this.mm.readLock(t);
-          const perms = new Uint8Array(end - start);
-          let busy = false;
-          try {
-            for (let p = start; p < end && !busy; p++) {
-              if (sub.checkRetry(seq)) busy = true;
-              const vma = this.mm.vmas.find(p);
-              const ref = this.mm.lookup(p);
-              perms[p - start] =
-                vma === undefined || (vma.prot & PROT_READ) === 0
-                  ? SNAP_ERROR
-                  : ref === undefined
-                    ? SNAP_NONE
-                    : ref.writable
-                      ? SNAP_WRITE
-                      : SNAP_READ;
-              // Walking takes time: let the world move (only invalidations can make it stale).
-              if ((p & 7) === 7) await sched.yield(t, this.label.snapshotWalk);
-            }
-          } finally {
-            this.mm.mmapLock.readUnlock();
-          }
-          if (busy) {
-            stats.hmmBusy++;
-            continue;
-          }
-          await this.lock(t);
-          if (sub.readRetry(seq)) {
-            this.devLock.unlock(t);
-            stats.retries.hmm++;
-            continue;
-          }
-          for (let p = start; p < end; p++) {
-            const v = perms[p - start]!;
-            if ((v === SNAP_READ || v === SNAP_WRITE) && !this.mm.pt.accessible(p)) {
-              this.checker.fail(
-                `${this.name}: snapshot says page ${p} is mapped, the primary does not map it`,
-              );
-            }
-            if (v === SNAP_WRITE && !this.mm.pt.writable(p)) {
-              this.checker.fail(
-                `${this.name}: snapshot says page ${p} is writable, the primary does not`,
-              );
-            }
-          }
-          this.devLock.unlock(t);
-          this.mm.ev(t, this.label.snapshot, start, end, seq);
-          return perms;
-        }
-      } finally {
-        await sched.wait(t, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
-        stats.intervalRemoves++;
+    const len = (end - start) * PAGE_SIZE;
+    const sub = this.mm.subs.insertInterval(start * PAGE_SIZE, len, this.snapshotOps);
+    stats.intervalInserts++;
+    const perms = new Uint8Array(end - start);
+    const walk = async (seq: number): Promise<void> => {
+      for (let p = start; p < end && !sub.checkRetry(seq); p++) {
+        const vma = this.mm.vmas.find(p);
+        const ref = this.mm.lookup(p);
+        perms[p - start] =
+          vma === undefined || (vma.prot & PROT_READ) === 0
+            ? SNAP_ERROR
+            : ref === undefined
+              ? SNAP_NONE
+              : ref.writable
+                ? SNAP_WRITE
+                : SNAP_READ;
+        // Walking takes time: let the world move (only invalidations can make it stale).
+        if ((p & 7) === 7) await sched.yield(t, this.label.snapshotWalk);
       }
+    };
+    const check = (): void => {
+      for (let p = start; p < end; p++) {
+        const v = perms[p - start]!;
+        const more =
+          v >= SNAP_READ && !this.mm.pt.accessible(p)
+            ? 'mapped'
+            : v === SNAP_WRITE && !this.mm.pt.writable(p)
+              ? 'writable'
+              : undefined;
+        if (more !== undefined)
+          this.checker.fail(
+            `${this.name}: snapshot says page ${p} is ${more}, the primary says not`,
+          );
+      }
+      this.mm.ev(t, this.label.snapshot, start, end);
+    };
+    try {
+      const r = await this.collisionRetry(t, sub, walk, check);
+      return r < 0 ? r : perms;
     } finally {
+      await sched.wait(t, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
+      stats.intervalRemoves++;
       this.mm.put();
     }
   }
@@ -423,36 +400,6 @@ export class HmmMirror implements SecondaryView {
     if (this.mm.ctx.sched.steps <= deadline) return false;
     this.mm.ctx.stats.hmmTimeouts++;
     return true;
-  }
-
-  /** dmirror_snapshot_invalidate(): lock (or trylock), setSeq, unlock; nothing to zap. */
-  private snapshotInvalidate(
-    sub: IntervalNotifier,
-    range: MmuNotifierRange,
-    curSeq: number,
-  ): boolean | Promise<boolean> {
-    const t = this.mm.ctx.sched.current;
-    if (t === null) throw new Error('HMM snapshot invalidate outside any task');
-    if (this.devLock.tryLock(t)) {
-      sub.setSeq(curSeq);
-      this.devLock.unlock(t);
-      return true;
-    }
-    if (!range.blockable) return false;
-    this.mm.ctx.stats.waits.lock++;
-    return (this.devLock.lock(t) as Promise<void>).then(() => {
-      sub.setSeq(curSeq);
-      this.devLock.unlock(t);
-      return true;
-    });
-  }
-
-  private async lock(t: Task): Promise<void> {
-    const w = this.devLock.lock(t);
-    if (w !== undefined) {
-      this.mm.ctx.stats.waits.lock++;
-      await w;
-    }
   }
 
   // ---- checker view ------------------------------------------------------------------------
@@ -475,4 +422,9 @@ export class HmmMirror implements SecondaryView {
       if (f >= 0) fn(p, f, this.gen[p]!, (this.flags[p]! & DPT_WRITE) !== 0);
     }
   }
+}
+
+/** `sub` with a setSeq that does nothing (the hmm-no-set-seq negative control only). */
+function noSetSeq(sub: IntervalNotifier): IntervalNotifier {
+  return Object.create(sub, { setSeq: { value: () => {} } }) as IntervalNotifier;
 }

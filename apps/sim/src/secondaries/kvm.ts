@@ -1,10 +1,17 @@
-import { faultWithRetry, InvalidationTracker } from '@mmukit/fault-retry';
+import {
+  type FaultTracker,
+  faultWithRetry,
+  InvalidationTracker,
+  type KvmNotifier,
+  kvmNotifierOps,
+} from '@mmukit/fault-retry';
 import { IntervalTree } from '@mmukit/interval-tree';
-import type { MmuNotifier, MmuNotifierRange } from '@mmukit/mmu-notifier';
+import type { MmuNotifier, NotifierLock } from '@mmukit/mmu-notifier';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimSpinLock } from '../locks.js';
 import { type AddressSpace, EFAULT, EPERM, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import type { Task } from '../scheduler.js';
+import { Errno, errnoOf } from './glue.js';
 
 /** A memslot: guest frames [gfn, gfn + npages) backed by host pages [hva, hva + npages). */
 export interface Memslot {
@@ -15,54 +22,39 @@ export interface Memslot {
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface KvmBugs {
-  /** Install the resolved page without the tracker's retry check (no faultWithRetry). */
+  /** Install the resolved page without the retry check (a tracker that never sees a collision). */
   skipRetry?: boolean;
   /** invalidateRangeStart does the tracker bookkeeping but leaves the shadow PTEs in place. */
   skipZap?: boolean;
 }
 
-/** vCPU faults are never aborted (there is no signal delivery in the model). */
-const NEVER_ABORTED = new AbortController().signal;
-
 const SPTE_WRITE = 1;
 const SPTE_YOUNG = 2;
 
-class GupError extends Error {
-  constructor(readonly code: number) {
-    super(`gup failed: ${code}`);
-  }
-}
-
-/**
- * One GupError per errno, made once: it only carries the code out of faultWithRetry's resolve,
- * so there is no reason to capture a stack trace per failed GUP (that was ~1% of a run).
- */
-const GUP_ERRORS = new Map<number, GupError>();
-function gupError(code: number): GupError {
-  let e = GUP_ERRORS.get(code);
-  if (e === undefined) {
-    e = new GupError(code);
-    GUP_ERRORS.set(code, e);
-  }
-  return e;
-}
+/** BUG(kvm-no-retry): a tracker whose checks never see an invalidation. */
+const NO_RETRY: FaultTracker = {
+  snapshot: () => 0,
+  retryGfn: () => false,
+  retryGfnUnsafe: () => false,
+};
 
 /**
  * A KVM-style guest: memslots (guest frame -> host page), a shadow page table indexed by guest
- * frame, vCPUs that fault through faultWithRetry(), and a classic notifier subscription that
- * feeds the InvalidationTracker exactly as kvm_mmu_notifier_invalidate_range_start/end do:
- * under mmu_lock, begin() once for the first overlapping memslot, rangeAdd() per memslot, zap;
- * end() in invalidateRangeEnd. No memslot overlapping = the tracker is not touched (and the end
- * re-walks the same memslots, which never change here). Aging ops report and clear the shadow
- * accessed bits.
+ * frame, vCPUs that fault through faultWithRetry(), and a classic notifier subscription whose
+ * start/end are kvmNotifierOps(): they feed the InvalidationTracker exactly as
+ * kvm_mmu_notifier_invalidate_range_start/end do (under mmu_lock, begin() once for the first
+ * overlapping memslot, rangeAdd() + zap per memslot; end() in invalidateRangeEnd; no memslot
+ * overlapping = the tracker is not touched) and count mn_active_invalidate_count. Aging ops
+ * report and clear the shadow accessed bits.
  */
 export class KvmGuest implements SecondaryView {
   readonly name = 'kvm';
   readonly tracker = new InvalidationTracker();
-  readonly mmuLock: SimSpinLock;
+  /** mmu_lock (a SimSpinLock) as faultWithRetry and kvmNotifierOps take it. */
+  private readonly lock: NotifierLock;
+  /** The notifier's start/end, and mn_active_invalidate_count (`activeInvalidations`). */
+  readonly ops: KvmNotifier;
   readonly guestPages: number;
-  /** mn_active_invalidate_count. */
-  activeInvalidateCount = 0;
   private readonly slots: Memslot[];
   private readonly byHva = new IntervalTree<Memslot>();
   private readonly sptFrame: Int32Array;
@@ -86,10 +78,24 @@ export class KvmGuest implements SecondaryView {
     this.sptFrame = new Int32Array(n).fill(-1);
     this.sptGen = new Float64Array(n);
     this.sptFlags = new Uint8Array(n);
-    this.mmuLock = new SimSpinLock(mm.ctx.sched, 'kvm->mmu_lock');
+    this.lock = new SimSpinLock(mm.ctx.sched, 'kvm->mmu_lock').notifierLock();
+    this.ops = kvmNotifierOps({
+      tracker: this.tracker,
+      lock: this.lock,
+      memslots: slots.map((s) => ({
+        userspaceAddr: s.hva * PAGE_SIZE,
+        baseGfn: s.gfn,
+        npages: s.npages,
+      })),
+      pageSize: PAGE_SIZE,
+      zap: (g0, g1) => {
+        if (!bugs.skipZap) this.sptFrame.fill(-1, g0, g1); // BUG(kvm-no-zap): no fill
+        mm.ev(mm.ctx.sched.current!, 'kvm zap', g0, g1, this.tracker.inProgress);
+      },
+    });
     this.notifier = mm.subs.register({
-      invalidateRangeStart: (_sub, range) => this.invalidateStart(range),
-      invalidateRangeEnd: (_sub, range) => this.invalidateEnd(range),
+      invalidateRangeStart: this.ops.invalidateRangeStart,
+      invalidateRangeEnd: this.ops.invalidateRangeEnd,
       clearFlushYoung: (_sub, start, end) => this.age(start, end, true),
       clearYoung: (_sub, start, end) => this.age(start, end, true),
       testYoung: (_sub, start, end) => this.age(start, end, false),
@@ -110,51 +116,6 @@ export class KvmGuest implements SecondaryView {
   }
 
   // ---- notifier side -----------------------------------------------------------------------
-
-  /** kvm_mmu_notifier_invalidate_range_start(): never fails, never sleeps. */
-  private invalidateStart(range: MmuNotifierRange): boolean {
-    const t = this.currentTask();
-    this.activeInvalidateCount++;
-    const s = range.start / PAGE_SIZE;
-    const e = range.end / PAGE_SIZE;
-    let locked = false;
-    this.byHva.forEachOverlap(s, e - 1, (node) => {
-      const slot = node.value;
-      if (!locked) {
-        this.lockOrFail(t);
-        locked = true;
-        this.tracker.begin(); // kvm_mmu_invalidate_begin(), once, on the first memslot
-      }
-      const g0 = slot.gfn + Math.max(s, slot.hva) - slot.hva;
-      const g1 = slot.gfn + Math.min(e, slot.hva + slot.npages) - slot.hva;
-      this.tracker.rangeAdd(g0, g1);
-      if (!this.bugs.skipZap) for (let g = g0; g < g1; g++) this.sptFrame[g] = -1;
-    });
-    if (locked) {
-      this.mm.ev(
-        t,
-        'kvm zap',
-        this.tracker.rangeStart ?? -1,
-        this.tracker.rangeEnd ?? -1,
-        this.tracker.inProgress,
-      );
-      this.mmuLock.unlock(t);
-    }
-    return true;
-  }
-
-  /** kvm_mmu_notifier_invalidate_range_end(). */
-  private invalidateEnd(range: MmuNotifierRange): void {
-    const s = range.start / PAGE_SIZE;
-    const e = range.end / PAGE_SIZE;
-    if (this.byHva.iterFirst(s, e - 1) !== undefined) {
-      const t = this.currentTask();
-      this.lockOrFail(t);
-      this.tracker.end(); // bumps seq before dropping in_progress
-      this.mmuLock.unlock(t);
-    }
-    this.activeInvalidateCount--;
-  }
 
   /** kvm_age_hva_range(): report (and optionally clear) shadow accessed bits. */
   private age(start: number, end: number, clear: boolean): boolean {
@@ -177,18 +138,6 @@ export class KvmGuest implements SecondaryView {
   /** kvm_mmu_notifier_release() -> kvm_flush_shadow_all(). */
   private flushAll(): void {
     this.sptFrame.fill(-1);
-  }
-
-  private currentTask(): Task {
-    const t = this.mm.ctx.sched.current;
-    if (t === null) throw new Error('KVM notifier callback outside any task');
-    return t;
-  }
-
-  private lockOrFail(t: Task): void {
-    if (!this.mmuLock.tryLock(t)) {
-      this.checker.fail(`kvm: mmu_lock held by ${this.mmuLock.holder?.name} across a sleep`);
-    }
   }
 
   // ---- vCPU side ---------------------------------------------------------------------------
@@ -224,41 +173,30 @@ export class KvmGuest implements SecondaryView {
     const hva = this.hvaOf(gfn);
     if (hva < 0 || !this.mm.get()) return EFAULT;
     try {
-      const resolve = async (): Promise<PageRef> => {
-        const r = await this.mm.gup(t, hva, write);
-        if (typeof r === 'number') throw gupError(r);
-        // The vCPU can be preempted between hva_to_pfn() and taking mmu_lock.
-        await this.mm.ctx.sched.yield(t, 'kvm: pfn resolved');
-        return r;
-      };
-      const install = (ref: PageRef): void => {
-        this.checker.onInstall('kvm', hva, ref.frame, ref.gen, ref.writable);
-        this.sptFrame[gfn] = ref.frame;
-        this.sptGen[gfn] = ref.gen;
-        this.sptFlags[gfn] = ref.writable ? SPTE_WRITE : 0;
-        this.mm.ev(t, 'kvm install', gfn, ref.frame, ref.writable ? 1 : 0);
-      };
-      if (this.bugs.skipRetry) {
-        const ref = await resolve();
-        const release = await this.mmuLock.asMmuLock(t).acquire();
-        install(ref);
-        release();
-        return 0;
-      }
       const { retries } = await faultWithRetry({
-        tracker: this.tracker,
+        tracker: this.bugs.skipRetry ? NO_RETRY : this.tracker,
         gfn,
-        lock: this.mmuLock.asMmuLock(t),
-        resolve,
-        install,
+        lock: this.lock,
+        resolve: async (): Promise<PageRef> => {
+          const r = await this.mm.gup(t, hva, write);
+          if (typeof r === 'number') throw Errno.of(r);
+          // The vCPU can be preempted between hva_to_pfn() and taking mmu_lock.
+          await this.mm.ctx.sched.yield(t, 'kvm: pfn resolved');
+          return r;
+        },
+        install: (ref) => {
+          this.checker.onInstall('kvm', hva, ref.frame, ref.gen, ref.writable);
+          this.sptFrame[gfn] = ref.frame;
+          this.sptGen[gfn] = ref.gen;
+          this.sptFlags[gfn] = ref.writable ? SPTE_WRITE : 0;
+          this.mm.ev(t, 'kvm install', gfn, ref.frame, ref.writable ? 1 : 0);
+        },
         backoff: () => this.mm.ctx.sched.yield(t, 'kvm fault retry'),
-        signal: NEVER_ABORTED,
       });
       this.mm.ctx.stats.retries.kvm += retries;
       return 0;
     } catch (error) {
-      if (error instanceof GupError) return error.code;
-      throw error;
+      return errnoOf(error);
     } finally {
       this.mm.put();
     }

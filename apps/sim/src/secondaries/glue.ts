@@ -1,0 +1,85 @@
+import type { FaultSubscription } from '@mmukit/fault-retry';
+import {
+  type IntervalNotifier,
+  type TeardownOptions,
+  teardownInterval,
+} from '@mmukit/mmu-notifier';
+import type { SimContext } from '../primary/mm.js';
+import type { Task } from '../scheduler.js';
+
+/**
+ * mmu_interval_read_begin() for task `t`: the sequence at once when no invalidation of the
+ * subscription is running (tryReadBegin), else the wait for it as a scheduling point of `t`
+ * (counted in `stats.waits.readBegin`). Returns a number or a promise of one, so the common
+ * case costs no await.
+ */
+export function readBegin(
+  ctx: SimContext,
+  t: Task,
+  sub: IntervalNotifier,
+  label: string,
+): number | Promise<number> {
+  const seq = sub.tryReadBegin();
+  if (seq !== undefined) return seq;
+  ctx.stats.waits.readBegin++;
+  return ctx.sched.wait(t, sub.readBegin(), label);
+}
+
+/**
+ * `sub` as task `t` hands it to faultWithRetry: `readBegin()` waits as a scheduling point of `t`
+ * (the other calls go to `sub`). A plain object: `sub` itself is never made a prototype.
+ */
+export function faultSubscription(
+  ctx: SimContext,
+  t: Task,
+  sub: IntervalNotifier,
+  label: string,
+): FaultSubscription {
+  return {
+    tryReadBegin: () => sub.tryReadBegin(),
+    readBegin: () => readBegin(ctx, t, sub, label),
+    readRetry: (seq) => sub.readRetry(seq),
+    checkRetry: (seq) => sub.checkRetry(seq),
+  };
+}
+
+/**
+ * teardownInterval(sub) by task `t`: its `remove()` waits as a scheduling point of `t` (through
+ * a view that inherits the rest from `sub`, which is going away).
+ */
+export function teardownOnTask(
+  ctx: SimContext,
+  t: Task,
+  sub: IntervalNotifier,
+  options: TeardownOptions,
+): Promise<void> {
+  const label = 'mmu_interval_notifier_remove';
+  const remove = { value: () => ctx.sched.wait(t, sub.remove(), label) };
+  return teardownInterval(Object.create(sub, { remove }) as IntervalNotifier, options);
+}
+
+/**
+ * A -errno thrown out of a package helper's callback (faultWithRetry's resolve or install) to
+ * the secondary that called it. One instance per code, made once: no stack trace per throw.
+ */
+export class Errno extends Error {
+  private static readonly made = new Map<number, Errno>();
+  private constructor(readonly code: number) {
+    super(`errno ${code}`);
+  }
+
+  static of(code: number): Errno {
+    let e = Errno.made.get(code);
+    if (e === undefined) {
+      e = new Errno(code);
+      Errno.made.set(code, e);
+    }
+    return e;
+  }
+}
+
+/** The -errno `error` carries, or `error` rethrown if it is no Errno. */
+export function errnoOf(error: unknown): number {
+  if (error instanceof Errno) return error.code;
+  throw error;
+}
