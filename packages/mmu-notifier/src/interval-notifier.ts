@@ -165,7 +165,7 @@ export class IntervalNotifier {
   async readBegin(): Promise<number> {
     const mm = this._mm;
     mm.assertOutsideCallback('IntervalNotifier.readBegin()', 'its own invalidation');
-    if (this._state === SUB_REMOVED) throw removedError('readBegin');
+    if (this._state >= SUB_PENDING_REMOVE) throw removedError('readBegin');
     const seq = this._seq;
     if (seq === mm._seq) {
       if (mm._tracer !== undefined) mm.emit({ type: 'wait', sub: this, reason: 'readBegin', seq });
@@ -182,7 +182,7 @@ export class IntervalNotifier {
    * @throws SubscriptionRemovedError after `remove()`.
    */
   tryReadBegin(): number | undefined {
-    if (this._state === SUB_REMOVED) throw removedError('tryReadBegin');
+    if (this._state >= SUB_PENDING_REMOVE) throw removedError('tryReadBegin');
     const seq = this._seq;
     return seq === this._mm._seq ? undefined : seq;
   }
@@ -191,9 +191,9 @@ export class IntervalNotifier {
    * True if an invalidation collided with the read begun with `seq`: the caller must drop what
    * it resolved and start again. Must be called under the user lock that `invalidate` holds
    * while calling `setSeq`, right before installing. Like `mmu_interval_read_retry()`, and one
-   * step safer: also true once `remove()` has taken the subscription out (nothing would ever
-   * invalidate what the fault installs), so the retry's `readBegin` then throws
-   * SubscriptionRemovedError and the fault fails cleanly.
+   * step safer: also true once `remove()` was called (soon nothing would invalidate what the
+   * fault installs), so the retry's `readBegin` then throws SubscriptionRemovedError and the
+   * fault fails cleanly.
    */
   readRetry(seq: number): boolean {
     // Pairs with the write in setSeq(): both run under the user lock, so either the callback's
@@ -229,14 +229,17 @@ export class IntervalNotifier {
         `IntervalNotifier.setSeq(${String(curSeq)}): the running invalidate() was given curSeq ${this._cbSeq}`,
       );
     }
-    this._seq = curSeq; // pairs with readRetry() (same user lock) and readBegin()'s compare
+    // Pairs with readRetry() (same user lock) and readBegin()'s compare. Once remove() was
+    // called the seq stays REMOVED_SEQ: callbacks of a pending removal must not revive reads.
+    if (this._seq !== REMOVED_SEQ) this._seq = curSeq;
   }
 
   /**
    * @internal The subscription left the tree (or never entered it): no invalidation will reach
    * what a fault installs from now on, so every read begun before must retry. `REMOVED_SEQ` is
    * never returned by `readBegin`, hence `readRetry`/`checkRetry` are true for any earlier seq
-   * with no extra test on their path. No callback of it runs any more, so nothing sets it back.
+   * with no extra test on their path. A deferred removal sets it already when `remove()` is
+   * called, and `setSeq` keeps it, so reads are retired from the call on.
    */
   _markRemoved(): void {
     this._node = undefined;
@@ -245,7 +248,8 @@ export class IntervalNotifier {
   }
 
   /**
-   * Unsubscribes. When no invalidation is walking the tree, the subscription leaves at once. While
+   * Unsubscribes. From the call on, `readRetry`/`checkRetry` of every seq read before are true
+   * and `readBegin`/`tryReadBegin` throw, so no fault of it can install any more. When no invalidation is walking the tree, the subscription leaves at once. While
    * one is (the tree is frozen), a still-pending insert is simply cancelled, and otherwise the
    * removal is deferred and the promise resolves only after that invalidation period ended and
    * the removal was applied. Once it resolves, `invalidate` is never called for this subscription
@@ -276,6 +280,7 @@ export class IntervalNotifier {
     }
     mm._deferred.submit(this); // queued: the holder is the open busy period
     this._state = SUB_PENDING_REMOVE;
+    this._seq = REMOVED_SEQ; // retired now: see _markRemoved
     traceRemove(mm, this, 'deferred');
     const seq = mm._seq;
     if (mm._tracer !== undefined) mm.emit({ type: 'wait', sub: this, reason: 'remove', seq });

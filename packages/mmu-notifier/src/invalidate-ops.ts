@@ -114,17 +114,24 @@ export interface TeardownOptions {
 }
 
 /**
- * Drops an interval subscription while faults may still be in flight, in the one safe order:
+ * Drops an interval subscription while faults may still be in flight, leaving no window in
+ * which the device holds a translation that nothing would invalidate. In one hold of the lock:
  *
- * 1. `await sub.remove()`: afterwards `invalidate` never runs for it again, and `readRetry` of
- *    every seq read before is true, so a fault in flight retries and its next `readBegin`
- *    throws `SubscriptionRemovedError` instead of installing.
- * 2. Under the lock, `zap` the whole subscription: this drops what faults installed before the
- *    removal, which no invalidation would reach any more.
+ * 1. `sub.remove()` is called: from that moment `readRetry`/`checkRetry` of every seq read before
+ *    are true and `readBegin` throws `SubscriptionRemovedError`, so no fault can install any
+ *    more (a fault in flight retries and fails cleanly);
+ * 2. `zap` drops everything the subscription covers: what faults installed before.
  *
- * When it resolves the secondary holds no translation of the subscription and will not get one:
- * free the device's resources. Not from inside a notifier callback (as `remove()`).
- * @throws as `remove()` (rejections); TypeError for bad options (before anything changes).
+ * Then, with the lock released (invalidate callbacks of a pending removal need it), it waits for
+ * the removal to complete. When it resolves the secondary holds no translation of the
+ * subscription and will not get one, and `invalidate` will not be called again: free the
+ * device's resources. Not from inside a notifier callback (as `remove()`).
+ *
+ * Removing first and zapping only after `remove()` resolved leaves a window (the subscription is
+ * gone, the translations are not, and a change of the primary reaches nobody); zapping first and
+ * removing after an await lets a fault install in between.
+ * @throws as `remove()` (rejections; the zap has run); TypeError for bad options (before
+ *   anything changes).
  */
 export async function teardownInterval(
   sub: IntervalNotifier,
@@ -136,12 +143,15 @@ export async function teardownInterval(
   const { lock, zap } = options;
   checkLock(lock, 'teardownInterval');
   if (typeof zap !== 'function') throw new TypeError('teardownInterval: zap must be a function');
-  await sub.remove();
-  // Pairs with the fault path: whoever takes the lock after this zap sees readRetry() true.
   if (!lock.tryLock()) await lock.lock();
+  let removal: Promise<void>;
   try {
+    // Pairs with the fault path's readRetry under this lock: remove() retires every earlier
+    // read synchronously, so no fault that takes the lock after this hold can install.
+    removal = sub.remove();
     zap(sub.start, sub.last);
   } finally {
     lock.unlock();
   }
+  await removal;
 }

@@ -1,6 +1,6 @@
 import type { IntervalNode } from '@mmukit/interval-tree';
 import { addEagain, addError, isThenable, rejectPromise, type WalkFailure } from './failure.js';
-import type { IntervalNotifier } from './interval-notifier.js';
+import { type IntervalNotifier, REMOVED_SEQ } from './interval-notifier.js';
 import type { MmState } from './mm-state.js';
 import type { MmuNotifierRange } from './range.js';
 
@@ -169,7 +169,8 @@ export function checkSetSeq(
   range: MmuNotifierRange,
   curSeq: number,
 ): void {
-  if (sub._seq !== curSeq && range.owner === undefined) {
+  // A subscription being removed keeps REMOVED_SEQ whatever its callback does (see setSeq).
+  if (sub._seq !== curSeq && sub._seq !== REMOVED_SEQ && range.owner === undefined) {
     mm.warn(
       `invalidate() of the subscription [${sub.start}, ${sub.last}] returned without calling setSeq(${curSeq}): readers will not retry`,
     );

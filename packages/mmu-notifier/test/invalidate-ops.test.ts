@@ -210,57 +210,80 @@ describe('teardownInterval', () => {
   });
 
   /**
-   * Tears `sub` down while a fault of it is in flight and an invalidation of another
-   * subscription keeps the tree frozen (so remove() is deferred). The fault's gate opens after
-   * `k` microtask turns and the invalidation ends after `j`, for every k, j < 12: the install
-   * lands before, between and after the teardown's steps. Returns the (k, j) that left a
-   * translation behind.
+   * Tears `sub` down while a fault of it is in flight, an invalidation of another subscription
+   * keeps the tree frozen (so remove() is deferred), and the primary moves the faulted page to a
+   * new frame under an invalidation. The fault's gate opens after `k` microtask turns (k = -1:
+   * it installed before the teardown began), the other
+   * invalidation ends after `j`, the page moves after `m`, for every k, j, m < 10: the install
+   * and the move land before, between and after the teardown's steps. At every turn the device
+   * must not map the page to a frame the primary no longer uses. Returns the (k, j, m) where it
+   * did.
    */
-  async function staleAfterTeardown(teardown: typeof teardownInterval): Promise<string[]> {
-    const stale: string[] = [];
-    for (let k = 0; k < 12; k++) {
-      for (let j = 0; j < 12; j++) {
-        const { subs } = makeSubs();
-        const lock = new TestLock();
-        const dev = device();
-        const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
-        subs.insertInterval(20, 10, {
-          invalidate(s, _r, seq) {
-            s.setSeq(seq);
-            return true;
-          },
-        });
-        const gate = deferred();
-        const inFlight = fault(sub, lock, dev.table, 3, () => 300, gate.promise).catch(() => 0);
-        await flush();
-        const other = range(20, 30);
-        subs.invalidateRangeStartNonblock(other);
-        const done = teardown(sub, { lock, zap: dev.zap });
-        for (let i = 0; i < 12; i++) {
-          if (i === k) gate.resolve();
-          if (i === j) subs.invalidateRangeEnd(other);
-          await Promise.resolve();
+  async function staleDuringTeardown(teardown: typeof teardownInterval): Promise<string[]> {
+    const bad: string[] = [];
+    for (let k = -1; k < 10; k++) {
+      for (let j = 0; j < 10; j++) {
+        for (let m = 0; m < 10; m++) {
+          const { subs } = makeSubs();
+          const lock = new TestLock();
+          const dev = device();
+          const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+          subs.insertInterval(20, 10, invalidateOps({ lock: new TestLock(), zap: () => {} }));
+          let frame = 300; // the primary's frame for page 3
+          const gate = deferred();
+          const inFlight = fault(sub, lock, dev.table, 3, () => frame, gate.promise).catch(() => 0);
+          if (k < 0) gate.resolve(); // k = -1: the fault installs before the teardown begins
+          await flush();
+          const other = range(20, 30);
+          subs.invalidateRangeStartNonblock(other);
+          const done = teardown(sub, { lock, zap: dev.zap });
+          let stale = false;
+          for (let i = 0; i < 30; i++) {
+            if (i === k) gate.resolve();
+            if (i === j) subs.invalidateRangeEnd(other);
+            if (i >= m && frame === 300) {
+              const move = range(3, 4);
+              if (subs.invalidateRangeStartNonblock(move)) {
+                frame = 301;
+                subs.invalidateRangeEnd(move);
+              } // else EAGAIN (the device lock is held): try again next turn
+            }
+            await Promise.resolve();
+            const mapped = dev.table.get(3);
+            stale ||= mapped !== undefined && mapped !== frame;
+          }
+          await done;
+          await inFlight;
+          if (stale || dev.table.size !== 0) bad.push(`${k},${j},${m}`);
         }
-        await done;
-        await inFlight;
-        if (dev.table.size !== 0) stale.push(`${k},${j}`);
       }
     }
-    return stale;
+    return bad;
   }
 
-  it('leaves no translation wherever the fault in flight lands', async () => {
-    expect(await staleAfterTeardown(teardownInterval)).toEqual([]);
+  it('leaves no stale translation wherever the fault and a move of its page land', async () => {
+    expect(await staleDuringTeardown(teardownInterval)).toEqual([]);
   });
 
-  it('negative control: the same exploration catches a teardown that zaps before remove()', async () => {
-    const wrongOrder: typeof teardownInterval = async (sub, { lock, zap }) => {
+  it('negative control: the same exploration catches awaiting remove() before the zap', async () => {
+    const removeThenZap: typeof teardownInterval = async (sub, { lock, zap }) => {
+      await sub.remove();
       await lock.lock();
       zap(sub.start, sub.last);
       lock.unlock();
+    };
+    expect((await staleDuringTeardown(removeThenZap)).length).toBeGreaterThan(0);
+  });
+
+  it('negative control: the same exploration catches a zap that runs a turn before remove()', async () => {
+    const zapThenRemove: typeof teardownInterval = async (sub, { lock, zap }) => {
+      await lock.lock();
+      zap(sub.start, sub.last);
+      lock.unlock();
+      for (let i = 0; i < 4; i++) await Promise.resolve(); // lets a fault run before the removal
       await sub.remove();
     };
-    expect((await staleAfterTeardown(wrongOrder)).length).toBeGreaterThan(0);
+    expect((await staleDuringTeardown(zapThenRemove)).length).toBeGreaterThan(0);
   });
 
   it('rejects bad options before removing anything', async () => {

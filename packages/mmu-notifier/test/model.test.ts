@@ -61,6 +61,7 @@ class Model {
         removed(s);
       } else {
         s.state = 'pending-remove';
+        s.seq = REMOVED_SEQ; // not in the kernel: retired from the call on
         this.deferred.push(s);
       }
     } else {
@@ -77,7 +78,8 @@ class Model {
     const calls: [number, number][] = [];
     for (const s of hits) {
       calls.push([s.id, this.seq]);
-      s.seq = this.seq; // the callback calls setSeq unconditionally
+      // The callback calls setSeq unconditionally; a retired subscription keeps REMOVED_SEQ.
+      if (s.state !== 'pending-remove') s.seq = this.seq;
       if (!s.ok) {
         this.invEnd();
         return [false, calls];
@@ -205,7 +207,7 @@ describe('model-based: the core follows the kernel algorithm step by step', () =
             const s = real.get(m.id)!;
             expect(s.seq).toBe(m.seq);
             expect(s.state).toBe(m.state);
-            if (m.state !== 'removed') {
+            if (m.state === 'active' || m.state === 'pending-insert') {
               expect(s.tryReadBegin()).toBe(m.seq === model.seq ? undefined : m.seq);
             }
           }

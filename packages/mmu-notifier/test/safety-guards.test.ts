@@ -3,6 +3,8 @@ import {
   MAX_INVALIDATE_SEQ,
   type MmuNotifierOps,
   NotifierCallbackError,
+  REMOVED_SEQ,
+  SubscriptionRemovedError,
   UnbalancedEndError,
 } from '../src/index.js';
 import {
@@ -311,6 +313,32 @@ describe('a read begun before remove()', () => {
     expect(sub.readRetry(seq)).toBe(true);
     expect(sub.checkRetry(seq)).toBe(true);
     expect(other.readRetry(await other.readBegin())).toBe(false);
+  });
+
+  it('retires reads from the remove() call on, even while the removal is deferred', async () => {
+    const { subs, warnings } = makeSubs();
+    const calls: Call[] = [];
+    const sub = subs.insertInterval(0, 10, recordingOps(calls));
+    subs.insertInterval(20, 10, recordingOps([]));
+    const seq = await sub.readBegin();
+    const r = range(20, 30); // freezes the tree without touching `sub`
+    subs.invalidateRangeStartNonblock(r);
+    const removal = track(sub.remove());
+    expect(sub.state).toBe('pending-remove');
+    expect(sub.readRetry(seq)).toBe(true);
+    expect(() => sub.tryReadBegin()).toThrow(SubscriptionRemovedError);
+    await expect(sub.readBegin()).rejects.toThrow(SubscriptionRemovedError);
+    // A callback of the pending removal calls setSeq: the seq stays retired, no warning.
+    const r2 = range(0, 10);
+    subs.invalidateRangeStartNonblock(r2);
+    expect(calls).toHaveLength(1);
+    expect(sub.seq).toBe(REMOVED_SEQ);
+    expect(sub.readRetry(seq)).toBe(true);
+    subs.invalidateRangeEnd(r2);
+    subs.invalidateRangeEnd(r);
+    await flush();
+    expect(removal.settled).toBe(true);
+    expect(warnings).toEqual([]);
   });
 
   it('retries once a pending insert was cancelled by remove()', async () => {

@@ -44,8 +44,9 @@ export function faultSubscription(
 }
 
 /**
- * teardownInterval(sub) by task `t`: its `remove()` waits as a scheduling point of `t` (through
- * a view that inherits the rest from `sub`, which is going away).
+ * teardownInterval(sub) by task `t`. The helper calls `remove()` while it holds the lock and
+ * awaits the removal only after unlocking; the view's `remove()` starts the removal at once but
+ * becomes a scheduling point of `t` only when awaited, so `t` never parks holding the lock.
  */
 export function teardownOnTask(
   ctx: SimContext,
@@ -54,7 +55,15 @@ export function teardownOnTask(
   options: TeardownOptions,
 ): Promise<void> {
   const label = 'mmu_interval_notifier_remove';
-  const remove = { value: () => ctx.sched.wait(t, sub.remove(), label) };
+  const remove = {
+    value: () => {
+      const removal = sub.remove();
+      return {
+        then: (ok: () => void, fail: (e: unknown) => void) =>
+          ctx.sched.wait(t, removal, label).then(ok, fail),
+      };
+    },
+  };
   return teardownInterval(Object.create(sub, { remove }) as IntervalNotifier, options);
 }
 

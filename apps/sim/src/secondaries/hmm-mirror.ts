@@ -72,7 +72,7 @@ const labels = (name: string) => ({
  *               (bounded by HMM_TIMEOUT_STEPS -> -EBUSY, like HMM_RANGE_DEFAULT_TIMEOUT)
  *   invalidate: invalidateOps: blockable ? lock(dev) : trylock(dev) or return false;
  *               setSeq(curSeq); zap; unlock
- *   close:      drop the entries under lock(dev), then teardownInterval (remove, zap again)
+ *   close:      teardownInterval: remove + zap in one hold of lock(dev), then wait for the removal
  *   read/write: under lock(dev), copy through the device page table page by page; on the first
  *               missing (or read-only, for writes) entry: unlock, fault from there, go on.
  *
@@ -139,9 +139,9 @@ export class HmmMirror implements SecondaryView {
   }
 
   /**
-   * Stops mirroring a buffer: no fault may program it any more, its entries are dropped under
-   * the device lock, then teardownInterval: mmu_interval_notifier_remove() (which may wait for a
-   * running invalidation) and a zap of the whole buffer under the device lock. After that its
+   * Stops mirroring a buffer: no fault may program it any more; teardownInterval calls
+   * mmu_interval_notifier_remove() and zaps the whole buffer in one hold of the device lock, then
+   * waits for the removal (which may wait for a running invalidation). After that its
    * invalidate must never be called again (checked).
    */
   async close(t: Task, buf: MirrorBuffer): Promise<void> {
@@ -151,11 +151,6 @@ export class HmmMirror implements SecondaryView {
       buf.closer = t;
       await this.mm.ctx.sched.park(t, `${this.name} close: wait for ioctls`);
     }
-    // Drop the entries before the removal too: no translation may outlive its subscription while
-    // remove() waits (no fault can add one now: closing is set and no ioctl is in flight).
-    await this.dev.lock();
-    this.zap(buf.start, buf.end);
-    this.dev.unlock();
     await teardownOnTask(this.mm.ctx, t, buf.sub, {
       lock: this.dev,
       zap: (first, last) => this.zap(first / PAGE_SIZE, (last + 1) / PAGE_SIZE),

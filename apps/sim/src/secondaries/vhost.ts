@@ -89,10 +89,9 @@ export class VhostDev implements SecondaryView {
     for (const r of this.rings) if (r.start < e && r.start + r.npages > s) r.mapped = false;
   }
 
-  /** vhost_dev_cleanup(): drop the maps, then teardownInterval (remove, drop again). */
+  /** vhost_dev_cleanup(): teardownInterval (remove + drop the maps in one hold of the vq lock). */
   async close(t: Task): Promise<void> {
     const zap = (): void => this.clear(0, Number.POSITIVE_INFINITY);
-    zap(); // no map may outlive the subscription while remove() waits
     await teardownOnTask(this.mm.ctx, t, this.sub, { lock: this.vq, zap });
   }
 
