@@ -59,6 +59,7 @@ export function teardownOnTask(
     value: () => {
       const removal = sub.remove();
       return {
+        // biome-ignore lint/suspicious/noThenProperty: a lazy thenable, by design (see above)
         then: (ok: () => void, fail: (e: unknown) => void) =>
           ctx.sched.wait(t, removal, label).then(ok, fail),
       };
