@@ -3,15 +3,16 @@ import { LockNotHeldError } from './errors.js';
 import type { MmuLock } from './mmu-lock.js';
 
 /**
- * A futex-style exclusive lock in 4 bytes of a SharedArrayBuffer, usable from every worker
+ * A fair (FIFO) exclusive lock in 4 bytes of a SharedArrayBuffer, usable from every worker
  * thread and the main thread: the MMU lock of a {@link SharedInvalidationTracker}.
  *
- * The lock word and its protocol are `@mmukit/seqcount`'s `SharedMutex` (0 free, 1 held,
- * 2 held with possible waiters; U. Drepper, "Futexes Are Tricky", mutex #3); this class adds the
- * {@link MmuLock} interface and this package's error type.
+ * The lock word and its protocol are `@mmukit/seqcount`'s `SharedMutex`, a ticket lock whose
+ * waiters park in Atomics.wait/waitAsync: threads get the lock in the order they asked for it,
+ * and a turn left unclaimed for 1 s (a waiter terminated meanwhile) is skipped. This class adds
+ * the {@link MmuLock} interface and this package's error type.
  *
- * - `lock()` / `unlock()` block (a short spin, then Atomics.wait): for workers (Node also allows
- *   them on the main thread, browsers do not).
+ * - `lock()` / `unlock()` block (a short spin when next in line, then Atomics.wait): for workers
+ *   (Node also allows them on the main thread, browsers do not).
  * - `acquire()` waits with Atomics.waitAsync and resolves to a release function, so the lock
  *   satisfies {@link MmuLock} and works with faultWithRetry() on any thread.
  *
@@ -64,13 +65,16 @@ export class SharedMmuLock implements MmuLock {
     return this.#mutex.tryLock();
   }
 
-  /** Takes the lock, blocking the thread (a short spin, then Atomics.wait) while it is held. */
+  /**
+   * Takes the lock, blocking the thread (a short spin when next in line, then Atomics.wait)
+   * until the holder and the threads queued before this one have released it.
+   */
   lock(): void {
     this.#mutex.lock();
   }
 
   /**
-   * Releases the lock and wakes one waiter if any may be waiting.
+   * Releases the lock, passing it to the next waiter in line (woken if any waits).
    * @throws LockNotHeldError if the lock is not held (state unchanged).
    */
   unlock(): void {

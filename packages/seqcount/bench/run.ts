@@ -10,6 +10,8 @@
  *    workers.
  * 4. Allocation check: GCs observed during 10^7 readBegin/readRetry pairs (0 means the hot path
  *    allocates nothing).
+ * 5. Reader wait: how long SharedSeqLock reads wait while a writer thread runs 100 µs write
+ *    sections back to back (bench/reader-wait.ts; `tsx bench/reader-wait.ts` runs it alone).
  * Inputs are deterministic (the record holds the checksum state of counter 12345); every number
  * is the median of ROUNDS rounds, reported with min and max.
  */
@@ -17,6 +19,7 @@ import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loadWords, SeqCount, SharedSeqCount } from '../dist/index.js';
+import { readerWaitTable } from './reader-wait.js';
 
 const WORDS = 8;
 const ROUNDS = 9;
@@ -405,3 +408,7 @@ console.log(`GCs during ${N_ALLOC} SeqCount readBegin/readRetry pairs: ${gcSeq}`
 console.log(`GCs during ${N_ALLOC} SharedSeqCount readBegin/loadWords/readRetry: ${gcShared}`);
 console.log(`GCs during ${N_ALLOC} iterations allocating one object (control): ${gcAlloc}`);
 console.log(`(sink ${sink & 1})`);
+
+// ---- 5. reader wait behind back-to-back writer sections ------------------------------------------
+console.log('');
+for (const line of await readerWaitTable()) console.log(line);

@@ -11,7 +11,7 @@ export { SeqCount } from './seqcount.js';
 export { SeqCountLatch } from './seqcount-latch.js';
 export { DEFAULT_MAX_OPTIMISTIC_READS, SeqLock, type SeqLockOptions } from './seqlock.js';
 export { checkSharedRegion } from './shared-buffer.js';
-export { SharedMutex } from './shared-mutex.js';
+export { SharedMutex, type SharedMutexOptions } from './shared-mutex.js';
 export { SharedSeqCount } from './shared-seqcount.js';
 export { SharedSeqLock, type SharedSeqLockOptions } from './shared-seqlock.js';
 export { Srcu } from './srcu.js';

@@ -1,3 +1,6 @@
+/** Returned by {@link ReadSide.begin} when writers run back to back (see there). */
+export const OVERTAKEN = -1;
+
 /**
  * The read side of a seqlock as the optimistic read loop sees it (internal). {@link SeqLock} and
  * {@link SharedSeqLock} each build one per lock, so the loop itself allocates no closures.
@@ -5,7 +8,11 @@
 export interface ReadSide<T> {
   /** The value handed to readers (`undefined` for a lock guarding external data). */
   readonly value: T;
-  /** An even sequence to begin an attempt with, or a promise of one once the write in progress ends. */
+  /**
+   * An even sequence to begin an attempt with, or a promise of one once the write in progress
+   * ends; or {@link OVERTAKEN} if, by the time that write ended and this reader looked again,
+   * another had begun: the reader then stops trying locklessly and takes the writer lock.
+   */
   begin(): number | Promise<number>;
   /** True if the attempt begun at `start` overlapped a write and must be discarded. */
   retry(start: number): boolean;
@@ -17,7 +24,8 @@ export interface ReadSide<T> {
  * `read_seqbegin_or_lock()` for async readers: up to `attempts` lockless attempts, each waiting
  * for a write in progress to end, running `fn` (awaiting it if it returns a promise) and
  * accepting the result only if `side.retry(start)` is false; then one attempt under the writer
- * lock, so a reader cannot be starved by a stream of writers.
+ * lock, so a reader cannot be starved by a stream of writers. If `side.begin()` reports
+ * {@link OVERTAKEN}, the remaining lockless attempts are skipped.
  *
  * Rule: an error thrown (or a rejection) by an attempt that overlapped a write is treated as a
  * symptom of torn data and discarded with the attempt; an error from an attempt that did not
@@ -34,6 +42,7 @@ export async function readOptimistically<T, R>(
   for (let attempt = 0; attempt < attempts; attempt++) {
     let start = side.begin();
     if (typeof start !== 'number') start = await start;
+    if (start === OVERTAKEN) break;
     let result: R;
     try {
       const r = fn(side.value);

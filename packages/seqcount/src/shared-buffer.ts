@@ -80,8 +80,8 @@ const noop = () => {};
 
 /**
  * Resolve once `words[index]` may no longer equal `value` (woken by Atomics.notify, or at once if
- * it already differs). Uses Atomics.waitAsync when the runtime has it (Node >= 16), else polls
- * with a 1 ms timer.
+ * it already differs), or after `timeoutMs`. Uses Atomics.waitAsync when the runtime has it
+ * (Node >= 16), else polls with a 1 ms timer.
  *
  * A pending Atomics.waitAsync does not keep Node's event loop alive: a worker whose only work is
  * this wait would exit instead of being woken. So while it waits, a ref'd interval timer (which
@@ -91,9 +91,10 @@ export async function waitWhileEqual(
   words: Int32Array,
   index: number,
   value: number,
+  timeoutMs = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   if (typeof Atomics.waitAsync === 'function') {
-    const r = Atomics.waitAsync(words, index, value);
+    const r = Atomics.waitAsync(words, index, value, timeoutMs);
     if (!r.async) return;
     const keepAlive = setInterval(noop, KEEP_ALIVE_MS);
     try {

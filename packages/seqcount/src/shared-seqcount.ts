@@ -1,12 +1,6 @@
 import { NestedWriteError, UnmatchedWriteEndError } from './errors.js';
-import { int32View, waitWhileEqual } from './shared-buffer.js';
-
-/** Int32 word holding the sequence. */
-const SEQ = 0;
-/** Int32 word counting readers parked in Atomics.wait/waitAsync on SEQ. */
-const WAITERS = 1;
-/** How many times readBegin() re-reads an odd sequence before parking in Atomics.wait. */
-const SPINS = 100;
+import { SEQ, WAITERS, waitSequenceMove, waitSequenceMoveAsync } from './sequence-wait.js';
+import { int32View } from './shared-buffer.js';
 
 /**
  * A sequence count in shared memory, usable from several worker_threads at once: the same
@@ -98,27 +92,9 @@ export class SharedSeqCount {
    * May wait for: the write in progress, for as long as it lasts.
    */
   readBegin(): number {
-    const s = Atomics.load(this.#words, SEQ);
-    if ((s & 1) === 0) return s >>> 0;
-    return this.#waitEven();
-  }
-
-  #waitEven(): number {
-    const w = this.#words;
-    for (;;) {
-      for (let i = 0; i < SPINS; i++) {
-        const s = Atomics.load(w, SEQ);
-        if ((s & 1) === 0) return s >>> 0;
-      }
-      const s = Atomics.load(w, SEQ);
-      if ((s & 1) === 0) return s >>> 0;
-      // Register before parking; pairs with writeEnd(), which increments SEQ and then loads
-      // WAITERS. Both are SeqCst: either writeEnd sees us and notifies, or our Atomics.wait
-      // sees the new SEQ value (!== s) and returns "not-equal" at once. No lost wake-up.
-      Atomics.add(w, WAITERS, 1);
-      Atomics.wait(w, SEQ, s);
-      Atomics.sub(w, WAITERS, 1);
-    }
+    let s = Atomics.load(this.#words, SEQ);
+    while ((s & 1) !== 0) s = waitSequenceMove(this.#words, s);
+    return s >>> 0;
   }
 
   /**
@@ -128,17 +104,9 @@ export class SharedSeqCount {
    * May wait for: the write in progress.
    */
   async readBeginWait(): Promise<number> {
-    const w = this.#words;
-    for (;;) {
-      const s = Atomics.load(w, SEQ);
-      if ((s & 1) === 0) return s >>> 0;
-      Atomics.add(w, WAITERS, 1); // same pairing with writeEnd() as in readBegin()
-      try {
-        await waitWhileEqual(w, SEQ, s);
-      } finally {
-        Atomics.sub(w, WAITERS, 1);
-      }
-    }
+    let s = Atomics.load(this.#words, SEQ);
+    while ((s & 1) !== 0) s = await waitSequenceMoveAsync(this.#words, s);
+    return s >>> 0;
   }
 
   /** Alias of {@link readBeginWait}. */
@@ -206,7 +174,7 @@ export class SharedSeqCount {
       );
     }
     Atomics.add(w, SEQ, 1);
-    // Pairs with the WAITERS registration in readBegin()/readBeginWait().
+    // The parking rule of sequence-wait.ts: increment, then look for parked readers.
     if (Atomics.load(w, WAITERS) !== 0) Atomics.notify(w, SEQ);
   }
 

@@ -1,11 +1,18 @@
-import { type ReadSide, readOptimistically } from './optimistic-read.js';
+import { OVERTAKEN, type ReadSide, readOptimistically } from './optimistic-read.js';
 import { maxOptimisticReadsOf, type SeqLockOptions } from './seqlock.js';
+import { SEQ, waitSequenceMove, waitSequenceMoveAsync } from './sequence-wait.js';
 import { int32View } from './shared-buffer.js';
-import { SharedMutex } from './shared-mutex.js';
+import { claimTimeoutOf, SharedMutex, type SharedMutexOptions } from './shared-mutex.js';
 import { SharedSeqCount } from './shared-seqcount.js';
 
-/** Options for {@link SharedSeqLock}. */
-export interface SharedSeqLockOptions extends SeqLockOptions {
+/** Even sequence values stay themselves; an odd one means another write section began. */
+const evenOrOvertaken = (s: number) => ((s & 1) === 0 ? s >>> 0 : OVERTAKEN);
+
+/**
+ * Options for {@link SharedSeqLock}: `maxOptimisticReads` as for `SeqLock`, `claimTimeoutMs` as
+ * for the writer lock ({@link SharedMutexOptions}), and `atomicData`.
+ */
+export interface SharedSeqLockOptions extends SeqLockOptions, SharedMutexOptions {
   /**
    * Promise that every `read`/`readAsync` callback reads the guarded data only with
    * `Atomics.load` and every writer stores it only with `Atomics.store` (approach A in the
@@ -22,7 +29,7 @@ export interface SharedSeqLockOptions extends SeqLockOptions {
  *
  * Layout (at `byteOffset`, {@link SharedSeqLock.BYTES} = 12 bytes, 4-byte aligned):
  * - word 0: sequence, word 1: parked-reader count (the {@link SharedSeqCount} at `byteOffset`);
- * - word 2: writer lock state 0/1/2 (the {@link SharedMutex} at `byteOffset + 8`).
+ * - word 2: the writer lock, a FIFO ticket lock (the {@link SharedMutex} at `byteOffset + 8`).
  *
  * The guarded data lives wherever you put it (typically after these words in the same buffer).
  * By default `read()` validates with {@link SharedSeqCount.readRetryFenced}, so callbacks may use
@@ -49,6 +56,8 @@ export class SharedSeqLock {
   /** Byte offset of the lock's words in `buffer`. */
   readonly byteOffset: number;
   readonly #seq: SharedSeqCount;
+  /** The sequence's words, for the bounded waits of read()/readAsync(). */
+  readonly #seqWords: Int32Array;
   readonly #mutex: SharedMutex;
   readonly #maxOptimisticReads: number;
   readonly #atomicData: boolean;
@@ -62,18 +71,21 @@ export class SharedSeqLock {
     options?: SharedSeqLockOptions,
   ) {
     this.#maxOptimisticReads = maxOptimisticReadsOf(who, options);
+    const claimTimeoutMs = claimTimeoutOf(who, options);
     this.#atomicData = options?.atomicData === true;
     this.buffer = buffer;
     this.byteOffset = byteOffset;
     this.#seq = SharedSeqCount.from(buffer, byteOffset);
-    this.#mutex = SharedMutex.from(buffer, byteOffset + SharedSeqCount.BYTES);
-    const seq = this.#seq;
+    this.#seqWords = int32View(who, buffer, byteOffset, SharedSeqCount.BYTES);
+    this.#mutex = SharedMutex.from(buffer, byteOffset + SharedSeqCount.BYTES, { claimTimeoutMs });
+    const seqWords = this.#seqWords;
     const mutex = this.#mutex;
     this.#side = {
       value: undefined,
       begin: () => {
-        const start = seq.rawRead();
-        return (start & 1) === 0 ? start : seq.readBeginWait();
+        const s = Atomics.load(seqWords, SEQ);
+        if ((s & 1) === 0) return s >>> 0;
+        return waitSequenceMoveAsync(seqWords, s).then(evenOrOvertaken);
       },
       retry: (start) => this.#retry(start),
       exclusive: async (fn) => {
@@ -102,7 +114,8 @@ export class SharedSeqLock {
    * seqlock at sequence 0. Nothing is written. Options are per view (not shared).
    * @throws TypeError if `buffer` is not a SharedArrayBuffer or `byteOffset` not a number.
    * @throws RangeError if `byteOffset` is negative, fractional, not a multiple of 4, or leaves
-   *   fewer than {@link SharedSeqLock.BYTES} bytes; or for a bad `maxOptimisticReads`.
+   *   fewer than {@link SharedSeqLock.BYTES} bytes; or for a bad `maxOptimisticReads` or
+   *   `claimTimeoutMs` (TypeError if either is not a number).
    */
   static from(
     buffer: SharedArrayBuffer,
@@ -145,9 +158,13 @@ export class SharedSeqLock {
 
   /**
    * Run the synchronous reader `fn` as a consistent read and return its result: up to
-   * `maxOptimisticReads` lockless attempts (each waits for a write in progress to end, runs `fn`,
-   * and is accepted only if the sequence did not move), then one attempt holding the writer lock
-   * (like `read_seqbegin_or_lock()`), so a reader cannot starve. An error thrown by an attempt
+   * `maxOptimisticReads` lockless attempts (each waits for the write in progress, if any, to end,
+   * runs `fn`, and is accepted only if the sequence did not move), then one attempt holding the
+   * writer lock (like `read_seqbegin_or_lock()`). If another write has begun by the time the
+   * write in progress ended and this thread looked again (writers running back to back), it
+   * takes the lock at once. The lock is FIFO, so a reader waits for at most one write section per
+   * lockless attempt (one in all when writers run back to back), the one in progress when it
+   * queued for the lock, and those of writers queued before it. An error thrown by an attempt
    * that overlapped a write is discarded with the attempt; otherwise it propagates.
    * `fn` must not write the guarded data and may run several times. Blocks the thread
    * (Atomics.wait): use {@link readAsync} on the main thread. Allocates nothing itself.
@@ -156,9 +173,18 @@ export class SharedSeqLock {
   read<R>(fn: () => R): R {
     // The blocking twin of readOptimistically() (optimistic-read.ts, where the rule for errors
     // is stated); kept separate so that a synchronous read never creates a promise.
-    const seq = this.#seq;
+    // Bound: a lockless attempt waits for at most the write section in progress; if the next one
+    // has begun when it ends, writers run back to back and the reader stops trying locklessly.
+    // The writer lock serves threads in the order they asked (ticket-turn.ts). So a reader
+    // waits for at most maxOptimisticReads + 1 sections (2 against back-to-back writers) beyond
+    // those of writers queued before it.
+    const w = this.#seqWords;
     for (let attempt = 0; attempt < this.#maxOptimisticReads; attempt++) {
-      const start = seq.readBegin();
+      let start = Atomics.load(w, SEQ);
+      if ((start & 1) !== 0) {
+        start = evenOrOvertaken(waitSequenceMove(w, start));
+        if (start === OVERTAKEN) break;
+      } else start >>>= 0;
       let result: R;
       try {
         result = fn();
@@ -173,7 +199,7 @@ export class SharedSeqLock {
 
   /**
    * {@link read} for asynchronous code: waits with `Atomics.waitAsync` instead of blocking;
-   * `fn` may return a promise.
+   * `fn` may return a promise. The same bound as {@link read}.
    * May wait for: writers in progress; the writer lock on the fallback path.
    */
   readAsync<R>(fn: () => R | PromiseLike<R>): Promise<R> {

@@ -32,6 +32,12 @@ function start(
   return { started, result: () => result, exitCode: () => exitCode };
 }
 
+/** Threads holding or waiting for the mutex whose word is word[0] (src/ticket-turn.ts). */
+const queued = (word: Int32Array) => {
+  const v = Atomics.load(word, 0);
+  return ((v >>> 16) - ((v >>> 1) & 0x7fff)) & 0x7fff;
+};
+
 /** Poll `cond` every 2 ms for at most `ms`. */
 async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
   const end = Date.now() + ms;
@@ -56,18 +62,18 @@ describe('blocking waits across threads', () => {
     expect(await until(() => words[1] === 0)).toBe(true);
   }, 10_000);
 
-  it('SharedMutex.lock() parks a worker (state 2) until the holder unlocks', async () => {
+  it('SharedMutex.lock() parks a worker (a second ticket) until the holder unlocks', async () => {
     const mutex = SharedMutex.create();
     const word = new Int32Array(mutex.buffer);
     mutex.lock();
     const w = start(mutex.buffer, 'lock');
     await w.started;
-    expect(await until(() => word[0] === 2)).toBe(true); // contended: a waiter announced itself
+    expect(await until(() => queued(word) === 2)).toBe(true); // the worker queued behind us
     await new Promise((r) => setTimeout(r, 30));
     expect(w.result()).toBeUndefined();
     mutex.unlock();
     expect(await until(() => w.result() === 'locked')).toBe(true);
-    expect(await until(() => word[0] === 0)).toBe(true); // the worker released it
+    expect(await until(() => !mutex.locked)).toBe(true); // the worker released it
   }, 10_000);
 
   // A pending Atomics.waitAsync does not keep a worker's event loop alive: the async waits must
@@ -87,13 +93,13 @@ describe('blocking waits across threads', () => {
     mutex.lock();
     const w = start(mutex.buffer, 'lockAsync');
     await w.started;
-    expect(await until(() => word[0] === 2)).toBe(true);
+    expect(await until(() => queued(word) === 2)).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
     expect(w.exitCode()).toBeUndefined(); // still alive, still waiting
     expect(w.result()).toBeUndefined();
     mutex.unlock();
     expect(await until(() => w.result() === 'locked')).toBe(true);
-    expect(await until(() => word[0] === 0)).toBe(true);
+    expect(await until(() => !mutex.locked)).toBe(true);
   }, 10_000);
 
   it('SharedSeqCount.readBeginWait() keeps a waiting worker alive until writeEnd()', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadWords, storeWords } from '../src/atomic-words.js';
+import { SharedMutex } from '../src/shared-mutex.js';
 import { SharedSeqLock } from '../src/shared-seqlock.js';
 
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
@@ -11,9 +12,10 @@ describe('SharedSeqLock (in one thread)', () => {
     const lock = SharedSeqLock.from(sab, 4);
     expect(lock.byteOffset).toBe(4);
     lock.write(() => {
-      expect([...words]).toEqual([0, 1, 0, 1]); // sequence odd, lock word held
+      // sequence odd; lock word: next ticket 1, ticket 0 served and held
+      expect([...words]).toEqual([0, 1, 0, 0x10001]);
     });
-    expect([...words]).toEqual([0, 2, 0, 0]);
+    expect([...words]).toEqual([0, 2, 0, 0x10002]); // ticket 1 served, not held: free
   });
 
   it("write() and read() move the sequence by 2 and return the callbacks' results", () => {
@@ -35,7 +37,7 @@ describe('SharedSeqLock (in one thread)', () => {
       }),
     ).toThrow('boom');
     expect(lock.sequence).toBe(2);
-    expect(new Int32Array(lock.buffer)[2]).toBe(0);
+    expect(SharedMutex.from(lock.buffer, 8).locked).toBe(false);
   });
 
   it('read() retries when fn throws on data torn by a write that overlapped it, rethrows otherwise', () => {
@@ -71,7 +73,8 @@ describe('SharedSeqLock (in one thread)', () => {
         if (calls <= 2) lock.write(() => {}); // every optimistic attempt overlaps a write
       });
       expect(calls).toBe(3);
-      expect(lockWordDuringCalls).toEqual([0, 0, 1]); // the third ran holding the lock
+      // The third ran holding the lock (the lock word's bit 0).
+      expect(lockWordDuringCalls.map((word) => word & 1)).toEqual([0, 0, 1]);
     });
   }
 
@@ -108,6 +111,7 @@ describe('SharedSeqLock (in one thread)', () => {
     expect(() => SharedSeqLock.create({ maxOptimisticReads: '2' as unknown as number })).toThrow(
       TypeError,
     );
+    expect(() => SharedSeqLock.create({ claimTimeoutMs: -1 })).toThrow(/SharedSeqLock.create/);
     expect(() => SharedSeqLock.from(new SharedArrayBuffer(8))).toThrow(/needs 12 bytes/);
     expect(() => SharedSeqLock.from(new SharedArrayBuffer(16), 6)).toThrow(/multiple of 4/);
     expect(() => SharedSeqLock.from(new ArrayBuffer(16) as unknown as SharedArrayBuffer)).toThrow(
