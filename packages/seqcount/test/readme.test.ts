@@ -39,3 +39,13 @@ describe('the README usage examples', () => {
     expect([...out]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
+
+describe('the README worker example', () => {
+  it('is examples/shared-record.ts as is (the consumer smoke test runs it from the tarball)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const file = readFileSync(new URL('../examples/shared-record.ts', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toContain(file);
+  });
+});
