@@ -40,12 +40,15 @@ describe('the README usage examples', () => {
   });
 });
 
-describe('the README worker example', () => {
-  it('is examples/shared-record.ts as is (the consumer smoke test runs it from the tarball)', async () => {
-    const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const file = readFileSync(new URL('../examples/shared-record.ts', import.meta.url), 'utf8');
-    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-    expect(blocks).toContain(file);
-  });
+describe('the README examples kept as files', () => {
+  it.each(['shared-record.ts', 'grace-period.ts'])(
+    'shows examples/%s as is (the consumer smoke test runs it from the tarball)',
+    async (name) => {
+      const { readFileSync } = await import('node:fs');
+      const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+      const file = readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+      const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+      expect(blocks).toContain(file);
+    },
+  );
 });
