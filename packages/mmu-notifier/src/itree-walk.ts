@@ -5,18 +5,19 @@ import type { MmState } from './mm-state.js';
 import type { MmuNotifierRange } from './range.js';
 
 /**
- * The synchronous part of `mn_itree_invalidate()`: one pass of `IntervalTree.forEachOverlap`
- * (the tree's allocation-free walk; same nodes, same order as `iter_first`/`iter_next`) calling
- * `invalidate` for each overlapping subscription until one returns a promise (blockable: the
- * walk suspends there and the caller continues with `iterNext` after awaiting it) or `false`
- * (non-blockable: EAGAIN, the walk stops).
+ * One synchronous stretch of `mn_itree_invalidate()`: it calls `invalidate` for each overlapping
+ * subscription, in tree order, until one returns a promise (blockable: the stretch stops there;
+ * the caller awaits it, then starts the next stretch after that node) or `false` (non-blockable:
+ * EAGAIN, the walk stops). The first stretch visits through `IntervalTree.forEachOverlap` (the
+ * tree's allocation-free walk); later ones continue with `iterNext` (same nodes, same order).
  *
- * The tree cannot change during the pass: the first hit makes `_seq` odd before any callback
+ * The tree cannot change during the walk: the first hit makes `_seq` odd before any callback
  * runs, and while it is odd inserts and removes are deferred (`itreeInsert`, `remove`).
  *
  * Walkers are reused: `mm._walks` holds one per nesting level (a callback may start a nested
- * invalidation of the same address space), so a walk allocates nothing. A walker is held only
- * for the synchronous pass: `invStartRange` and `done` bracket it, strictly LIFO.
+ * invalidation of the same address space), so a stretch allocates nothing. A walker is held only
+ * for one synchronous stretch: `borrowWalk` and `done` bracket it, strictly LIFO; what the walk
+ * needs across an await the caller keeps in locals.
  */
 export class ItreeWalk {
   mm: MmState;
@@ -27,13 +28,14 @@ export class ItreeWalk {
   failure: WalkFailure | undefined = undefined;
   /** The node whose callback returned `pending` (blockable only): resume after it. */
   pendingNode: IntervalNode<IntervalNotifier> | undefined = undefined;
-  pending: PromiseLike<unknown> | undefined = undefined;
+  /** What that callback's promise settles to, through {@link settleInvalidate}. */
+  pending: Promise<boolean> | undefined = undefined;
 
   constructor(mm: MmState) {
     this.mm = mm;
   }
 
-  /** The `forEachOverlap` visitor, bound once per walker. */
+  /** Visits one overlapping node; `false` stops the stretch. Bound once per walker. */
   readonly visit = (node: IntervalNode<IntervalNotifier>): false | undefined => {
     const mm = this.mm;
     if (!this.hit) {
@@ -44,34 +46,25 @@ export class ItreeWalk {
       this.curSeq = mm._seq;
       traceStart(mm, this.range!, true);
     }
-    const sub = node.value;
-    let ok: boolean | PromiseLike<unknown>;
+    let ok: boolean | Promise<boolean>;
     try {
-      ok = invokeInvalidate(mm, sub, this.range!, this.curSeq);
+      ok = invokeInvalidate(mm, node.value, this.range!, this.curSeq, this.blockable);
     } catch (error) {
+      // A throw, or a promise where the range may not wait: recorded, and the walk goes on.
       this.failure = addError(this.failure, error);
       return undefined;
     }
     if (typeof ok !== 'boolean') {
-      if (this.blockable) {
-        this.pending = ok;
-        this.pendingNode = node;
-        return false;
-      }
-      sub._cbRunning--;
-      this.failure = addError(this.failure, rejectPromise(ok, 'invalidate()'));
-      return undefined;
+      this.pending = ok;
+      this.pendingNode = node;
+      return false;
     }
-    if (ok) return undefined;
-    if (this.blockable) {
-      mm.warn('invalidate() returned false for a blockable range; continuing');
-      return undefined;
-    }
+    if (ok || this.blockable) return undefined; // blockable false: warned, the walk goes on
     this.failure = addEagain(this.failure);
     return false;
   };
 
-  /** Releases the walker (drops its references) for the next walk at this nesting level. */
+  /** Releases the walker (drops its references) for the next stretch at this nesting level. */
   done(): void {
     this.range = undefined;
     this.failure = undefined;
@@ -81,11 +74,13 @@ export class ItreeWalk {
   }
 }
 
-/**
- * `mn_itree_inv_start_range()` plus the synchronous walk: counts the range as active, then
- * visits the overlapping subscriptions. Returns the walker; read it, then call `done()`.
- */
-export function invStartRange(mm: MmState, range: MmuNotifierRange, blockable: boolean): ItreeWalk {
+/** Takes the walker of the current nesting level for one stretch (see {@link ItreeWalk}). */
+function borrowWalk(
+  mm: MmState,
+  range: MmuNotifierRange,
+  blockable: boolean,
+  failure: WalkFailure | undefined,
+): ItreeWalk {
   let w = mm._walks[mm._walkDepth];
   if (w === undefined) {
     w = new ItreeWalk(mm);
@@ -94,24 +89,65 @@ export function invStartRange(mm: MmState, range: MmuNotifierRange, blockable: b
   mm._walkDepth++;
   w.range = range;
   w.blockable = blockable;
-  w.hit = false;
-  w.curSeq = mm._seq;
-  w.failure = undefined;
+  w.failure = failure;
   w.pendingNode = undefined;
   w.pending = undefined;
+  return w;
+}
+
+/**
+ * `mn_itree_inv_start_range()` and the first stretch of the walk: counts the range as active,
+ * then visits the overlapping subscriptions. Returns the walker; read it, then call `done()`.
+ */
+export function invStartRange(mm: MmState, range: MmuNotifierRange, blockable: boolean): ItreeWalk {
+  const w = borrowWalk(mm, range, blockable, undefined);
+  w.hit = false;
+  w.curSeq = mm._seq;
   mm._active++; // counted even when nothing overlaps: the matching invEnd uncounts it
   try {
     mm._tree.forEachOverlap(range.start, range.end - 1, w.visit); // closed intervals
     if (!w.hit) traceStart(mm, range, false);
   } catch (error) {
-    // Not expected (callback errors are caught in visit, tracer and warning errors in emit and
-    // sink); if the walk itself throws, fail the start so the caller undoes the range instead
-    // of leaving it active.
-    w.failure = addError(w.failure, error);
-    w.pendingNode = undefined;
-    w.pending = undefined;
+    walkThrew(w, error);
   }
   return w;
+}
+
+/**
+ * The next stretch of a blockable walk, after the node whose promise settled. Returns the
+ * walker; read it, then call `done()`.
+ */
+export function invContinue(
+  mm: MmState,
+  range: MmuNotifierRange,
+  curSeq: number,
+  after: IntervalNode<IntervalNotifier>,
+  failure: WalkFailure | undefined,
+): ItreeWalk {
+  const w = borrowWalk(mm, range, true, failure);
+  w.hit = true;
+  w.curSeq = curSeq;
+  const start = range.start;
+  const last = range.end - 1;
+  try {
+    let node = mm._tree.iterNext(after, start, last);
+    while (node !== undefined && w.visit(node) !== false)
+      node = mm._tree.iterNext(node, start, last);
+  } catch (error) {
+    walkThrew(w, error);
+  }
+  return w;
+}
+
+/**
+ * Not expected (callback errors are caught in visit, tracer and warning errors in emit and
+ * sink); if the walk itself throws, fail the start so the caller undoes the range instead of
+ * leaving it active.
+ */
+function walkThrew(w: ItreeWalk, error: unknown): void {
+  w.failure = addError(w.failure, error);
+  w.pendingNode = undefined;
+  w.pending = undefined;
 }
 
 function traceStart(mm: MmState, range: MmuNotifierRange, hit: boolean): void {
@@ -120,22 +156,28 @@ function traceStart(mm: MmState, range: MmuNotifierRange, hit: boolean): void {
 }
 
 /**
- * Runs the synchronous part of `sub`'s `invalidate`, with the bookkeeping that `setSeq` and the
- * misuse checks rely on: `_cbRunning`/`_cbSeq` stay set until the result settles (the caller
- * decrements `_cbRunning` itself when a thenable is returned), `_depth` only during the call.
- * Returns the thenable, or any other result as a boolean (the kernel's `if (!ret)`), so callers
- * tell them apart with `typeof` and never read `then` a second time.
+ * Runs `sub`'s `invalidate` with the bookkeeping that `setSeq` and the misuse checks rely on:
+ * `_cbRunning`/`_cbSeq` are set until the result settles, `_depth` only during the call.
+ * `_cbRunning` is decremented in exactly two places: below, when the call completes at once
+ * (a value, a throw, or a promise where the range may not wait), and in
+ * {@link settleInvalidate} when a blockable callback's promise settles.
+ *
+ * Returns the result as a boolean (the kernel's `if (!ret)`), or, for a blockable range whose
+ * callback returned a thenable, a promise of it. Throws what the callback threw, or a
+ * NonBlockablePromiseError for a thenable on a non-blockable range.
  */
-export function invokeInvalidate(
+function invokeInvalidate(
   mm: MmState,
   sub: IntervalNotifier,
   range: MmuNotifierRange,
   curSeq: number,
-): boolean | PromiseLike<unknown> {
+  blockable: boolean,
+): boolean | Promise<boolean> {
   if (mm._tracer !== undefined) mm.emit({ type: 'invalidate', sub, range, curSeq });
   sub._cbSeq = curSeq;
   sub._cbRunning++;
   mm._depth++;
+  let settlesLater = false;
   try {
     const als = mm._als;
     const result =
@@ -143,17 +185,48 @@ export function invokeInvalidate(
         ? sub._ops.invalidate(sub, range, curSeq)
         : als.run(mm, () => sub._ops.invalidate(sub, range, curSeq));
     // Inside the try: reading `then` runs user code too (a getter may throw).
-    if (isThenable(result)) return result;
-    sub._cbRunning--;
+    if (isThenable(result)) {
+      if (!blockable) throw rejectPromise(result, 'invalidate()');
+      settlesLater = true;
+      return settleInvalidate(mm, sub, range, curSeq, result);
+    }
     const ok = Boolean(result);
-    if (ok) checkSetSeq(mm, sub, range, curSeq);
+    checkResult(mm, sub, range, curSeq, ok, blockable);
     return ok;
-  } catch (error) {
-    sub._cbRunning--;
-    throw error;
   } finally {
     mm._depth--;
+    if (!settlesLater) sub._cbRunning--;
   }
+}
+
+/** A blockable callback's promise: the same checks as a synchronous result, once it settles. */
+async function settleInvalidate(
+  mm: MmState,
+  sub: IntervalNotifier,
+  range: MmuNotifierRange,
+  curSeq: number,
+  result: PromiseLike<unknown>,
+): Promise<boolean> {
+  try {
+    const ok = Boolean(await result);
+    checkResult(mm, sub, range, curSeq, ok, true);
+    return ok;
+  } finally {
+    sub._cbRunning--;
+  }
+}
+
+/** The checks on a callback's result: `false` for a blockable range, and a missing `setSeq`. */
+function checkResult(
+  mm: MmState,
+  sub: IntervalNotifier,
+  range: MmuNotifierRange,
+  curSeq: number,
+  ok: boolean,
+  blockable: boolean,
+): void {
+  if (ok) checkSetSeq(mm, sub, range, curSeq);
+  else if (blockable) mm.warn('invalidate() returned false for a blockable range; continuing');
 }
 
 /**
@@ -163,7 +236,7 @@ export function invokeInvalidate(
  * subscription's seq tells whether it was set. A range with an `owner` is exempt: a device may
  * skip the invalidations its own migration caused (as the kernel's test_hmm driver does).
  */
-export function checkSetSeq(
+function checkSetSeq(
   mm: MmState,
   sub: IntervalNotifier,
   range: MmuNotifierRange,

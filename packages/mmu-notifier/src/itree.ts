@@ -1,6 +1,6 @@
 import { addError, type WalkFailure } from './failure.js';
 import { IntervalNotifier, type IntervalNotifierOps } from './interval-notifier.js';
-import { checkSetSeq, invokeInvalidate, invStartRange } from './itree-walk.js';
+import { invContinue, invStartRange } from './itree-walk.js';
 import { type MmState, SUB_PENDING_INSERT } from './mm-state.js';
 import { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 
@@ -42,55 +42,35 @@ export function itreeInsert(
 
 /**
  * `mn_itree_invalidate()` for a blockable range: calls `invalidate` for every overlapping
- * subscription in tree order, awaiting a returned promise before the next. `false` is a misuse
- * here (WARN, continue). A callback that throws or rejects is recorded and the walk goes on;
- * then the range's bookkeeping is undone (`invEnd`) and the failure returned. The walk needs no
- * lock: while it runs `_seq` is odd, so the tree is frozen. Callbacks that return at once are
- * called in one synchronous pass (`invStartRange` in itree-walk.ts); after the first promise
- * the walk continues with `iterNext`, awaiting each promise.
+ * subscription in tree order, awaiting a returned promise before the next (`false` is a misuse
+ * here: WARN, continue). A callback that throws or rejects is recorded and the walk goes on; then
+ * the range's bookkeeping is undone (`invEnd`) and the failure returned. The walk needs no lock:
+ * while it runs `_seq` is odd, so the tree is frozen. Callbacks that return at once are called
+ * in one synchronous stretch; each promise ends a stretch, and the next one starts after its
+ * node (see `ItreeWalk`).
  */
 export async function itreeInvalidate(
   mm: MmState,
   range: MmuNotifierRange,
 ): Promise<WalkFailure | undefined> {
-  const start = range.start;
-  const last = range.end - 1; // the tree holds closed intervals
-  const w = invStartRange(mm, range, true);
+  let w = invStartRange(mm, range, true);
   const curSeq = w.curSeq;
-  let failure = w.failure;
-  let node = w.pendingNode;
-  let pending = w.pending;
-  w.done();
-  while (node !== undefined) {
-    const sub = node.value;
+  for (;;) {
+    let failure = w.failure;
+    const node = w.pendingNode;
+    const pending = w.pending;
+    w.done();
+    if (pending === undefined || node === undefined) {
+      if (failure !== undefined) mm.invEnd();
+      return failure;
+    }
     try {
-      if (await pending) checkSetSeq(mm, sub, range, curSeq);
-      else mm.warn('invalidate() returned false for a blockable range; continuing');
+      await pending; // the callback's own checks ran when it settled
     } catch (error) {
       failure = addError(failure, error);
-    } finally {
-      sub._cbRunning--;
     }
-    pending = undefined;
-    for (node = mm._tree.iterNext(node, start, last); node !== undefined; ) {
-      let ok: boolean | PromiseLike<unknown>;
-      try {
-        ok = invokeInvalidate(mm, node.value, range, curSeq);
-      } catch (error) {
-        failure = addError(failure, error);
-        node = mm._tree.iterNext(node, start, last);
-        continue;
-      }
-      if (typeof ok !== 'boolean') {
-        pending = ok;
-        break;
-      }
-      if (!ok) mm.warn('invalidate() returned false for a blockable range; continuing');
-      node = mm._tree.iterNext(node, start, last);
-    }
+    w = invContinue(mm, range, curSeq, node, failure);
   }
-  if (failure !== undefined) mm.invEnd();
-  return failure;
 }
 
 /**
