@@ -1,7 +1,9 @@
 /**
- * Base class of the misuse errors below: a caller broke a rule of the protocol that would
- * deadlock or corrupt state in the kernel. They are thrown (or the promise rejects) before
- * anything changes, unless the class says otherwise.
+ * Base class of every error this package throws (bad arguments aside, which are
+ * `TypeError`/`RangeError`). The misuse errors below mean a caller broke a rule of the protocol
+ * that would deadlock or corrupt state in the kernel; they are thrown (or the promise rejects)
+ * before anything changes, unless the class says otherwise. Each message starts with the method
+ * that refused.
  */
 export class MmuNotifierError extends Error {
   override readonly name: string = 'MmuNotifierError';
@@ -69,19 +71,22 @@ export class SubscriptionRemovedError extends MmuNotifierError {
 
 /**
  * One or more callbacks threw, rejected, or returned a Promise where they must not. `errors`
- * holds every failure in call order (the first is also `cause`). Thrown after the rest of the
- * callbacks ran and the bookkeeping was repaired: for a start, the invalidation was undone as
- * for EAGAIN (the caller must not change its page tables and must not call end); for an end,
- * a release or an aging call, everything else completed.
+ * holds every failure in call order (the first is also `cause`), as an `AggregateError` would.
+ * Thrown after the rest of the callbacks ran and the bookkeeping was repaired: for a start, the
+ * invalidation was undone as for EAGAIN (the caller must not change its page tables and must not
+ * call end); for an end, a release or an aging call, everything else completed. Unlike the other
+ * classes here it reports failures of user code, not a misuse by the caller.
  */
-export class NotifierCallbackError extends AggregateError {
+export class NotifierCallbackError extends MmuNotifierError {
   override readonly name = 'NotifierCallbackError';
+  /** Every failure, in call order. */
+  readonly errors: unknown[];
 
   constructor(errors: unknown[], what: string) {
     super(
-      errors,
       `${what}: ${errors.length} callback${errors.length === 1 ? '' : 's'} failed (see .errors)`,
       { cause: errors[0] },
     );
+    this.errors = errors;
   }
 }

@@ -25,7 +25,7 @@ export {
   teardownInterval,
 } from './invalidate-ops.js';
 export { type AsyncContextLike, MAX_INVALIDATE_SEQ } from './mm-state.js';
-export { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
+export { MAX_ADDRESS, type MmuNotifierRange, type MmuNotifierRangeInit } from './range.js';
 export {
   MAX_NESTED_INVALIDATIONS,
   MmuNotifierSubscriptions,

@@ -22,6 +22,13 @@ export interface MmuNotifierRange {
 }
 
 /**
+ * What the primary MMU passes to the start and end functions: a {@link MmuNotifierRange} whose
+ * `blockable` may be left out, since the start sets it (`invalidateRangeStart` to true,
+ * `invalidateRangeStartNonblock` to false). Like `mmu_notifier_range_init()`'s arguments.
+ */
+export type MmuNotifierRangeInit = Omit<MmuNotifierRange, 'blockable'> & { blockable?: boolean };
+
+/**
  * One past the highest address: addresses are safe integers in `[0, MAX_ADDRESS)`, so the
  * exclusive end of any range, and `start + length` of any subscription, is at most
  * `Number.MAX_SAFE_INTEGER`. (The kernel's space is `[0, ULONG_MAX]`; its release range

@@ -21,6 +21,7 @@ import {
   checkRange,
   checkSpan,
   type MmuNotifierRange,
+  type MmuNotifierRangeInit,
   markStarted,
   prepareStarts,
   takeStarted,
@@ -99,7 +100,7 @@ export class MmuNotifierSubscriptions {
     const seq = options.initialSeq ?? 2;
     if (!Number.isSafeInteger(seq) || seq < 2 || seq > MAX_INVALIDATE_SEQ || seq % 2 !== 0) {
       throw new RangeError(
-        `initialSeq must be an even integer from 2 to MAX_INVALIDATE_SEQ (${MAX_INVALIDATE_SEQ}), got ${String(seq)}`,
+        `MmuNotifierSubscriptions: initialSeq must be an even integer from 2 to MAX_INVALIDATE_SEQ (${MAX_INVALIDATE_SEQ}), got ${String(seq)}`,
       );
     }
     this.#mm = new MmState(
@@ -197,7 +198,8 @@ export class MmuNotifierSubscriptions {
    *   {@link MAX_INVALIDATE_SEQ}; CallbackContextError when nested
    *   {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (rejections; nothing changed).
    */
-  async invalidateRangeStart(range: MmuNotifierRange): Promise<void> {
+  async invalidateRangeStart(init: MmuNotifierRangeInit): Promise<void> {
+    const range = init as MmuNotifierRange; // `blockable` is set below, before any callback
     checkRange(range, 'invalidateRangeStart');
     const mm = this.#mm;
     checkNesting(mm, 'invalidateRangeStart');
@@ -231,7 +233,8 @@ export class MmuNotifierSubscriptions {
    *   when nested {@link MAX_NESTED_INVALIDATIONS} deep in callbacks (nothing changed); NotifierCallbackError if
    *   callbacks threw or returned a Promise (undone as for EAGAIN; it wins over EAGAIN).
    */
-  invalidateRangeStartNonblock(range: MmuNotifierRange): boolean {
+  invalidateRangeStartNonblock(init: MmuNotifierRangeInit): boolean {
+    const range = init as MmuNotifierRange; // `blockable` is set below, before any callback
     checkRange(range, 'invalidateRangeStartNonblock');
     const mm = this.#mm;
     checkNesting(mm, 'invalidateRangeStartNonblock');
@@ -275,7 +278,8 @@ export class MmuNotifierSubscriptions {
    *   successful start on this address space left to end (nothing changed, here or anywhere);
    *   NotifierCallbackError if classic ends threw (after all ran).
    */
-  invalidateRangeEnd(range: MmuNotifierRange): void {
+  invalidateRangeEnd(init: MmuNotifierRangeInit): void {
+    const range = init as MmuNotifierRange; // started: `blockable` was set by the start
     checkRange(range, 'invalidateRangeEnd');
     const mm = this.#mm;
     if (!takeStarted(range, mm)) {
@@ -310,7 +314,7 @@ export class MmuNotifierSubscriptions {
    */
   async release(): Promise<void> {
     const mm = this.#mm;
-    if (mm._released) throw new ReleasedError('release() was already called');
+    if (mm._released) throw new ReleasedError('release: already called');
     mm.checkSeqRoom('release');
     mm._released = true;
     let errors: unknown[] = [];

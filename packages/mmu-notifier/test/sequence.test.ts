@@ -249,3 +249,24 @@ describe('sequence values', () => {
     expect(subs.invalidateSeq).toBe(4);
   });
 });
+
+describe('the range passed to the start functions', () => {
+  it('may leave blockable out: each start sets it before any callback', async () => {
+    const { subs } = makeSubs();
+    const seen: boolean[] = [];
+    subs.insertInterval(0, 10, {
+      invalidate(sub, r, curSeq) {
+        seen.push(r.blockable);
+        sub.setSeq(curSeq);
+        return true;
+      },
+    });
+    const a = { start: 0, end: 5, event: 'unmap' as const };
+    await subs.invalidateRangeStart(a);
+    subs.invalidateRangeEnd(a);
+    const b = { start: 0, end: 5, event: 'clear' as const };
+    expect(subs.invalidateRangeStartNonblock(b)).toBe(true);
+    subs.invalidateRangeEnd(b);
+    expect(seen).toEqual([true, false]);
+  });
+});
