@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// Consumer smoke test: what a stranger gets from npm. Packs every publishable package, installs
-// the tarballs with plain npm into a scratch project outside the workspace (plus whatever each
-// README's Install section names), then compiles every `ts` code block of every package README
-// and the tutorial with `tsc --strict` (module nodenext) and runs each one; finally require()s
-// every package from a CommonJS file. Needs the packages built (`pnpm build`).
+// Consumer smoke test: what a stranger gets from npm. Packs every publishable package and checks
+// each tarball's contents (dist/ with source maps that embed the sources, no src/, the package's
+// own LICENSE, identical to the root one), installs the tarballs with plain npm into a scratch
+// project outside the workspace (plus whatever each README's Install section names), then compiles
+// every `ts` code block of every package README and the tutorial with `tsc --strict` (module
+// nodenext) and runs each one. It compiles them again with the minimum TypeScript version each
+// README's Install section states ("TypeScript X.Y or newer", or "or later"; a file needs the
+// highest minimum of the packages it imports), installed under an npm alias, with `--noEmit` and
+// `skipLibCheck` off. Finally require()s every package from a CommonJS file. Needs the packages
+// built (`pnpm build`).
 //
 //   node scripts/consumer-smoke.mjs [--keep]    (--keep leaves the scratch project for a look)
 import { execFileSync } from 'node:child_process';
@@ -25,9 +30,16 @@ const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const TYPESCRIPT = rootPkg.devDependencies.typescript;
 const TYPES_NODE = rootPkg.devDependencies['@types/node'];
 const TUTORIAL = join(root, 'examples', 'custom-secondary-mmu');
+const LICENSE = readFileSync(join(root, 'LICENSE'), 'utf8');
 
 const run = (cmd, args, cwd, extra = {}) =>
-  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', ...extra });
+  execFileSync(cmd, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    ...extra,
+  });
 
 /** The publishable packages: packages/* that are not private. */
 function packages() {
@@ -47,17 +59,66 @@ function blocks(markdown, lang) {
   return out;
 }
 
+/** The README's Install section. */
+const installSection = (markdown) => markdown.split(/^## Install\n/m)[1]?.split(/^## /m)[0] ?? '';
+
 /** Package names from the `npm install ...` lines of the README's Install section. */
 function installNames(markdown) {
-  const section = markdown.split(/^## Install\n/m)[1]?.split(/^## /m)[0] ?? '';
   const names = [];
-  for (const sh of blocks(section, 'sh')) {
+  for (const sh of blocks(installSection(markdown), 'sh')) {
     for (const line of sh.split('\n')) {
       const m = line.match(/^npm (?:install|i) (.+)$/);
       if (m) names.push(...m[1].split(/\s+/).filter((w) => !w.startsWith('-')));
     }
   }
   return names;
+}
+
+/** The minimum TypeScript version the Install section states ("TypeScript 5.7 or newer/later"). */
+const minTypeScript = (markdown) =>
+  installSection(markdown).match(/\bTypeScript\s+(\d+\.\d+)\s+or\s+(?:newer|later)\b/)?.[1];
+
+/** The @mmukit packages a source file imports. */
+const importedPackages = (code) =>
+  new Set(
+    [...code.matchAll(/(?:from|import\()\s*['"](@mmukit\/[a-z0-9-]+)['"]/g)].map((m) => m[1]),
+  );
+
+/** Compares two `major.minor` versions. */
+const compareVersions = (a, b) => {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am - bm || an - bn;
+};
+
+/** What a packed tarball should hold, as a list of problems (empty: fine). */
+function tarballProblems(tgz) {
+  const problems = [];
+  const entries = new Set(run('tar', ['tzf', tgz], root).split('\n').filter(Boolean));
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']) {
+    if (!entries.has(`package/${f}`)) problems.push(`no ${f}`);
+  }
+  if ([...entries].some((e) => e.startsWith('package/src/'))) {
+    problems.push('ships src/ (the sources travel inside the source maps)');
+  }
+  if (
+    entries.has('package/LICENSE') &&
+    run('tar', ['xzOf', tgz, 'package/LICENSE'], root) !== LICENSE
+  ) {
+    problems.push('its LICENSE is not the root LICENSE');
+  }
+  for (const map of [...entries].filter((e) => e.endsWith('.js.map'))) {
+    const { sources = [], sourcesContent = [] } = JSON.parse(run('tar', ['xzOf', tgz, map], root));
+    if (
+      sources.length === 0 ||
+      sourcesContent.length !== sources.length ||
+      sourcesContent.some((c) => typeof c !== 'string')
+    ) {
+      problems.push(`${map.slice('package/'.length)} does not embed its sources (sourcesContent)`);
+    }
+  }
+  if (![...entries].some((e) => e.endsWith('.js.map'))) problems.push('no source map in dist/');
+  return problems;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'mmukit-consumer-'));
@@ -69,7 +130,9 @@ try {
   mkdirSync(tarballs);
   const local = {};
   const peers = new Set();
-  const sources = []; // [name, code]
+  const sources = []; // [name, code, the package whose README it is from]
+  const minTs = {}; // package name -> the minimum TypeScript version its README states
+  const sourceMinTs = new Map(); // source name -> the minimum TypeScript version it needs
   for (const pkgDir of packages()) {
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
     run('pnpm', ['pack', '--pack-destination', tarballs], pkgDir);
@@ -78,7 +141,22 @@ try {
     );
     if (file === undefined) throw new Error(`no tarball for ${pkg.name}`);
     local[pkg.name] = `file:./tarballs/${file}`;
+    const problems = tarballProblems(join(tarballs, file));
+    if (problems.length === 0) {
+      console.log(`ok   ${file}: dist/ with embedded sources, LICENSE, no src/`);
+      passed++;
+    } else {
+      console.log(`FAIL ${file}: ${problems.join('; ')}`);
+      failures++;
+    }
     const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
+    minTs[pkg.name] = minTypeScript(readme);
+    if (minTs[pkg.name] === undefined) {
+      console.log(
+        `FAIL ${pkg.name}: its README's Install section states no "TypeScript X.Y or newer/later"`,
+      );
+      failures++;
+    }
     const names = installNames(readme);
     if (!names.includes(pkg.name)) {
       console.log(`FAIL ${pkg.name}: its README's Install section does not install it`);
@@ -86,7 +164,7 @@ try {
     }
     for (const n of names) if (!n.startsWith('@mmukit/')) peers.add(n);
     blocks(readme, 'ts').forEach((code, i) => {
-      sources.push([`${basename(pkgDir)}-readme-${i + 1}`, code]);
+      sources.push([`${basename(pkgDir)}-readme-${i + 1}`, code, pkg.name]);
     });
   }
   // The tutorial, as its README tells a user to copy it.
@@ -94,6 +172,14 @@ try {
   for (const f of tutorial.filter((f) => f.endsWith('.ts') && !/\.(test|config)\.ts$/.test(f))) {
     sources.push([`tutorial-${basename(f, '.ts')}`, readFileSync(join(TUTORIAL, f), 'utf8')]);
   }
+  // The TypeScript each file must compile with: the highest minimum of the packages it uses.
+  for (const [name, code, own] of sources) {
+    const used = new Set(importedPackages(code));
+    if (own !== undefined) used.add(own);
+    const versions = [...used].map((n) => minTs[n]).filter((v) => v !== undefined);
+    if (versions.length > 0) sourceMinTs.set(name, versions.sort(compareVersions).at(-1));
+  }
+  const minVersions = [...new Set(sourceMinTs.values())].sort(compareVersions);
 
   // 2. A scratch project outside the workspace: plain npm, tarballs only (overrides keep npm
   // from looking for our unpublished versions on the registry), plus the READMEs' peers.
@@ -105,7 +191,13 @@ try {
         private: true,
         type: 'module',
         dependencies: { ...local, ...Object.fromEntries([...peers].map((p) => [p, 'latest'])) },
-        devDependencies: { typescript: TYPESCRIPT, '@types/node': TYPES_NODE },
+        devDependencies: {
+          typescript: TYPESCRIPT,
+          '@types/node': TYPES_NODE,
+          ...Object.fromEntries(
+            minVersions.map((v) => [`typescript-${v}`, `npm:typescript@${v}.x`]),
+          ),
+        },
         overrides: local,
       },
       null,
@@ -117,29 +209,53 @@ try {
   // 3. Compile every block with --strict, module nodenext.
   mkdirSync(join(dir, 'src'));
   for (const [name, code] of sources) writeFileSync(join(dir, 'src', `${name}.ts`), code);
+  const compilerOptions = {
+    strict: true,
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'es2022',
+    types: ['node'],
+    skipLibCheck: false,
+  };
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        target: 'es2022',
-        outDir: 'dist',
-        rootDir: 'src',
-        types: ['node'],
-        skipLibCheck: false,
-      },
+      compilerOptions: { ...compilerOptions, outDir: 'dist', rootDir: 'src' },
       include: ['src'],
     }),
   );
+  // Each TypeScript by its package directory: the aliases install a `tsc` bin too.
+  const tsc = (pkg) => join(dir, 'node_modules', pkg, 'bin', 'tsc');
   try {
-    run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', '.'], dir);
+    run(process.execPath, [tsc('typescript'), '-p', '.'], dir);
     console.log(`ok   tsc --strict (nodenext): ${sources.length} files`);
     passed++;
   } catch (error) {
     console.log(`FAIL tsc --strict (nodenext):\n${error.stdout}${error.stderr}`);
     failures++;
+  }
+
+  // 3b. The same files with the oldest TypeScript each one's packages claim to support.
+  for (const v of minVersions) {
+    const files = sources.filter(([name]) => sourceMinTs.get(name) === v).map(([name]) => name);
+    const config = `tsconfig.ts-${v}.json`;
+    writeFileSync(
+      join(dir, config),
+      JSON.stringify({
+        compilerOptions: { ...compilerOptions, noEmit: true },
+        files: files.map((name) => `src/${name}.ts`),
+      }),
+    );
+    const label = `tsc ${v} --noEmit (the README minimum)`;
+    try {
+      const version = run(process.execPath, [tsc(`typescript-${v}`), '--version'], dir).trim();
+      run(process.execPath, [tsc(`typescript-${v}`), '-p', config], dir);
+      console.log(`ok   ${label}, ${version}: ${files.join(', ')}`);
+      passed++;
+    } catch (error) {
+      console.log(`FAIL ${label}: ${files.join(', ')}\n${error.stdout}${error.stderr}`);
+      failures++;
+    }
   }
 
   // 4. Run each one (a README example must finish on its own: no elided steps that hang).

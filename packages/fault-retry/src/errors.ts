@@ -43,9 +43,13 @@ function target(gfn: number, address: number | undefined): string {
  */
 export class FaultRetryLimitError extends Error {
   override readonly name = 'FaultRetryLimitError';
+  /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
   readonly gfn: number;
+  /** The `address` option of a subscription fault; `undefined` when there is none. */
   readonly address: number | undefined;
+  /** The number of retries made: the fault's `maxRetries`. */
   readonly retries: number;
+  /** The number of attempts made: `retries + 1`. */
   get attempts(): number {
     return this.retries + 1;
   }
@@ -66,9 +70,13 @@ export class FaultRetryLimitError extends Error {
  */
 export class FaultAbortedError extends Error {
   override readonly name = 'AbortError';
+  /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
   readonly gfn: number;
+  /** The `address` option of a subscription fault; `undefined` when there is none. */
   readonly address: number | undefined;
+  /** How many retries had been made when the signal was seen. */
   readonly retries: number;
+  /** The signal's `reason` (also the error's `cause`). */
   readonly reason: unknown;
   constructor(gfn: number, retries: number, reason: unknown, address?: number) {
     super(
@@ -91,9 +99,13 @@ export class FaultAbortedError extends Error {
  */
 export class FaultDeadlineError extends Error {
   override readonly name = 'TimeoutError';
+  /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
   readonly gfn: number;
+  /** The `address` option of a subscription fault; `undefined` when there is none. */
   readonly address: number | undefined;
+  /** How many retries had been made when the deadline was seen to have passed. */
   readonly retries: number;
+  /** The `deadline` option as given: a `Date.now()` timestamp in ms. */
   readonly deadline: number;
   constructor(gfn: number, retries: number, deadline: number, address?: number) {
     super(

@@ -126,7 +126,9 @@ export interface SubscriptionFaultOptions<P> extends FaultCommonOptions<P> {
 
 /** Result of {@link faultWithRetry}: the installed page and how many retries it took. */
 export interface FaultResult<P> {
+  /** The page that `install` installed (what `resolve` returned for the winning attempt). */
   page: P;
+  /** How many retries it took: 0 if the first attempt installed. */
   retries: number;
 }
 

@@ -106,6 +106,10 @@ export interface KvmNotifier {
    * @throws TypeError (as a rejection) if `change` is given and is not a function.
    */
   waitForInvalidations(): Promise<void>;
+  /**
+   * The same wait, then `change()` runs synchronously before any other start can count itself;
+   * resolves to its result, or rejects with what it throws.
+   */
   waitForInvalidations<T>(change: () => T): Promise<T>;
 }
 
