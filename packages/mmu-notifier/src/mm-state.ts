@@ -41,7 +41,9 @@ export function checkInternal(token: unknown, cls: string, factory: string): voi
  * notifier callback even after the callback's first `await` (optional, see the README).
  */
 export interface AsyncContextLike {
+  /** Runs `fn` with `store` as the current store (`AsyncLocalStorage#run`). */
   run<R>(store: unknown, fn: () => R): R;
+  /** The store of the current async context, or `undefined` (`AsyncLocalStorage#getStore`). */
   getStore(): unknown;
 }
 

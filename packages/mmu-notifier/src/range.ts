@@ -26,7 +26,10 @@ export interface MmuNotifierRange {
  * `blockable` may be left out, since the start sets it (`invalidateRangeStart` to true,
  * `invalidateRangeStartNonblock` to false). Like `mmu_notifier_range_init()`'s arguments.
  */
-export type MmuNotifierRangeInit = Omit<MmuNotifierRange, 'blockable'> & { blockable?: boolean };
+export type MmuNotifierRangeInit = Omit<MmuNotifierRange, 'blockable'> & {
+  /** Ignored on input: the start overwrites it (see {@link MmuNotifierRange.blockable}). */
+  blockable?: boolean;
+};
 
 /**
  * One past the highest address: addresses are safe integers in `[0, MAX_ADDRESS)`, so the
