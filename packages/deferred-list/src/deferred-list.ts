@@ -113,6 +113,7 @@ export class DeferredList<W> {
       errors = [error];
     }
     // Fast path: apply queued nothing, failed not, and nobody waits in idle().
+    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent: skipping the fast path, #drain() does the same with no errors, no queue and no waiter.
     if (errors === undefined && this.#queue.size === 0 && this.#wake === undefined) {
       this.#applying = false;
       return false;

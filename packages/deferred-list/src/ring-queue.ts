@@ -64,13 +64,16 @@ export class RingQueue<T> {
     let i = 0;
     while (i < size && !sameValueZero(items[(head + i) & mask], item)) i++;
     if (i === size) return false;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: either side of the ring gives the same queue; the shorter move is only faster.
     if (i < size >>> 1) {
       // Closer to the head: move items [0, i) one slot towards the tail, then advance head.
+      // Stryker disable next-line EqualityOperator: equivalent: j >= 0 also copies into items[head], which the next line clears.
       for (let j = i; j > 0; j--) items[(head + j) & mask] = items[(head + j - 1) & mask];
       items[head] = undefined;
       this.#head = (head + 1) & mask;
     } else {
       // Closer to the tail: move items (i, size) one slot towards the head.
+      // Stryker disable next-line EqualityOperator: equivalent: j <= size - 1 also writes the last slot, which the next line clears.
       for (let j = i; j < size - 1; j++) items[(head + j) & mask] = items[(head + j + 1) & mask];
       items[(head + size - 1) & mask] = undefined;
     }
@@ -88,6 +91,7 @@ export class RingQueue<T> {
   #grow(): void {
     const old = this.#items;
     const next = new Array<T | undefined>(old.length * 2).fill(undefined);
+    // Stryker disable next-line EqualityOperator: equivalent: grow() runs only when full, so i <= size copies the head into next[size], which push() overwrites at once.
     for (let i = 0; i < this.#size; i++) next[i] = old[(this.#head + i) & this.#mask];
     this.#items = next;
     this.#mask = next.length - 1;

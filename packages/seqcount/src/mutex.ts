@@ -78,6 +78,7 @@ export class Mutex {
   /** Runs `fn` holding the mutex (waits for it first) and unlocks when `fn` settles. */
   async runExclusive<T>(fn: () => T | PromiseLike<T>): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError('runExclusive: fn must be a function');
+    // Stryker disable next-line ConditionalExpression: equivalent: lock() takes a free mutex too; tryLock() only skips its promise.
     if (!this.tryLock()) await this.lock();
     try {
       return await fn();
