@@ -4,7 +4,7 @@
  * away and every library can be checked to report the same results.
  */
 
-import { type IntervalNode, IntervalTree } from '../src/index.js';
+import { type IntervalNode, IntervalTree } from '../dist/index.js';
 import type { Intervals } from './data.js';
 import { FlattenTree, NodeIntervalTree } from './peers.js';
 

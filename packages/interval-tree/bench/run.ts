@@ -1,11 +1,14 @@
 /**
  * Benchmark: @mmukit/interval-tree against @flatten-js/interval-tree and node-interval-tree.
- * Run with `pnpm bench` (tsx with --expose-gc). Inputs are seeded (bench/data.ts).
+ * Run with `pnpm bench` (tsx with --expose-gc) after `pnpm build`: it measures the built package,
+ * dist/index.js, which is what npm users run. Inputs are seeded (bench/data.ts).
  * Options: --n=100000,1000000  --reps=3,3 (ours)  --peer-reps=3,1  --quick (N=1e4 only)
  *          --libs=mmukit (only ours; skips the peer comparison)
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { type IntervalNode, IntervalTree } from '../src/index.js';
+import { type IntervalNode, IntervalTree } from '../dist/index.js';
 import {
   type Adapter,
   Flatten,
@@ -18,6 +21,17 @@ import {
 import { type Intervals, type Workload, workload } from './data.js';
 import { FlattenTree, NodeIntervalTree } from './peers.js';
 
+{
+  // dist/ must be built from the current src/ (run from source, the enums of src/layout.ts are
+  // property loads rather than the literals the bundle has, and V8 compiles different code).
+  const dist = statSync(new URL('../dist/index.js', import.meta.url)).mtimeMs;
+  const srcDir = new URL('../src/', import.meta.url);
+  for (const f of readdirSync(srcDir)) {
+    if (statSync(new URL(f, srcDir)).mtimeMs > dist) {
+      throw new Error(`src/${f} is newer than dist/index.js: run \`pnpm build\` first`);
+    }
+  }
+}
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc (pnpm bench does)');
 const arg = (name: string): string | undefined =>
@@ -214,6 +228,18 @@ const print = (line: string) => {
 };
 
 const t0 = now();
+{
+  // What the table was measured with, to print above it.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  const peers = LIBS.slice(1).map(([name]) => `${name} ${pkg.devDependencies[name]}`);
+  const cpu = cpus();
+  print(
+    `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu[0]?.model} ` +
+      `(${cpu.length} logical CPUs)${peers.length ? `; peers: ${peers.join(', ')}` : ''}`,
+  );
+}
 // A small live tree of every library for the whole run: when no instance of a class is alive at a
 // full GC, V8 collects its hidden classes and deoptimises the code that embedded them, which would
 // penalise whichever library happens to be idle when the harness calls gc().
@@ -276,6 +302,7 @@ for (const [si, n] of SIZES.entries()) {
     remove: `remove all ${n.toLocaleString('en-US')} (random order)`,
   };
   const speedup = (k: string, peerKey: string): string => {
+    if (samples.length < 2) return '–'; // --libs=mmukit: no peer to compare with
     const ours = median(samples[0]!.times[k]!);
     const best = Math.min(...samples.slice(1).map((s) => median(s.times[peerKey]!)));
     return `${(best / ours).toFixed(1)}×`;
@@ -293,9 +320,10 @@ for (const [si, n] of SIZES.entries()) {
       );
     }
   }
-  const bestMem = Math.min(...mem.slice(1));
+  const memRatio =
+    mem.length < 2 ? '–' : `${(Math.min(...mem.slice(1)) / mem[0]!).toFixed(1)}× less`;
   print(
-    `| bytes per interval (V8 heap + ArrayBuffers) | ${mem.map((b) => b.toFixed(0)).join(' | ')} | ${(bestMem / mem[0]!).toFixed(1)}× less | |`,
+    `| bytes per interval (V8 heap + ArrayBuffers) | ${mem.map((b) => b.toFixed(0)).join(' | ')} | ${memRatio} | |`,
   );
 
   // Allocation check on the hot query paths, over a tree of n intervals.

@@ -1,3 +1,3 @@
-export { ConcurrentModificationError, NodeNotInTreeError } from './errors.js';
+export { ConcurrentModificationError, IntervalTreeError, NodeNotInTreeError } from './errors.js';
 export type { IntervalNode } from './interval-node.js';
 export { IntervalTree } from './interval-tree.js';

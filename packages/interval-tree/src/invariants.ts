@@ -1,5 +1,6 @@
 import type { IntervalTree } from './interval-tree.js';
-import { F_LAST, F_MAX, F_SHIFT, F_START, I_LEFT, I_RIGHT, I_SHIFT } from './layout.js';
+import { F64, I32 } from './layout.js';
+import { Color } from './red-black.js';
 
 /**
  * Test-only consistency check of a tree's internals; not exported from the package index.
@@ -7,26 +8,26 @@ import { F_LAST, F_MAX, F_SHIFT, F_START, I_LEFT, I_RIGHT, I_SHIFT } from './lay
  * equal black height on every path), subtree max equals the true max of `last`, in-order
  * starts non-decreasing, the cached leftmost, size, handle/slot agreement and the free list.
  * Throws an Error describing the first violation found.
- * @internal
  */
 export function checkInvariants<T>(tree: IntervalTree<T>): void {
   const { _f: f, _w: w, _p: P, _c: c, _nodes: nodes } = tree;
-  const st = (n: number) => f[(n << F_SHIFT) + F_START]!;
-  const la = (n: number) => f[(n << F_SHIFT) + F_LAST]!;
-  const mx = (n: number) => f[(n << F_SHIFT) + F_MAX]!;
-  const L = (n: number) => w[(n << I_SHIFT) + I_LEFT]!;
-  const R = (n: number) => w[(n << I_SHIFT) + I_RIGHT]!;
+  const st = (n: number) => f[(n << F64.SHIFT) + F64.START]!;
+  const la = (n: number) => f[(n << F64.SHIFT) + F64.LAST]!;
+  const mx = (n: number) => f[(n << F64.SHIFT) + F64.MAX]!;
+  const L = (n: number) => w[(n << I32.SHIFT) + I32.LEFT]!;
+  const R = (n: number) => w[(n << I32.SHIFT) + I32.RIGHT]!;
+  const { RED, BLACK } = Color;
   const fail = (msg: string): never => {
     throw new Error(`interval tree invariant violated: ${msg}`);
   };
   if (st(0) !== Number.POSITIVE_INFINITY || mx(0) !== Number.NEGATIVE_INFINITY) {
     fail('sentinel values changed');
   }
-  if (la(0) !== Number.NEGATIVE_INFINITY || c[0] !== 0) fail('sentinel last/colour changed');
+  if (la(0) !== Number.NEGATIVE_INFINITY || c[0] !== BLACK) fail('sentinel last/colour changed');
   if (L(0) !== 0 || R(0) !== 0) fail('sentinel has children');
   const root = tree._root;
   if (root !== 0 && P[root] !== 0) fail('root has a parent');
-  if (root !== 0 && c[root] !== 0) fail('root is red');
+  if (root !== 0 && c[root] !== BLACK) fail('root is red');
   let count = 0;
   let prevStart = Number.NEGATIVE_INFINITY;
   let prevSlot = 0;
@@ -40,8 +41,8 @@ export function checkInvariants<T>(tree: IntervalTree<T>): void {
     const r = R(n);
     if (l !== 0 && P[l] !== n) fail(`left child ${l} of ${n} has parent ${P[l]}`);
     if (r !== 0 && P[r] !== n) fail(`right child ${r} of ${n} has parent ${P[r]}`);
-    if (c[n] === 1 && (c[l] === 1 || c[r] === 1)) fail(`red node ${n} has a red child`);
-    if (c[n] !== 0 && c[n] !== 1) fail(`bad colour at ${n}`);
+    if (c[n] === RED && (c[l] === RED || c[r] === RED)) fail(`red node ${n} has a red child`);
+    if (c[n] !== BLACK && c[n] !== RED) fail(`bad colour at ${n}`);
     const [bl, ml] = visit(l);
     // in-order position
     if (st(n) < prevStart) fail(`start order broken at slot ${n}`);
@@ -56,7 +57,7 @@ export function checkInvariants<T>(tree: IntervalTree<T>): void {
     if (bl !== br) fail(`black heights differ at ${n}: ${bl} vs ${br}`);
     const m = Math.max(la(n), ml, mr);
     if (mx(n) !== m) fail(`subtree max at ${n} is ${mx(n)}, expected ${m}`);
-    return [bl + (c[n] === 0 ? 1 : 0), m];
+    return [bl + (c[n] === BLACK ? 1 : 0), m];
   };
   visit(root);
   if (root === 0 && tree._leftmost !== 0) fail('empty tree has a leftmost');

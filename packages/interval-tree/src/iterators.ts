@@ -1,14 +1,15 @@
+import { first, next } from './cursor.js';
 import { ConcurrentModificationError } from './errors.js';
 import type { IntervalNode } from './interval-node.js';
 import type { IntervalTree } from './interval-tree.js';
+import { successor } from './red-black.js';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * Lazy walk over the overlaps of one query (`IntervalTree.overlaps()`). Each step is one
- * `_next()` from the previous slot, so the tree must not change between steps: the modification
- * counter captured at creation is compared on every step.
- * @internal
+ * Lazy walk over the overlaps of one query (`IntervalTree.overlaps()`). Each step is one cursor
+ * step (cursor.ts) from the previous slot, so the tree must not change between steps: the
+ * modification counter captured at creation is compared on every step.
  */
 export class OverlapIterator<T> implements IterableIterator<IntervalNode<T>> {
   private readonly _tree: IntervalTree<T>;
@@ -31,11 +32,11 @@ export class OverlapIterator<T> implements IterableIterator<IntervalNode<T>> {
     const tree = this._tree;
     if (tree._mod !== this._mod) {
       throw new ConcurrentModificationError(
-        'IntervalTree.overlaps: the tree was modified during the iteration',
+        'IntervalTree.overlaps() iterator.next: the tree was modified during the iteration',
       );
     }
     const n =
-      prev < 0 ? tree._first(this._start, this._last) : tree._next(prev, this._start, this._last);
+      prev < 0 ? first(tree, this._start, this._last) : next(tree, prev, this._start, this._last);
     this._slot = n;
     if (n === 0) return DONE;
     return { done: false, value: tree._nodes[n]! };
@@ -49,7 +50,6 @@ export class OverlapIterator<T> implements IterableIterator<IntervalNode<T>> {
 /**
  * In-order walk over every node (`IntervalTree[Symbol.iterator]()`), with the same modification
  * check as OverlapIterator.
- * @internal
  */
 export class InOrderIterator<T> implements IterableIterator<IntervalNode<T>> {
   private readonly _tree: IntervalTree<T>;
@@ -68,10 +68,10 @@ export class InOrderIterator<T> implements IterableIterator<IntervalNode<T>> {
     const tree = this._tree;
     if (tree._mod !== this._mod) {
       throw new ConcurrentModificationError(
-        'IntervalTree iterator: the tree was modified during the iteration',
+        'IntervalTree[Symbol.iterator]() iterator.next: the tree was modified during the iteration',
       );
     }
-    const n = prev < 0 ? tree._leftmost : tree._successor(prev);
+    const n = prev < 0 ? tree._leftmost : successor(tree, prev);
     this._slot = n;
     if (n === 0) return DONE;
     return { done: false, value: tree._nodes[n]! };

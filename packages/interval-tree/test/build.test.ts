@@ -3,7 +3,8 @@ import * as built from '../dist/index.js';
 
 describe('the built package (dist)', () => {
   it('exports the API and it works end to end', () => {
-    const { IntervalTree, NodeNotInTreeError, ConcurrentModificationError } = built;
+    const { IntervalTree, IntervalTreeError, NodeNotInTreeError, ConcurrentModificationError } =
+      built;
     const t = new IntervalTree<string>();
     const a = t.insert(10, 19, 'a');
     const b = t.insert(15, 15, 'b');
@@ -15,6 +16,8 @@ describe('the built package (dist)', () => {
     t.remove(a);
     expect(t.has(a)).toBe(false);
     expect(() => t.remove(a)).toThrow(NodeNotInTreeError);
+    expect(() => t.remove(a)).toThrow(IntervalTreeError);
+    expect(() => t.remove(a)).toThrow(/^IntervalTree\.remove: /);
     const it2 = t.overlaps(0, 100);
     t.insert(1, 1, 'd');
     expect(() => it2.next()).toThrow(ConcurrentModificationError);
@@ -24,6 +27,7 @@ describe('the built package (dist)', () => {
     expect(Object.keys(built).sort()).toEqual([
       'ConcurrentModificationError',
       'IntervalTree',
+      'IntervalTreeError',
       'NodeNotInTreeError',
     ]);
   });

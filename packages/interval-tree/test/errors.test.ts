@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConcurrentModificationError, IntervalTree, NodeNotInTreeError } from '../src/index.js';
+import {
+  ConcurrentModificationError,
+  IntervalTree,
+  IntervalTreeError,
+  NodeNotInTreeError,
+} from '../src/index.js';
 import { snapshot } from './helpers.js';
 
 function sample(): IntervalTree<string> {
@@ -203,5 +208,53 @@ describe('modification during a walk', () => {
     });
     expect(count).toBe(1);
     expect([...t].map((n) => n.value)).toEqual(['b', 'c']);
+  });
+});
+
+describe('error classes and messages', () => {
+  it('every named error extends IntervalTreeError, and each has its own name', () => {
+    for (const E of [NodeNotInTreeError, ConcurrentModificationError]) {
+      const e = new E('m');
+      expect(e).toBeInstanceOf(IntervalTreeError);
+      expect(e).toBeInstanceOf(Error);
+      expect(e.name).toBe(E.name);
+    }
+    expect(new IntervalTreeError('m').name).toBe('IntervalTreeError');
+  });
+
+  it('every message starts with the method that refused', () => {
+    const t = sample();
+    const n = t.iterFirst(1, 1)!;
+    const foreign = sample().iterFirst(1, 1)!;
+    const starts = (fn: () => unknown, method: string) => {
+      let err: unknown;
+      try {
+        fn();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message.startsWith(`${method}: `)).toBe(true);
+    };
+    starts(() => t.insert(2, 1, 'x'), 'IntervalTree.insert');
+    starts(() => t.insert('1' as never, 1, 'x'), 'IntervalTree.insert');
+    starts(() => t.iterFirst(2, 1), 'IntervalTree.iterFirst');
+    starts(() => t.iterNext(n, 2, 1), 'IntervalTree.iterNext');
+    starts(() => t.iterNext(foreign, 1, 1), 'IntervalTree.iterNext');
+    starts(() => t.iterNext({} as never, 1, 1), 'IntervalTree.iterNext');
+    starts(() => t.overlaps(2, 1), 'IntervalTree.overlaps');
+    starts(() => t.forEachOverlap(2, 1, () => {}), 'IntervalTree.forEachOverlap');
+    starts(() => t.forEachOverlap(1, 1, null as never), 'IntervalTree.forEachOverlap');
+    starts(
+      () => t.forEachOverlap(0, 9, () => void t.insert(0, 0, 'y')),
+      'IntervalTree.forEachOverlap',
+    );
+    starts(() => t.remove(foreign), 'IntervalTree.remove');
+    starts(() => t.remove({} as never), 'IntervalTree.remove');
+    const it1 = t.overlaps(0, 100);
+    const it2 = t[Symbol.iterator]();
+    t.insert(7, 7, 'z');
+    starts(() => it1.next(), 'IntervalTree.overlaps() iterator.next');
+    starts(() => it2.next(), 'IntervalTree[Symbol.iterator]() iterator.next');
   });
 });
