@@ -19,7 +19,7 @@ import { checkIndex, checkRange, INVALID_GFN } from './validate.js';
  * other tasks; "holds the MMU lock" means the caller holds whatever {@link MmuLock} the fault path
  * takes around `retryGfn()` + install.
  *
- * Sequence values are safe integers and never wrap (see design.md).
+ * Sequence values are safe integers and never wrap.
  */
 export class InvalidationTracker implements InvalidationTrackerLike {
   #seq: number;
