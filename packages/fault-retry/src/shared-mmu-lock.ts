@@ -8,7 +8,7 @@ import type { MmuLock } from './mmu-lock.js';
  *
  * The lock word and its protocol are `@mmukit/seqcount`'s `SharedMutex`, a ticket lock whose
  * waiters park in Atomics.wait/waitAsync: threads get the lock in the order they asked for it,
- * and a turn left unclaimed for 1 s (a waiter terminated meanwhile) is skipped. This class adds
+ * and a turn nobody claims within 1 s (a waiter terminated meanwhile) is skipped. This class adds
  * the {@link MmuLock} interface and this package's error type.
  *
  * - `lock()` / `unlock()` block (a short spin when next in line, then Atomics.wait): for workers

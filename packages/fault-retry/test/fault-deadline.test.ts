@@ -1,12 +1,7 @@
 import { Mutex } from '@mmukit/seqcount';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  FaultDeadlineError,
-  type FaultOptions,
-  faultWithRetry,
-  InvalidationTracker,
-  type SubscriptionFaultOptions,
-} from '../src/index.js';
+import { FaultDeadlineError, faultWithRetry, type SubscriptionFaultOptions } from '../src/index.js';
+import { loggingFault } from './fault-options.js';
 
 /**
  * `deadline`: an absolute `Date.now()` time in ms. Checked before each attempt, after a
@@ -24,22 +19,8 @@ function fakeClock() {
 
 function base() {
   fakeClock();
-  const tracker = new InvalidationTracker();
   const lock = new Mutex();
-  const log: string[] = [];
-  const opts: FaultOptions<string> = {
-    tracker,
-    lock,
-    gfn: 5,
-    backoff: () => {},
-    resolve: async () => {
-      log.push('resolve');
-      return 'page';
-    },
-    install: (p) => log.push(`install ${p}`),
-    put: (p) => log.push(`put ${p}`),
-  };
-  return { tracker, lock, log, opts };
+  return { lock, ...loggingFault(lock) };
 }
 
 describe('faultWithRetry deadline', () => {

@@ -1,12 +1,7 @@
 import { Mutex } from '@mmukit/seqcount';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  type FaultOptions,
-  faultWithRetry,
-  InvalidationTracker,
-  SharedMmuLock,
-  type UserLock,
-} from '../src/index.js';
+import { type FaultOptions, faultWithRetry, SharedMmuLock, type UserLock } from '../src/index.js';
+import { loggingFault } from './fault-options.js';
 
 /**
  * faultWithRetry() with a UserLock (tryLock()/lock()/unlock()): a free lock is taken with a
@@ -40,21 +35,7 @@ function tracedUserLock() {
 }
 
 function base(lock: FaultOptions<string>['lock'], locked: () => boolean) {
-  const tracker = new InvalidationTracker();
-  const log: string[] = [];
-  const opts: FaultOptions<string> = {
-    tracker,
-    lock,
-    gfn: 5,
-    backoff: () => {},
-    resolve: async () => {
-      log.push('resolve');
-      return 'page';
-    },
-    install: (p) => log.push(`install ${p}, locked ${locked()}`),
-    put: (p) => log.push(`put ${p}`),
-  };
-  return { tracker, log, opts };
+  return loggingFault(lock, undefined, () => `locked ${locked()}`);
 }
 
 describe('faultWithRetry with a UserLock', () => {

@@ -7,6 +7,7 @@ import {
   faultWithRetry,
   InvalidationTracker,
 } from '../src/index.js';
+import { loggingFault } from './fault-options.js';
 
 /** A lock that records acquire/release, to check the fault never leaves it held. */
 function countingLock() {
@@ -28,20 +29,7 @@ function countingLock() {
 
 function base(tracker = new InvalidationTracker()) {
   const lock = countingLock();
-  const log: string[] = [];
-  const opts: FaultOptions<string> = {
-    tracker,
-    lock,
-    gfn: 5,
-    backoff: () => {},
-    resolve: async () => {
-      log.push('resolve');
-      return 'page';
-    },
-    install: (p) => log.push(`install ${p}`),
-    put: (p) => log.push(`put ${p}`),
-  };
-  return { tracker, lock, log, opts };
+  return { lock, ...loggingFault(lock, tracker) };
 }
 
 /** Runs one whole invalidation of [start, end) synchronously. */

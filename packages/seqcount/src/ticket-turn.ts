@@ -82,7 +82,7 @@ export class Turn {
   }
 
   /**
-   * Claim the lock if it is our turn, skip a turn left unclaimed for `claimTimeoutMs`, or say how
+   * Claim the lock if it is our turn, skip a turn nobody claimed within `claimTimeoutMs`, or say how
    * long to park on {@link observed}: {@link ACQUIRED}, or milliseconds (Infinity: until notified).
    */
   step(): number {
