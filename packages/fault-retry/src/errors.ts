@@ -4,10 +4,19 @@
  */
 
 /**
+ * The base class of every error this package defines (bad arguments are plain `TypeError` /
+ * `RangeError`): `catch (e) { if (e instanceof FaultRetryError) ... }` catches them all.
+ * Each message starts with the method or call that refused.
+ */
+export class FaultRetryError extends Error {
+  override readonly name: string = 'FaultRetryError';
+}
+
+/**
  * `end()` was called while no invalidation was in progress (`inProgress === 0`).
  * The kernel treats this as a KVM bug (`KVM_BUG_ON(in_progress < 0)` in kvm_mmu_invalidate_end).
  */
-export class InvalidationEndWithoutBeginError extends Error {
+export class InvalidationEndWithoutBeginError extends FaultRetryError {
   override readonly name = 'InvalidationEndWithoutBeginError';
   constructor() {
     super('end() called without a matching begin(): no invalidation is in progress');
@@ -19,7 +28,7 @@ export class InvalidationEndWithoutBeginError extends Error {
  * (`WARN_ON_ONCE(!in_progress)` in kvm_mmu_invalidate_range_add); here it is an error because a
  * range added outside a burst would be reset by the next `begin()` and protect nothing.
  */
-export class RangeAddOutsideInvalidationError extends Error {
+export class RangeAddOutsideInvalidationError extends FaultRetryError {
   override readonly name = 'RangeAddOutsideInvalidationError';
   constructor() {
     super('rangeAdd() called outside begin()/end(): no invalidation is in progress');
@@ -41,7 +50,7 @@ function target(gfn: number, address: number | undefined): string {
  * `gfn` is the faulted gfn, or `NaN` for a fault through a subscription (which has no gfn);
  * `address` is the subscription fault's `address` option (`undefined` otherwise).
  */
-export class FaultRetryLimitError extends Error {
+export class FaultRetryLimitError extends FaultRetryError {
   override readonly name = 'FaultRetryLimitError';
   /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
   readonly gfn: number;
@@ -55,7 +64,7 @@ export class FaultRetryLimitError extends Error {
   }
   constructor(gfn: number, retries: number, address?: number) {
     super(
-      `fault on ${target(gfn, address)} gave up: ${retries + 1} attempt(s) all raced with an invalidation (maxRetries = ${retries})`,
+      `faultWithRetry() on ${target(gfn, address)} gave up: ${retries + 1} attempt(s) all raced with an invalidation (maxRetries = ${retries})`,
     );
     this.gfn = gfn;
     this.address = address;
@@ -68,7 +77,7 @@ export class FaultRetryLimitError extends Error {
  * (and `cause`) hold `signal.reason`, `retries` how many retries had been made. `gfn` and
  * `address` as in {@link FaultRetryLimitError}.
  */
-export class FaultAbortedError extends Error {
+export class FaultAbortedError extends FaultRetryError {
   override readonly name = 'AbortError';
   /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
   readonly gfn: number;
@@ -80,7 +89,7 @@ export class FaultAbortedError extends Error {
   readonly reason: unknown;
   constructor(gfn: number, retries: number, reason: unknown, address?: number) {
     super(
-      `fault on ${target(gfn, address)} aborted after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
+      `faultWithRetry() on ${target(gfn, address)} aborted after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
       { cause: reason },
     );
     this.gfn = gfn;
@@ -97,7 +106,7 @@ export class FaultAbortedError extends Error {
  * each attempt, after a `readBegin()` that waited, and after each `resolve()` (the page is put);
  * never while the lock is held. `gfn` and `address` as in {@link FaultRetryLimitError}.
  */
-export class FaultDeadlineError extends Error {
+export class FaultDeadlineError extends FaultRetryError {
   override readonly name = 'TimeoutError';
   /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
   readonly gfn: number;
@@ -109,7 +118,7 @@ export class FaultDeadlineError extends Error {
   readonly deadline: number;
   constructor(gfn: number, retries: number, deadline: number, address?: number) {
     super(
-      `fault on ${target(gfn, address)} passed its deadline (${deadline}) after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
+      `faultWithRetry() on ${target(gfn, address)} passed its deadline (${deadline}) after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
     );
     this.gfn = gfn;
     this.address = address;
@@ -127,7 +136,7 @@ export class FaultDeadlineError extends Error {
  * with no-op handlers attached, so its rejection cannot become an unhandled rejection. What the
  * install did before returning (its synchronous part, under the lock) is not undone.
  */
-export class AsyncInstallError extends Error {
+export class AsyncInstallError extends FaultRetryError {
   override readonly name = 'AsyncInstallError';
   /** The faulted gfn; `NaN` for a fault through a subscription (see {@link FaultRetryLimitError}). */
   readonly gfn: number;
@@ -135,7 +144,7 @@ export class AsyncInstallError extends Error {
   readonly address: number | undefined;
   constructor(gfn: number, address?: number) {
     super(
-      `install() for ${target(gfn, address)} returned a Promise (a thenable): install must be synchronous, ` +
+      `faultWithRetry(): install() for ${target(gfn, address)} returned a Promise (a thenable): install must be synchronous, ` +
         'as it runs under the MMU lock and is not awaited; the fault failed and its page does not count as installed',
     );
     this.gfn = gfn;
@@ -144,7 +153,7 @@ export class AsyncInstallError extends Error {
 }
 
 /** `unlock()` (or a releaser) was called on a {@link SharedMmuLock} that is not locked. */
-export class LockNotHeldError extends Error {
+export class LockNotHeldError extends FaultRetryError {
   override readonly name = 'LockNotHeldError';
   constructor(what = 'unlock()') {
     super(`${what} called on a SharedMmuLock that is not locked`);

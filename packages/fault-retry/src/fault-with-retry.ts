@@ -4,8 +4,8 @@ import {
   FaultDeadlineError,
   FaultRetryLimitError,
 } from './errors.js';
-import type { FaultLock, MmuLock, UserLock } from './mmu-lock.js';
-import { SharedMmuLock } from './shared-mmu-lock.js';
+import { lockTakerOf, type TakeLock } from './fault-lock.js';
+import type { FaultLock } from './mmu-lock.js';
 import type { InvalidationTrackerLike } from './tracker-like.js';
 import { checkFunction, checkIndex } from './validate.js';
 
@@ -142,37 +142,11 @@ const yieldMacrotask: (retries: number) => Promise<void> =
     : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 // Stryker restore all
 
-/** How a fault takes its lock (decided once per call, see faultWithRetry()). */
-const ACQUIRE = 0; // acquire() only
-const TRY_THEN_ACQUIRE = 1; // tryLock() when free, acquire() when held; unlock() or the releaser
-const TRY_THEN_LOCK = 2; // tryLock() when free, lock() when held; unlock()
-type LockMode = typeof ACQUIRE | typeof TRY_THEN_ACQUIRE | typeof TRY_THEN_LOCK;
-
-const SHARED_ACQUIRE = SharedMmuLock.prototype.acquire;
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/**
- * True if a class of `lock` defines `acquire` below the class that defines `tryLock`: a
- * subclass that overrides acquire() (to trace or wrap the lock) keeps being used through it.
- * The instance's own properties are not looked at (a test spy or a plain object is no subclass).
- */
-function acquireOverridesTryLock(lock: object): boolean {
-  for (
-    let o = Object.getPrototypeOf(lock) as object | null;
-    o !== null;
-    o = Object.getPrototypeOf(o) as object | null
-  ) {
-    if (hasOwn.call(o, 'tryLock')) return false;
-    if (hasOwn.call(o, 'acquire')) return true;
-  }
-  return false;
-}
-
 /**
  * Validates the options (TypeError/RangeError before anything runs) and returns how to take
  * the lock.
  */
-function checkOptions<P>(opts: FaultOptions<P> | SubscriptionFaultOptions<P>): LockMode {
+function checkOptions<P>(opts: FaultOptions<P> | SubscriptionFaultOptions<P>): TakeLock {
   if (typeof opts !== 'object' || opts === null) {
     throw new TypeError('faultWithRetry() needs an options object');
   }
@@ -212,7 +186,7 @@ function checkOptions<P>(opts: FaultOptions<P> | SubscriptionFaultOptions<P>): L
     }
     if (opts.address !== undefined) checkIndex(opts.address, 'address');
   }
-  const mode = lockModeOf(opts.lock);
+  const takeLock = lockTakerOf(opts.lock);
   checkFunction(opts.resolve, 'resolve');
   checkFunction(opts.install, 'install');
   if (opts.put !== undefined) checkFunction(opts.put, 'put');
@@ -232,32 +206,7 @@ function checkOptions<P>(opts: FaultOptions<P> | SubscriptionFaultOptions<P>): L
   if (opts.precheck !== undefined && typeof opts.precheck !== 'boolean') {
     throw new TypeError('precheck must be a boolean');
   }
-  return mode;
-}
-
-/**
- * The lock's mode; TypeError unless it is an {@link MmuLock} or a {@link UserLock}. A lock with
- * tryLock() and unlock() takes the synchronous fast path, unless its acquire() overrides them
- * (a subclass wrapping acquire()) or it has acquire() and no tryLock().
- */
-function lockModeOf(lock: FaultLock): LockMode {
-  if (typeof lock !== 'object' || lock === null) {
-    throw new TypeError(
-      'lock must be an object: { acquire(): Promise<() => void> } or { tryLock(), lock(), unlock() }',
-    );
-  }
-  const l = lock as Partial<MmuLock & UserLock>;
-  const canTry = typeof l.tryLock === 'function' && typeof l.unlock === 'function';
-  if (typeof l.acquire !== 'function') {
-    if (canTry && typeof l.lock === 'function') return TRY_THEN_LOCK;
-    throw new TypeError(
-      'lock.acquire must be a function (an MmuLock), or the lock must have tryLock(), lock() and unlock() (a UserLock)',
-    );
-  }
-  if (!canTry) return ACQUIRE;
-  // Stryker disable next-line ConditionalExpression: equivalent: a fast path; the prototype walk gives SharedMmuLock the same mode.
-  if (l.acquire === SHARED_ACQUIRE) return TRY_THEN_ACQUIRE; // SharedMmuLock: no walk
-  return acquireOverridesTryLock(lock) ? ACQUIRE : TRY_THEN_ACQUIRE;
+  return takeLock;
 }
 
 const ignore = (): void => {};
@@ -316,8 +265,8 @@ function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: 
  *   `Mutex`): when free, with a synchronous `tryLock()` (no promise, no await) and dropped with
  *   `unlock()`; when held, with `acquire()` if it has one (SharedMmuLock: Atomics.waitAsync,
  *   never blocking the thread), else with `lock()` (awaited if it returns a promise; a blocking
- *   lock returns with the lock held). A subclass whose `acquire()` overrides the class that
- *   defines `tryLock()` is assumed to wrap the lock and is used only through `acquire()`;
+ *   lock returns with the lock held). Only the lock's methods decide, never its class: a
+ *   wrapper that must see every acquisition (to trace it) exposes `acquire()` and no `tryLock()`;
  * - a lock with only `acquire()` (an {@link MmuLock}, e.g. async-mutex): `await acquire()`, then
  *   the release function it resolved to.
  *
@@ -333,8 +282,8 @@ function putAfterError<P>(put: ((page: P) => void) | undefined, page: P, error: 
 export async function faultWithRetry<P>(
   opts: FaultOptions<P> | SubscriptionFaultOptions<P>,
 ): Promise<FaultResult<P>> {
-  const mode = checkOptions(opts);
-  const { lock, resolve, install, put } = opts;
+  const takeLock = checkOptions(opts);
+  const { resolve, install, put } = opts;
   // Exactly one of the two sources (checked above). For a subscription there is no gfn: NaN in
   // the errors, which carry `address` instead.
   const sub = opts.subscription;
@@ -350,7 +299,6 @@ export async function faultWithRetry<P>(
   const subTry = sub !== undefined && sub.tryReadBegin !== undefined;
   // undefined: no deadline, no Date.now() calls.
   const deadline = opts.deadline === Number.POSITIVE_INFINITY ? undefined : opts.deadline;
-  const userLock = lock as UserLock; // only used when mode !== ACQUIRE
 
   for (let retries = 0; ; ) {
     if (signal?.aborted) throw new FaultAbortedError(gfn, retries, signal.reason, address);
@@ -399,22 +347,10 @@ export async function faultWithRetry<P>(
           ? precheck && tracker.retryGfnUnsafe(seq, gfn)
           : subPrecheck && sub.checkRetry!(seq);
       if (!lost) {
-        // undefined: held through tryLock() or lock(), to be dropped with unlock().
-        let release: (() => void) | undefined;
+        let release: () => void;
         try {
-          if (mode === ACQUIRE || !userLock.tryLock()) {
-            if (mode === TRY_THEN_LOCK) {
-              const waiting = userLock.lock();
-              // Stryker disable next-line ConditionalExpression: equivalent: awaiting undefined only adds a microtask.
-              if (waiting !== undefined) await waiting;
-            } else {
-              release = await (lock as MmuLock).acquire();
-              if (typeof release !== 'function') {
-                release = undefined; // nothing to release: the lock was not handed to us
-                throw new TypeError('lock.acquire() must resolve to a release function');
-              }
-            }
-          }
+          const taken = takeLock();
+          release = typeof taken === 'function' ? taken : await taken;
         } catch (error) {
           putAfterError(put, page, error);
         }
@@ -430,12 +366,10 @@ export async function faultWithRetry<P>(
             if (installed !== undefined) checkInstallResult(installed, gfn, address);
           }
         } catch (error) {
-          if (release === undefined) userLock.unlock();
-          else release();
+          release();
           putAfterError(put, page, error);
         }
-        if (release === undefined) userLock.unlock();
-        else release();
+        release();
         if (!lost) return { page, retries };
       }
       // KVM releases the pfn after dropping mmu_lock (kvm_mmu_finish_page_fault).

@@ -2,6 +2,7 @@ export {
   AsyncInstallError,
   FaultAbortedError,
   FaultDeadlineError,
+  FaultRetryError,
   FaultRetryLimitError,
   InvalidationEndWithoutBeginError,
   LockNotHeldError,

@@ -169,7 +169,7 @@ describe.each([
         expect(error).toBeInstanceOf(pkg.AsyncInstallError);
         expect(error).toMatchObject({ name: 'AsyncInstallError', gfn: GFN });
         expect((error as Error).message).toMatch(
-          /install\(\) for gfn 7 returned a Promise \(a thenable\)/,
+          /faultWithRetry\(\): install\(\) for gfn 7 returned a Promise \(a thenable\)/,
         );
         expect((error as Error).message).toMatch(/must be synchronous/);
         expect(lockedDuringInstall).toBe(true); // it did run, under the lock

@@ -3,6 +3,7 @@ import {
   AsyncInstallError,
   FaultAbortedError,
   FaultDeadlineError,
+  FaultRetryError,
   FaultRetryLimitError,
   InvalidationEndWithoutBeginError,
   InvalidationTracker,
@@ -22,6 +23,23 @@ describe('error names and messages', () => {
     expect(new LockNotHeldError().name).toBe('LockNotHeldError');
   });
 
+  it('derives every error class from FaultRetryError, itself an Error', () => {
+    const errors = [
+      new InvalidationEndWithoutBeginError(),
+      new RangeAddOutsideInvalidationError(),
+      new FaultRetryLimitError(1, 0),
+      new FaultAbortedError(1, 0, 'r'),
+      new FaultDeadlineError(1, 0, 5),
+      new AsyncInstallError(1),
+      new LockNotHeldError(),
+    ];
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(FaultRetryError);
+      expect(error).toBeInstanceOf(Error);
+    }
+    expect(new FaultRetryError('x').name).toBe('FaultRetryError');
+  });
+
   it('says which misuse of the tracker happened', () => {
     const tracker = new InvalidationTracker();
     expect(() => tracker.end()).toThrow(
@@ -34,32 +52,32 @@ describe('error names and messages', () => {
 
   it('names the gfn, else the address, else "a subscription" as the fault target', () => {
     expect(new FaultRetryLimitError(7, 2).message).toBe(
-      'fault on gfn 7 gave up: 3 attempt(s) all raced with an invalidation (maxRetries = 2)',
+      'faultWithRetry() on gfn 7 gave up: 3 attempt(s) all raced with an invalidation (maxRetries = 2)',
     );
     expect(new FaultRetryLimitError(Number.NaN, 0, 4096).message).toBe(
-      'fault on address 4096 gave up: 1 attempt(s) all raced with an invalidation (maxRetries = 0)',
+      'faultWithRetry() on address 4096 gave up: 1 attempt(s) all raced with an invalidation (maxRetries = 0)',
     );
     expect(new FaultRetryLimitError(Number.NaN, 0).message).toBe(
-      'fault on a subscription gave up: 1 attempt(s) all raced with an invalidation (maxRetries = 0)',
+      'faultWithRetry() on a subscription gave up: 1 attempt(s) all raced with an invalidation (maxRetries = 0)',
     );
     expect(new FaultRetryLimitError(7, 2).attempts).toBe(3);
   });
 
   it('counts retries in the singular for one and in the plural otherwise', () => {
     expect(new FaultAbortedError(3, 1, 'stop').message).toBe(
-      'fault on gfn 3 aborted after 1 retry',
+      'faultWithRetry() on gfn 3 aborted after 1 retry',
     );
     expect(new FaultAbortedError(3, 2, 'stop').message).toBe(
-      'fault on gfn 3 aborted after 2 retries',
+      'faultWithRetry() on gfn 3 aborted after 2 retries',
     );
     expect(new FaultAbortedError(3, 0, 'stop').message).toBe(
-      'fault on gfn 3 aborted after 0 retries',
+      'faultWithRetry() on gfn 3 aborted after 0 retries',
     );
     expect(new FaultDeadlineError(3, 1, 99).message).toBe(
-      'fault on gfn 3 passed its deadline (99) after 1 retry',
+      'faultWithRetry() on gfn 3 passed its deadline (99) after 1 retry',
     );
     expect(new FaultDeadlineError(3, 4, 99).message).toBe(
-      'fault on gfn 3 passed its deadline (99) after 4 retries',
+      'faultWithRetry() on gfn 3 passed its deadline (99) after 4 retries',
     );
   });
 
@@ -74,7 +92,7 @@ describe('error names and messages', () => {
 
   it('explains why an async install is refused', () => {
     expect(new AsyncInstallError(5).message).toBe(
-      'install() for gfn 5 returned a Promise (a thenable): install must be synchronous, as it ' +
+      'faultWithRetry(): install() for gfn 5 returned a Promise (a thenable): install must be synchronous, as it ' +
         'runs under the MMU lock and is not awaited; the fault failed and its page does not ' +
         'count as installed',
     );

@@ -38,7 +38,9 @@ describe('faultWithRetry deadline', () => {
     const error = await faultWithRetry({ ...opts, deadline: now }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FaultDeadlineError);
     expect(error).toMatchObject({ name: 'TimeoutError', gfn: 5, retries: 0, deadline: 1_000 });
-    expect((error as Error).message).toMatch(/fault on gfn 5 passed its deadline \(1000\)/);
+    expect((error as Error).message).toMatch(
+      /faultWithRetry\(\) on gfn 5 passed its deadline \(1000\)/,
+    );
     expect(log).toEqual([]);
     expect(lockSpy).not.toHaveBeenCalled();
   });

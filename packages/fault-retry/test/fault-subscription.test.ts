@@ -197,7 +197,7 @@ describe('faultWithRetry with a subscription', () => {
     expect(limit).toBeInstanceOf(FaultRetryLimitError);
     expect(limit).toMatchObject({ address: 0x1000, retries: 1 });
     expect((limit as FaultRetryLimitError).gfn).toBeNaN();
-    expect((limit as Error).message).toMatch(/fault on address 4096 gave up/);
+    expect((limit as Error).message).toMatch(/faultWithRetry\(\) on address 4096 gave up/);
 
     const controller = new AbortController();
     controller.abort('stop');

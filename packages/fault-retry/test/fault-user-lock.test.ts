@@ -199,7 +199,7 @@ describe('faultWithRetry with a lock that has acquire() and tryLock()', () => {
     expect(mutex.locked).toBe(false);
   });
 
-  it('a subclass that overrides acquire() is used through acquire() only', async () => {
+  it('only the methods decide: a subclass overriding acquire() still takes the free lock with tryLock()', async () => {
     const calls: string[] = [];
     class Traced extends Mutex {
       override async acquire(): Promise<() => void> {
@@ -210,7 +210,14 @@ describe('faultWithRetry with a lock that has acquire() and tryLock()', () => {
     const lock = new Traced();
     const { opts } = base(lock, () => lock.locked);
     await faultWithRetry(opts);
+    expect(calls).toEqual([]);
+    await lock.lock();
+    const fault = faultWithRetry(opts);
+    await new Promise((r) => setTimeout(r, 5));
     expect(calls).toEqual(['acquire']);
+    lock.unlock();
+    await expect(fault).resolves.toMatchObject({ retries: 0 });
+    expect(lock.locked).toBe(false);
   });
 
   it('a subclass that overrides tryLock() takes the fast path with its tryLock()', async () => {
