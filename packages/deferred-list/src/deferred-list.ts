@@ -85,7 +85,7 @@ export class DeferredList<W> {
   exit(): void {
     if (this.#holders === 0) throw new DeferredListUnderflowError();
     if (--this.#holders !== 0 || this.#applying) return;
-    this.#drain(undefined);
+    this.#drain('exit', undefined);
   }
 
   /**
@@ -118,7 +118,7 @@ export class DeferredList<W> {
       this.#applying = false;
       return false;
     }
-    this.#drain(errors);
+    this.#drain('submit', errors);
     return false;
   }
 
@@ -158,7 +158,7 @@ export class DeferredList<W> {
    * idle, then throws the collected errors. The caller has already set up rule 2 (`submit`) or
    * holds the only right to drain (`exit` saw holders go to 0 with no apply running).
    */
-  #drain(errors: unknown[] | undefined): void {
+  #drain(method: 'exit' | 'submit', errors: unknown[] | undefined): void {
     this.#applying = true;
     const queue = this.#queue;
     // Rule 1: re-check holders before every item; an apply that calls enter() stops the drain
@@ -175,7 +175,7 @@ export class DeferredList<W> {
     this.#applying = false;
     // Rule 4 holds again here: either a holder is inside, or the queue is empty.
     if (this.#holders === 0) this.#wakeIdle();
-    if (errors !== undefined) throw new DeferredListApplyError(errors);
+    if (errors !== undefined) throw new DeferredListApplyError(method, errors);
   }
 
   #wakeIdle(): void {

@@ -1,4 +1,12 @@
 /**
+ * The base class of this package's errors (a bad `apply` is a plain `TypeError`): `catch (e) {
+ * if (e instanceof DeferredListError) ... }` catches both. Each message names the method.
+ */
+export class DeferredListError extends Error {
+  override readonly name: string = 'DeferredListError';
+}
+
+/**
  * Thrown by {@link DeferredList.exit} when no holder is inside (an `exit()` without a matching
  * `enter()`). Nothing has changed when it is thrown: the holder count stays 0 and the queue is
  * left as it was.
@@ -7,7 +15,7 @@
  * underflow `active_invalidate_ranges`); a counting bug should fail loudly instead of draining
  * the queue while a real holder is still inside.
  */
-export class DeferredListUnderflowError extends RangeError {
+export class DeferredListUnderflowError extends DeferredListError {
   override readonly name = 'DeferredListUnderflowError';
 
   constructor() {
@@ -24,14 +32,20 @@ export class DeferredListUnderflowError extends RangeError {
  * already decremented and the queue is empty (unless `apply` itself called `enter()`, in which
  * case the rest waits for that holder, see the README).
  */
-export class DeferredListApplyError extends AggregateError {
+export class DeferredListApplyError extends DeferredListError {
   override readonly name = 'DeferredListApplyError';
+  /** Each value `apply` threw, in the order the failing items were applied (never empty). */
+  readonly errors: unknown[];
 
-  constructor(errors: unknown[]) {
+  /**
+   * @param method - the call that applied the work and throws: `'exit'` or `'submit'`.
+   * @param errors - what `apply` threw, in order.
+   */
+  constructor(method: 'exit' | 'submit', errors: unknown[]) {
     super(
-      errors,
-      `DeferredList: ${errors.length} deferred apply call${errors.length === 1 ? '' : 's'} threw; ` +
+      `DeferredList.${method}(): ${errors.length} deferred apply call${errors.length === 1 ? '' : 's'} threw; ` +
         'every other item was applied (see .errors)',
     );
+    this.errors = errors;
   }
 }

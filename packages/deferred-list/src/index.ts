@@ -1,2 +1,2 @@
 export { DeferredList } from './deferred-list.js';
-export { DeferredListApplyError, DeferredListUnderflowError } from './errors.js';
+export { DeferredListApplyError, DeferredListError, DeferredListUnderflowError } from './errors.js';

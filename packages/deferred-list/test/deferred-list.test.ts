@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DeferredList, DeferredListApplyError, DeferredListUnderflowError } from '../src/index.js';
+import {
+  DeferredList,
+  DeferredListApplyError,
+  DeferredListError,
+  DeferredListUnderflowError,
+} from '../src/index.js';
 
 function recorder<W>() {
   const applied: W[] = [];
@@ -259,7 +264,7 @@ describe('DeferredList errors', () => {
   it('exit() without enter() throws DeferredListUnderflowError and changes nothing', async () => {
     const { list, applied } = recorder<number>();
     expect(() => list.exit()).toThrow(DeferredListUnderflowError);
-    expect(() => list.exit()).toThrow(RangeError);
+    expect(() => list.exit()).toThrow(DeferredListError);
     expect(list.holders).toBe(0);
     expect(list.pending).toBe(0);
     // Still fully usable afterwards.
@@ -280,8 +285,8 @@ describe('DeferredList errors', () => {
     list.enter();
     for (let i = 0; i < 6; i++) list.submit(i);
     const caught = applyErrorFrom(() => list.exit());
-    expect(caught).toBeInstanceOf(AggregateError);
-    const errors = caught.errors.map((e: Error) => e.message);
+    expect(caught).toBeInstanceOf(DeferredListError);
+    const errors = caught.errors.map((e) => (e as Error).message);
     expect(errors).toEqual(['odd 1', 'odd 3', 'odd 5']);
     expect(applied).toEqual([0, 1, 2, 3, 4, 5]);
     expect(list.holders).toBe(0);
@@ -312,7 +317,7 @@ describe('DeferredList errors', () => {
       if (w.endsWith('fails')) throw new Error(w);
     });
     const caught = applyErrorFrom(() => list.submit('outer'));
-    expect(caught.errors.map((e: Error) => e.message)).toEqual(['child-fails']);
+    expect(caught.errors.map((e) => (e as Error).message)).toEqual(['child-fails']);
     expect(applied).toEqual(['outer', 'child-fails', 'child-ok']);
     expect(list.pending).toBe(0);
   });

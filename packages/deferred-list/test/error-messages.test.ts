@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DeferredList, DeferredListApplyError, DeferredListUnderflowError } from '../src/index.js';
+import {
+  DeferredList,
+  DeferredListApplyError,
+  DeferredListError,
+  DeferredListUnderflowError,
+} from '../src/index.js';
 
 function thrownBy(fn: () => unknown): unknown {
   try {
@@ -38,7 +43,7 @@ describe('the errors a caller sees', () => {
     expect(error).toBeInstanceOf(DeferredListApplyError);
     expect(error.name).toBe('DeferredListApplyError');
     expect(error.message).toBe(
-      'DeferredList: 1 deferred apply call threw; every other item was applied (see .errors)',
+      'DeferredList.submit(): 1 deferred apply call threw; every other item was applied (see .errors)',
     );
   });
 
@@ -52,8 +57,22 @@ describe('the errors a caller sees', () => {
     list.submit(3);
     const error = thrownBy(() => list.exit()) as DeferredListApplyError;
     expect(error.message).toBe(
-      'DeferredList: 2 deferred apply calls threw; every other item was applied (see .errors)',
+      'DeferredList.exit(): 2 deferred apply calls threw; every other item was applied (see .errors)',
     );
-    expect(error.errors.map((e: Error) => e.message)).toEqual(['boom 1', 'boom 3']);
+    expect(error.errors.map((e) => (e as Error).message)).toEqual(['boom 1', 'boom 3']);
+  });
+});
+
+describe('error classes', () => {
+  it('derive from DeferredListError, itself an Error', () => {
+    for (const error of [
+      new DeferredListUnderflowError(),
+      new DeferredListApplyError('exit', [1]),
+    ]) {
+      expect(error).toBeInstanceOf(DeferredListError);
+      expect(error).toBeInstanceOf(Error);
+    }
+    expect(new DeferredListError('x').name).toBe('DeferredListError');
+    expect(new DeferredListApplyError('submit', [1, 2]).errors).toEqual([1, 2]);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NaiveDeferredList } from '../bench/naive.js';
-import { DeferredList } from '../src/index.js';
+import { DeferredList, DeferredListApplyError } from '../src/index.js';
 import { DrainsOnEveryExit, IgnoresCancel, LifoDeferredList } from './support/broken.js';
 import { ModelDeferredList } from './support/model.js';
 
@@ -65,7 +65,7 @@ function tasksArb(failures: boolean): fc.Arbitrary<Session[][]> {
  * Several async tasks enter/exit/submit/cancel in an order picked by fast-check's scheduler.
  * The list under test and the reference model see the same operations in lockstep; checked:
  * - every submit/cancel returns what the model returns;
- * - a call that applied failing items (submit or the last exit) throws an AggregateError whose
+ * - a call that applied failing items (submit or the last exit) throws a DeferredListApplyError whose
  *   errors are exactly those items' errors, in apply order, and a call that applied none does
  *   not throw; the failures never stop the other items;
  * - apply is never called while a task is inside (counted by the test, not by the list);
@@ -112,8 +112,9 @@ function interleavingProperty(factory: Factory, failures = true) {
         if (thrown !== undefined) throw thrown;
         return result;
       }
-      if (!(thrown instanceof AggregateError)) throw new Error(`${label}: apply errors not thrown`);
-      const ids = thrown.errors.map((e: Error) => e.message);
+      if (!(thrown instanceof DeferredListApplyError))
+        throw new Error(`${label}: apply errors not thrown`);
+      const ids = thrown.errors.map((e) => (e as Error).message);
       if (ids.join() !== failedInCall.join()) throw new Error(`${label}: threw [${ids}]`);
       return undefined;
     };
