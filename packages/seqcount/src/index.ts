@@ -9,7 +9,12 @@ export {
 export { Mutex } from './mutex.js';
 export { SeqCount } from './seqcount.js';
 export { SeqCountLatch } from './seqcount-latch.js';
-export { DEFAULT_MAX_OPTIMISTIC_READS, SeqLock, type SeqLockOptions } from './seqlock.js';
+export {
+  DEFAULT_MAX_OPTIMISTIC_READS,
+  SeqLock,
+  type SeqLockArgs,
+  type SeqLockOptions,
+} from './seqlock.js';
 export { checkSharedRegion } from './shared-buffer.js';
 export { SharedMutex, type SharedMutexOptions } from './shared-mutex.js';
 export { SharedSeqCount } from './shared-seqcount.js';

@@ -15,7 +15,12 @@ export interface SeqLockOptions {
 /** Default for {@link SeqLockOptions.maxOptimisticReads}. */
 export const DEFAULT_MAX_OPTIMISTIC_READS = 3;
 
-type SeqLockArgs<T> = undefined extends T
+/**
+ * The arguments of `new SeqLock<T>(value, options)`: `value` is the guarded value handed to the
+ * `read`/`write` callbacks, optional when `T` admits `undefined` (a lock guarding data kept
+ * elsewhere); `options` are {@link SeqLockOptions}.
+ */
+export type SeqLockArgs<T> = undefined extends T
   ? [value?: T, options?: SeqLockOptions]
   : [value: T, options?: SeqLockOptions];
 
@@ -45,9 +50,8 @@ export class SeqLock<T = undefined> {
   readonly #side: ReadSide<T>;
 
   /**
-   * @param value the guarded value passed to `read`/`write` callbacks (omit it to guard
-   *   external data).
-   * @param options see {@link SeqLockOptions}.
+   * @param args - `[value, options]` (see {@link SeqLockArgs}): the guarded value passed to
+   *   `read`/`write` callbacks (omit it to guard external data), then {@link SeqLockOptions}.
    * @throws RangeError if `maxOptimisticReads` is not a non-negative safe integer.
    */
   constructor(...args: SeqLockArgs<T>) {
