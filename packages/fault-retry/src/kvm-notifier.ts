@@ -1,3 +1,4 @@
+import { checkLockLike } from '@mmukit/seqcount';
 import type { UserLock } from './mmu-lock.js';
 import type { InvalidationTrackerLike } from './tracker-like.js';
 import { checkFunction, checkIndex } from './validate.js';
@@ -157,15 +158,7 @@ export function kvmNotifierOps(options: KvmNotifierOptions): KvmNotifier {
   checkFunction(tracker.begin, 'kvmNotifierOps: tracker.begin');
   checkFunction(tracker.rangeAdd, 'kvmNotifierOps: tracker.rangeAdd');
   checkFunction(tracker.end, 'kvmNotifierOps: tracker.end');
-  if (
-    typeof lock !== 'object' ||
-    lock === null ||
-    typeof lock.tryLock !== 'function' ||
-    typeof lock.lock !== 'function' ||
-    typeof lock.unlock !== 'function'
-  ) {
-    throw new TypeError('kvmNotifierOps: lock must have tryLock(), lock() and unlock()');
-  }
+  checkLockLike(lock, 'kvmNotifierOps');
   let readSlots: () => Iterable<KvmMemslot>;
   if (typeof memslots === 'function') readSlots = memslots;
   else if (

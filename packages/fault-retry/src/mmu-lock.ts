@@ -1,3 +1,5 @@
+import type { LockLike } from '@mmukit/seqcount';
+
 /**
  * The MMU lock the fault path takes around its final check and the install, and the invalidator
  * takes around begin()/rangeAdd() and end() (KVM's `kvm->mmu_lock`).
@@ -12,10 +14,10 @@ export interface MmuLock {
 }
 
 /**
- * A lock with `tryLock()` / `lock()` / `unlock()`: the shape of `@mmukit/seqcount`'s `Mutex`
- * (async `lock()`) and `SharedMutex` (blocking `lock()`), of {@link SharedMmuLock}, and of the
- * user lock of an mmu-notifier interval subscription. Structural: any object with these three
- * methods fits.
+ * A lock with `tryLock()` / `lock()` / `unlock()`: `@mmukit/seqcount`'s `LockLike`, the shape of
+ * its `Mutex` (async `lock()`) and `SharedMutex` (blocking `lock()`), of {@link SharedMmuLock},
+ * and of the user lock of an mmu-notifier interval subscription. Structural: any object with
+ * these three methods fits.
  *
  * - {@link faultWithRetry} takes a free one with `tryLock()`, synchronously (no promise, no
  *   await), and drops it with `unlock()`. A held one is waited for with `acquire()` if the object
@@ -24,18 +26,7 @@ export interface MmuLock {
  *
  * The lock must be exclusive: while one holder has it, `tryLock()` is false and `lock()` waits.
  */
-export interface UserLock {
-  /** Takes the lock if it is free, at once; `false` (and nothing taken) if it is held. */
-  tryLock(): boolean;
-  /**
-   * Takes the lock, waiting while it is held: either by returning a promise (or any thenable)
-   * that settles once the caller holds it, or by blocking the thread and returning `undefined`
-   * with the lock held (a lock over a SharedArrayBuffer, in a worker).
-   */
-  lock(): void | PromiseLike<void>;
-  /** Releases the lock taken with `tryLock()` or `lock()`. */
-  unlock(): void;
-}
+export type UserLock = LockLike;
 
 /**
  * Every lock {@link faultWithRetry} accepts: an {@link MmuLock} (`acquire()` resolving to a

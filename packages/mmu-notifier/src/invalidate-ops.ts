@@ -1,19 +1,13 @@
+import { checkLockLike, type LockLike } from '@mmukit/seqcount';
 import type { IntervalNotifier, IntervalNotifierOps } from './interval-notifier.js';
 import type { MmuNotifierRange } from './range.js';
 
 /**
  * The user lock of a secondary MMU: what its fault path holds around `readRetry` + install, and
- * its invalidate callback around `setSeq` + zap. Structural: `Mutex` and `SharedMutex` from
- * `@mmukit/seqcount` fit, and so does any lock with these three methods.
+ * its invalidate callback around `setSeq` + zap. `@mmukit/seqcount`'s `LockLike`: its `Mutex` and
+ * `SharedMutex` fit, and so does any lock with `tryLock()`, `lock()` and `unlock()`.
  */
-export interface NotifierLock {
-  /** Takes the lock if it is free, at once; false if it is held. */
-  tryLock(): boolean;
-  /** Takes the lock, waiting for it (a promise, or by blocking the thread). */
-  lock(): void | PromiseLike<void>;
-  /** Releases the lock taken by `tryLock` or `lock`. */
-  unlock(): void;
-}
+export type NotifierLock = LockLike;
 
 /**
  * The part of `range` that `sub` covers, as an inclusive `[first, last]` pair: the addresses
@@ -61,7 +55,7 @@ export function invalidateOps(options: InvalidateOpsOptions): IntervalNotifierOp
     throw new TypeError('invalidateOps: options must be an object');
   }
   const { lock, zap, owner } = options;
-  checkLock(lock, 'invalidateOps');
+  checkLockLike(lock, 'invalidateOps');
   if (typeof zap !== 'function') throw new TypeError('invalidateOps: zap must be a function');
   const hasOwner = owner !== undefined;
 
@@ -90,19 +84,6 @@ export function invalidateOps(options: InvalidateOpsOptions): IntervalNotifierOp
 
 function isOwnEvent(range: MmuNotifierRange): boolean {
   return range.event === 'migrate' || range.event === 'exclusive';
-}
-
-/** TypeError unless `lock` has the three {@link NotifierLock} methods. */
-export function checkLock(lock: NotifierLock, what: string): void {
-  if (
-    typeof lock !== 'object' ||
-    lock === null ||
-    typeof lock.tryLock !== 'function' ||
-    typeof lock.lock !== 'function' ||
-    typeof lock.unlock !== 'function'
-  ) {
-    throw new TypeError(`${what}: lock must have tryLock(), lock() and unlock()`);
-  }
 }
 
 /** Options of {@link teardownInterval}. */
@@ -141,7 +122,7 @@ export async function teardownInterval(
     throw new TypeError('teardownInterval: options must be an object');
   }
   const { lock, zap } = options;
-  checkLock(lock, 'teardownInterval');
+  checkLockLike(lock, 'teardownInterval');
   if (typeof zap !== 'function') throw new TypeError('teardownInterval: zap must be a function');
   if (!lock.tryLock()) await lock.lock();
   let removal: Promise<void>;

@@ -6,6 +6,7 @@ export {
   UnlockedReleaseError,
   UnmatchedWriteEndError,
 } from './errors.js';
+export { checkLockLike, type LockLike } from './lock-like.js';
 export { Mutex } from './mutex.js';
 export { SeqCount } from './seqcount.js';
 export { SeqCountLatch } from './seqcount-latch.js';

@@ -1,4 +1,5 @@
 import { UnlockedReleaseError } from './errors.js';
+import type { LockLike } from './lock-like.js';
 
 /**
  * A FIFO mutex for one thread (async code), the kernel's sleeping `struct mutex` here: `lock()`
@@ -15,7 +16,7 @@ import { UnlockedReleaseError } from './errors.js';
  * A free lock costs no promise with `tryLock()`; `lock()` on a free lock returns a resolved
  * promise (one microtask for the caller's `await`).
  */
-export class Mutex {
+export class Mutex implements LockLike {
   #locked = false;
   readonly #waiters: Array<() => void> = [];
 

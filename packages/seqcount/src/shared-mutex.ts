@@ -1,4 +1,5 @@
 import { UnlockedReleaseError } from './errors.js';
+import type { LockLike } from './lock-like.js';
 import { int32View, waitWhileEqual } from './shared-buffer.js';
 import {
   ACQUIRED,
@@ -52,7 +53,7 @@ export function claimTimeoutOf(who: string, options?: SharedMutexOptions): numbe
  * next ticket (bits 16..31), ticket served (bits 1..15), claimed by its holder (bit 0); all zero
  * is an unlocked mutex. Up to 32767 threads (or pending `lockAsync()` calls) can wait in order.
  */
-export class SharedMutex {
+export class SharedMutex implements LockLike {
   /** Bytes used at `byteOffset`. */
   static readonly BYTES = 4;
 
