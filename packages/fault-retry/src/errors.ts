@@ -45,17 +45,36 @@ function target(gfn: number, address: number | undefined): string {
 }
 
 /**
+ * The base class of the errors a {@link faultWithRetry} call fails with when the fault itself
+ * gave up (retry limit, abort, deadline, async install): they say which fault it was.
+ */
+export class FaultError extends FaultRetryError {
+  override readonly name: string = 'FaultError';
+  /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
+  readonly gfn: number;
+  /** The `address` option of a subscription fault; `undefined` when there is none. */
+  readonly address: number | undefined;
+  /**
+   * @param message - the message (starting with the method that refused).
+   * @param gfn - the faulted gfn, or `NaN` for a subscription fault.
+   * @param address - the subscription fault's `address` option.
+   * @param options - the standard `Error` options (`cause`).
+   */
+  constructor(message: string, gfn: number, address: number | undefined, options?: ErrorOptions) {
+    super(message, options);
+    this.gfn = gfn;
+    this.address = address;
+  }
+}
+
+/**
  * A fault lost the race against invalidations more often than `maxRetries` allowed.
  * `retries` is the number of retries made (equal to `maxRetries`), `attempts` is `retries + 1`.
  * `gfn` is the faulted gfn, or `NaN` for a fault through a subscription (which has no gfn);
  * `address` is the subscription fault's `address` option (`undefined` otherwise).
  */
-export class FaultRetryLimitError extends FaultRetryError {
+export class FaultRetryLimitError extends FaultError {
   override readonly name = 'FaultRetryLimitError';
-  /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
-  readonly gfn: number;
-  /** The `address` option of a subscription fault; `undefined` when there is none. */
-  readonly address: number | undefined;
   /** The number of retries made: the fault's `maxRetries`. */
   readonly retries: number;
   /** The number of attempts made: `retries + 1`. */
@@ -65,9 +84,9 @@ export class FaultRetryLimitError extends FaultRetryError {
   constructor(gfn: number, retries: number, address?: number) {
     super(
       `faultWithRetry() on ${target(gfn, address)} gave up: ${retries + 1} attempt(s) all raced with an invalidation (maxRetries = ${retries})`,
+      gfn,
+      address,
     );
-    this.gfn = gfn;
-    this.address = address;
     this.retries = retries;
   }
 }
@@ -77,12 +96,8 @@ export class FaultRetryLimitError extends FaultRetryError {
  * (and `cause`) hold `signal.reason`, `retries` how many retries had been made. `gfn` and
  * `address` as in {@link FaultRetryLimitError}.
  */
-export class FaultAbortedError extends FaultRetryError {
+export class FaultAbortedError extends FaultError {
   override readonly name = 'AbortError';
-  /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
-  readonly gfn: number;
-  /** The `address` option of a subscription fault; `undefined` when there is none. */
-  readonly address: number | undefined;
   /** How many retries had been made when the signal was seen. */
   readonly retries: number;
   /** The signal's `reason` (also the error's `cause`). */
@@ -90,10 +105,10 @@ export class FaultAbortedError extends FaultRetryError {
   constructor(gfn: number, retries: number, reason: unknown, address?: number) {
     super(
       `faultWithRetry() on ${target(gfn, address)} aborted after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
+      gfn,
+      address,
       { cause: reason },
     );
-    this.gfn = gfn;
-    this.address = address;
     this.retries = retries;
     this.reason = reason;
   }
@@ -106,12 +121,8 @@ export class FaultAbortedError extends FaultRetryError {
  * each attempt, after a `readBegin()` that waited, and after each `resolve()` (the page is put);
  * never while the lock is held. `gfn` and `address` as in {@link FaultRetryLimitError}.
  */
-export class FaultDeadlineError extends FaultRetryError {
+export class FaultDeadlineError extends FaultError {
   override readonly name = 'TimeoutError';
-  /** The faulted gfn; `NaN` for a fault through a subscription, which has no gfn. */
-  readonly gfn: number;
-  /** The `address` option of a subscription fault; `undefined` when there is none. */
-  readonly address: number | undefined;
   /** How many retries had been made when the deadline was seen to have passed. */
   readonly retries: number;
   /** The `deadline` option as given: a `Date.now()` timestamp in ms. */
@@ -119,9 +130,9 @@ export class FaultDeadlineError extends FaultRetryError {
   constructor(gfn: number, retries: number, deadline: number, address?: number) {
     super(
       `faultWithRetry() on ${target(gfn, address)} passed its deadline (${deadline}) after ${retries} retr${retries === 1 ? 'y' : 'ies'}`,
+      gfn,
+      address,
     );
-    this.gfn = gfn;
-    this.address = address;
     this.retries = retries;
     this.deadline = deadline;
   }
@@ -136,19 +147,15 @@ export class FaultDeadlineError extends FaultRetryError {
  * with no-op handlers attached, so its rejection cannot become an unhandled rejection. What the
  * install did before returning (its synchronous part, under the lock) is not undone.
  */
-export class AsyncInstallError extends FaultRetryError {
+export class AsyncInstallError extends FaultError {
   override readonly name = 'AsyncInstallError';
-  /** The faulted gfn; `NaN` for a fault through a subscription (see {@link FaultRetryLimitError}). */
-  readonly gfn: number;
-  /** The subscription fault's `address` option, `undefined` otherwise. */
-  readonly address: number | undefined;
   constructor(gfn: number, address?: number) {
     super(
       `faultWithRetry(): install() for ${target(gfn, address)} returned a Promise (a thenable): install must be synchronous, ` +
         'as it runs under the MMU lock and is not awaited; the fault failed and its page does not count as installed',
+      gfn,
+      address,
     );
-    this.gfn = gfn;
-    this.address = address;
   }
 }
 

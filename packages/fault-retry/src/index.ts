@@ -2,6 +2,7 @@ export {
   AsyncInstallError,
   FaultAbortedError,
   FaultDeadlineError,
+  FaultError,
   FaultRetryError,
   FaultRetryLimitError,
   InvalidationEndWithoutBeginError,

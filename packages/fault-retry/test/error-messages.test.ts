@@ -3,6 +3,7 @@ import {
   AsyncInstallError,
   FaultAbortedError,
   FaultDeadlineError,
+  FaultError,
   FaultRetryError,
   FaultRetryLimitError,
   InvalidationEndWithoutBeginError,
@@ -38,6 +39,25 @@ describe('error names and messages', () => {
       expect(error).toBeInstanceOf(Error);
     }
     expect(new FaultRetryError('x').name).toBe('FaultRetryError');
+  });
+
+  it('gives the four fault errors FaultError, which says which fault it was', () => {
+    const faults = [
+      new FaultRetryLimitError(7, 0),
+      new FaultAbortedError(7, 0, 'r'),
+      new FaultDeadlineError(7, 0, 5),
+      new AsyncInstallError(7),
+    ];
+    for (const error of faults) {
+      expect(error).toBeInstanceOf(FaultError);
+      expect(error).toMatchObject({ gfn: 7, address: undefined });
+    }
+    const bySubscription = new FaultRetryLimitError(Number.NaN, 0, 4096);
+    expect(bySubscription.gfn).toBeNaN();
+    expect(bySubscription.address).toBe(4096);
+    expect(new AsyncInstallError(Number.NaN, 8192).address).toBe(8192);
+    expect(new LockNotHeldError()).not.toBeInstanceOf(FaultError);
+    expect(new FaultAbortedError(1, 0, 'why').cause).toBe('why');
   });
 
   it('says which misuse of the tracker happened', () => {
