@@ -7,18 +7,14 @@
  * On a shared machine the wall time also counts the time the process waited for a core; the
  * CPU time does not (it does count GC helper threads, so it is slightly pessimistic).
  */
+
+import { formatRange, summarize } from '../../../bench-stats.js';
 import { runScenario } from '../src/scenario.js';
 import { Scheduler } from '../src/scheduler.js';
 import { Stats } from '../src/stats.js';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const WARMUP = Number(process.env.WARMUP ?? 3);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function fmt(x: number): string {
   return x >= 1e6
@@ -49,8 +45,7 @@ async function measure(label: string, config: Parameters<typeof runScenario>[0])
     ops.push(r.stats.ops / s);
     steps.push(r.steps / s);
   }
-  const row = (xs: number[]) =>
-    `${fmt(median(xs))} (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})`;
+  const row = (xs: number[]) => formatRange(summarize(xs), fmt, '..');
   console.log(`| ${label} | ${row(faults)} | ${row(faultsCpu)} | ${row(ops)} | ${row(steps)} |`);
 }
 
@@ -87,7 +82,8 @@ for (const pages of [1e3, 1e4, 1e5, 1e6]) {
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     if (i >= WARMUP) rates.push(sched.steps / s);
   }
+  const s = summarize(rates);
   console.log(
-    `\nscheduler alone (10 tasks that only yield, 110k steps): ${fmt(median(rates))} steps/s (${fmt(Math.min(...rates))}..${fmt(Math.max(...rates))})`,
+    `\nscheduler alone (10 tasks that only yield, 110k steps): ${fmt(s.median)} steps/s (${fmt(s.min)}..${fmt(s.max)})`,
   );
 }

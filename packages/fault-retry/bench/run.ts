@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { MmuNotifierSubscriptions } from '@mmukit/mmu-notifier';
 import { Mutex as SeqcountMutex } from '@mmukit/seqcount';
 import { Mutex } from 'async-mutex';
+import { type Summary, summarize } from '../../../bench-stats.js';
 import {
   type FaultLock,
   faultWithRetry,
@@ -36,17 +37,11 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
-function stats(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
-}
 const fmt = (x: number, digits = 1) => x.toFixed(digits);
 
-interface Row {
+/** One table row: a case's median, min and max, in `unit`. */
+interface Row extends Summary {
   name: string;
-  median: number;
-  min: number;
-  max: number;
   unit: string;
   extra?: string;
 }
@@ -108,7 +103,7 @@ async function timeSync(name: string, body: Body, n = 2_000_000) {
   const gcs = gcEvents - gc0;
   rows.push({
     name,
-    ...stats(samples),
+    ...summarize(samples),
     unit: 'ns/fault',
     extra: `${gcs} GC events in ${(ROUNDS * n) / 1e6}M faults`,
   });
@@ -139,7 +134,7 @@ async function timeAsyncInterleaved(
       samples[c]!.push(Number(process.hrtime.bigint() - t0) / n);
     }
   }
-  return cases.map(([name], c) => ({ name, ...stats(samples[c]!), unit: 'ns/fault' }));
+  return cases.map(([name], c) => ({ name, ...summarize(samples[c]!), unit: 'ns/fault' }));
 }
 
 const resolvePage = async () => 1;
@@ -279,7 +274,7 @@ async function workerOps(workers: number, mode: 'lockless' | 'locked', ms = 300)
     name: `${workers} worker${workers > 1 ? 's' : ''}: snapshot + ${
       mode === 'lockless' ? 'retryGfnUnsafe (no lock)' : 'lock() + retryGfn + unlock()'
     }`,
-    ...stats(samples),
+    ...summarize(samples),
     unit: 'M ops/s (all workers)',
   });
 }

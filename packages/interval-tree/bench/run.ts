@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { formatRange, median, summarize } from '../../../bench-stats.js';
 import { type IntervalNode, IntervalTree } from '../dist/index.js';
 import {
   type Adapter,
@@ -60,11 +61,6 @@ function timed<R>(fn: () => R): [number, number, R] {
   const t1 = now();
   return [t1 - t0, cpuNow() - c0, r];
 }
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 type Phase = 'insert' | 'stab' | 'window' | 'churn' | 'remove';
 const PHASES: Phase[] = ['insert', 'stab', 'window', 'churn', 'remove'];
@@ -212,8 +208,7 @@ async function allocationDuring(fn: () => void): Promise<{ gcs: number; bytes: n
 
 const fmt = (x: number): string =>
   x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
-const cell = (a: number[] | undefined): string =>
-  a ? `${fmt(median(a))} (${fmt(Math.min(...a))}–${fmt(Math.max(...a))})` : '–';
+const cell = (a: number[] | undefined): string => (a ? formatRange(summarize(a), fmt) : '–');
 
 const LIBS: [string, () => Adapter][] = [
   ['@mmukit/interval-tree', () => new MmukitForEach()],

@@ -11,6 +11,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { IntervalTree } from '@mmukit/interval-tree';
+import { formatRange, type Summary, summarize } from '../../../bench-stats.js';
 import {
   type IntervalNotifier,
   type MmuNotifierRange,
@@ -37,24 +38,8 @@ function prng(seed: number): () => number {
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
-interface Stat {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stats(xs: number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return {
-    median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2,
-    min: s[0]!,
-    max: s[s.length - 1]!,
-  };
-}
-
 /** Runs `batch(iterations)` SAMPLES times after a warm-up; returns ns per iteration. */
-function measure(batch: (iterations: number) => void, iterations: number): Stat {
+function measure(batch: (iterations: number) => void, iterations: number): Summary {
   batch(Math.max(1, iterations >> 2));
   const per: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
@@ -62,11 +47,11 @@ function measure(batch: (iterations: number) => void, iterations: number): Stat 
     batch(iterations);
     per.push((nowNs() - t0) / iterations);
   }
-  return stats(per);
+  return summarize(per);
 }
 
-const fmt = (s: Stat): string =>
-  `${s.median.toFixed(s.median < 100 ? 1 : 0)} (${s.min.toFixed(s.min < 100 ? 1 : 0)}–${s.max.toFixed(s.max < 100 ? 1 : 0)})`;
+/** `median (min–max)` of ns: one decimal below 100, none from 100 up. */
+const fmt = (s: Summary): string => formatRange(s, (x) => x.toFixed(x < 100 ? 1 : 0));
 
 // ---------------------------------------------------------------------------------------------
 // 1. tryReadBegin + readRetry
@@ -166,7 +151,7 @@ async function benchReadSide(): Promise<void> {
  */
 async function interleaved(
   batches: Record<string, [(it: number) => void | Promise<void>, number]>,
-): Promise<{ stat: Record<string, Stat>; raw: Record<string, number[]> }> {
+): Promise<{ stat: Record<string, Summary>; raw: Record<string, number[]> }> {
   const per: Record<string, number[]> = {};
   for (const [name, [fn, it]] of Object.entries(batches)) {
     await fn(Math.max(1, it >> 1));
@@ -179,8 +164,8 @@ async function interleaved(
       per[name]!.push((nowNs() - t0) / it);
     }
   }
-  const out: Record<string, Stat> = {};
-  for (const [name, xs] of Object.entries(per)) out[name] = stats(xs);
+  const out: Record<string, Summary> = {};
+  for (const [name, xs] of Object.entries(per)) out[name] = summarize(xs);
   return { stat: out, raw: per };
 }
 
@@ -286,14 +271,14 @@ async function benchInvalidation(): Promise<void> {
       };
       const { stat: res, raw } = await interleaved(batches);
       // Paired ratio: nonblock / bare within each round (they run back to back), then the median.
-      const ratio = stats(raw.nonblock!.map((x, i) => x / raw.bare![i]!));
+      const ratio = summarize(raw.nonblock!.map((x, i) => x / raw.bare![i]!));
       const nonblock = res.nonblock!;
       const block = res.blockable!;
       const bare = res.bare!;
       const linked = res.linked!;
       sink += seqSink + hits;
       console.log(
-        `| ${n >= 1000 ? n.toExponential(0) : n} | ${k} | ${fmt(nonblock)} | ${fmt(block)} | ${fmt(bare)} | ${ratio.median.toFixed(2)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}) | ${fmt(linked)} | ${setupMs.toFixed(0)} ms |`,
+        `| ${n >= 1000 ? n.toExponential(0) : n} | ${k} | ${fmt(nonblock)} | ${fmt(block)} | ${fmt(bare)} | ${formatRange(ratio, 2)} | ${fmt(linked)} | ${setupMs.toFixed(0)} ms |`,
       );
     }
   }

@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { Mutex as AsyncMutex } from 'async-mutex';
+import { formatRange, summarize } from '../../../bench-stats.js';
 import { Mutex } from '../src/mutex.js';
 
 const ITER = 100_000;
@@ -86,8 +87,6 @@ add(
   ),
 );
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-
 for (const c of cases) await c.run(ITER); // warm-up (JIT)
 for (let r = 0; r < ROUNDS; r++) {
   for (const c of cases) {
@@ -102,9 +101,4 @@ console.log(
 );
 console.log('| case | ns per acquire + release, median (min–max) |');
 console.log('|---|---|');
-for (const c of cases) {
-  const f = (x: number) => x.toFixed(1);
-  console.log(
-    `| ${c.name} | ${f(median(c.ns))} (${f(Math.min(...c.ns))}–${f(Math.max(...c.ns))}) |`,
-  );
-}
+for (const c of cases) console.log(`| ${c.name} | ${formatRange(summarize(c.ns), 1)} |`);

@@ -18,6 +18,7 @@
 import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { median, summarize } from '../../../bench-stats.js';
 import { loadWords, SeqCount, SharedSeqCount } from '../dist/index.js';
 import { readerWaitTable } from './reader-wait.js';
 
@@ -40,10 +41,6 @@ interface Row {
   note?: string;
 }
 const rows: Row[] = [];
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
 let sink = 0;
 
 /**
@@ -389,7 +386,7 @@ console.log(
 console.log('| benchmark | median ns/op | min | max | vs bare | note |');
 console.log('|---|---:|---:|---:|---:|---|');
 for (const r of rows) {
-  const m = median(r.nsPerOp);
+  const { median: m, min, max } = summarize(r.nsPerOp);
   const base =
     r.name.includes('(unsynchronized)') || r.name.includes('write section')
       ? null
@@ -399,9 +396,7 @@ for (const r of rows) {
           ? bareShared64
           : bareShared;
   const rel = base === null ? '' : `${((100 * median(base.nsPerOp)) / m).toFixed(0)}%`;
-  console.log(
-    `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.nsPerOp))} | ${fmt(Math.max(...r.nsPerOp))} | ${rel} | ${r.note ?? ''} |`,
-  );
+  console.log(`| ${r.name} | ${fmt(m)} | ${fmt(min)} | ${fmt(max)} | ${rel} | ${r.note ?? ''} |`);
 }
 console.log('');
 console.log(`GCs during ${N_ALLOC} SeqCount readBegin/readRetry pairs: ${gcSeq}`);
