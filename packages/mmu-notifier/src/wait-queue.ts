@@ -7,11 +7,6 @@ export class WaitQueue {
   #promise: Promise<void> | undefined = undefined;
   #wake: (() => void) | undefined = undefined;
 
-  /** True if someone waits (a `wait()` promise was handed out since the last wake). */
-  get hasWaiters(): boolean {
-    return this.#promise !== undefined;
-  }
-
   /** A promise resolved by the next {@link wakeAll}. */
   wait(): Promise<void> {
     if (this.#promise === undefined) {

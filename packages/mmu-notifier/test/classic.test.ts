@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type MmuNotifier,
+  CallbackContextError,
+  MmuNotifier,
   type MmuNotifierOps,
   NonBlockablePromiseError,
   NotifierCallbackError,
+  SubscriptionRemovedError,
 } from '../src/index.js';
 import {
   deferred,
@@ -188,6 +190,100 @@ describe('classic subscribers', () => {
     await invalidateOnceBlocking(subs, 0, 10);
     expect(log).toEqual(['A:release']);
     await expect(a.unregister()).rejects.toMatchObject({ name: 'SubscriptionRemovedError' });
+  });
+
+  it('a second unregister names the call and the reason', async () => {
+    const { subs } = makeSubs();
+    const a = subs.register({});
+    await a.unregister();
+    const error = await a.unregister().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SubscriptionRemovedError);
+    expect((error as Error).message).toBe('MmuNotifier.unregister(): already unregistered');
+  });
+
+  it('unregister from inside its own walk is refused, names what it would wait for, and changes nothing', async () => {
+    const { subs } = makeSubs();
+    const log: string[] = [];
+    let attempt: Promise<void> | undefined;
+    const a: MmuNotifier = subs.register({
+      ...logOps(log, 'A'),
+      invalidateRangeStart: () => {
+        log.push('A:start');
+        attempt ??= a.unregister();
+      },
+    });
+    const r = range(0, 10);
+    await subs.invalidateRangeStart(r);
+    const error = await attempt!.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CallbackContextError);
+    expect((error as Error).message).toBe(
+      'MmuNotifier.unregister() called from inside a notifier callback of the same address space (it would wait for its own walk)',
+    );
+    expect(a.registered).toBe(true);
+    subs.invalidateRangeEnd(r);
+    expect(log).toEqual(['A:start', 'A:end']);
+    await a.unregister(); // the refused call did not count: this one is the first
+    expect(log).toEqual(['A:start', 'A:end', 'A:release']);
+    expect(a.registered).toBe(false);
+  });
+
+  it('a release that throws during unregister: it rejects with the failure, and is unregistered anyway', async () => {
+    const { subs } = makeSubs();
+    const failure = new Error('release failed');
+    const log: string[] = [];
+    const a = subs.register({
+      release: () => {
+        throw failure;
+      },
+      invalidateRangeStart: () => void log.push('A:start'),
+    });
+    const error = await a.unregister().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(NotifierCallbackError);
+    expect((error as NotifierCallbackError).message).toBe(
+      'MmuNotifier.unregister: 1 callback failed (see .errors)',
+    );
+    expect((error as NotifierCallbackError).errors).toEqual([failure]);
+    expect((error as NotifierCallbackError).cause).toBe(failure);
+    expect(a.registered).toBe(false);
+    expect(subs.classicCount).toBe(0);
+    await invalidateOnceBlocking(subs, 0, 10);
+    expect(log).toEqual([]);
+  });
+
+  it('a release that rejects during unregister is reported the same way', async () => {
+    const { subs } = makeSubs();
+    const failure = new Error('async release failed');
+    const a = subs.register({ release: () => Promise.reject(failure) });
+    await expect(a.unregister()).rejects.toMatchObject({
+      name: 'NotifierCallbackError',
+      errors: [failure],
+    });
+    expect(a.registered).toBe(false);
+  });
+
+  it('ops gives back the very object registered', () => {
+    const { subs } = makeSubs();
+    const ops: MmuNotifierOps = { clearYoung: () => false };
+    const a = subs.register(ops);
+    expect(a.ops).toBe(ops);
+    expect(subs.register({}).ops).not.toBe(ops);
+  });
+
+  it('is not constructible by users: the TypeError names the factory', () => {
+    const Classic = MmuNotifier as unknown as new (...args: unknown[]) => unknown;
+    expect(() => new Classic()).toThrow(
+      new TypeError('MmuNotifier is not constructible: use MmuNotifierSubscriptions.register()'),
+    );
+    expect(() => new Classic(Symbol('mmukit.mmu-notifier.internal'), {}, {})).toThrow(TypeError);
   });
 
   it('unregister waits for a suspended classic walk (synchronize_srcu) and the walk skips it', async () => {

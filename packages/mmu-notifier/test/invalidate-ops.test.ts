@@ -149,6 +149,112 @@ describe('invalidateOps', () => {
     expect(() => invalidateOps(undefined as never)).toThrow(TypeError);
   });
 
+  it('names the bad option exactly, for anything but an options object', () => {
+    const lock = new TestLock();
+    const zap = () => {};
+    for (const bad of [undefined, null, 5, 'options', true]) {
+      expect(() => invalidateOps(bad as never)).toThrow(
+        new TypeError('invalidateOps: options must be an object'),
+      );
+    }
+    for (const bad of [undefined, null, {}, { tryLock() {}, lock() {} }]) {
+      expect(() => invalidateOps({ lock: bad as never, zap })).toThrow(
+        new TypeError('invalidateOps: lock must have tryLock(), lock() and unlock()'),
+      );
+    }
+    for (const bad of [undefined, 1, {}]) {
+      expect(() => invalidateOps({ lock, zap: bad as never })).toThrow(
+        new TypeError('invalidateOps: zap must be a function'),
+      );
+    }
+    expect(lock.taken).toBe(0);
+  });
+
+  it.each(['migrate', 'exclusive'] as const)(
+    'without an owner, a %s range without owner is zapped as any other',
+    async (event) => {
+      const { subs, warnings } = makeSubs();
+      const lock = new TestLock();
+      const dev = device();
+      const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+      const seq = await sub.readBegin();
+      const r = range(2, 4, event);
+      expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
+      expect(dev.zaps).toEqual([[2, 3]]);
+      expect(lock.taken).toBe(1);
+      expect(sub.readRetry(seq)).toBe(true); // setSeq was called
+      subs.invalidateRangeEnd(r);
+      expect(warnings).toEqual([]);
+    },
+  );
+
+  it("with an owner, both the device's own migrate and exclusive ranges are skipped, nothing else", async () => {
+    const { subs, warnings } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const me = { device: 'me' };
+    const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap, owner: me }));
+    for (const event of ['migrate', 'exclusive'] as const) {
+      const seq = await sub.readBegin();
+      const own = { ...range(0, 10, event), owner: me };
+      expect(subs.invalidateRangeStartNonblock(own)).toBe(true);
+      subs.invalidateRangeEnd(own);
+      expect(sub.readRetry(seq)).toBe(false); // no setSeq: the device's reads stay valid
+    }
+    expect(dev.zaps).toEqual([]);
+    expect(lock.taken).toBe(0);
+    for (const event of ['unmap', 'clear', 'protection-vma', 'release'] as const) {
+      const r = { ...range(0, 10, event), owner: me };
+      expect(subs.invalidateRangeStartNonblock(r)).toBe(true);
+      subs.invalidateRangeEnd(r);
+    }
+    const noOwner = range(0, 10, 'migrate');
+    expect(subs.invalidateRangeStartNonblock(noOwner)).toBe(true);
+    subs.invalidateRangeEnd(noOwner);
+    expect(dev.zaps).toHaveLength(5);
+    expect(lock.taken).toBe(5);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a lock that blocks the thread: the zap runs within the start call, not on a later turn', () => {
+    const { subs } = makeSubs();
+    let held = true;
+    const lock = {
+      tryLock: () => false, // busy when asked without waiting
+      lock: () => {
+        held = true; // as if it had waited until free
+      },
+      unlock: () => {
+        held = false;
+      },
+    };
+    const dev = device();
+    const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    const r = range(0, 3);
+    const start = subs.invalidateRangeStart(r);
+    expect(dev.zaps).toEqual([[0, 2]]); // synchronously, under the lock
+    expect(held).toBe(false);
+    expect(sub.seq).toBe(3);
+    return start.then(() => subs.invalidateRangeEnd(r));
+  });
+
+  it('the callback it builds answers true at once when it got the lock, false when it may not wait', () => {
+    const lock = new TestLock();
+    const zaps: unknown[][] = [];
+    const ops = invalidateOps({ lock, zap: (...args) => void zaps.push(args) });
+    const seqs: number[] = [];
+    const sub = { start: 10, last: 19, setSeq: (s: number) => void seqs.push(s) };
+    const r = { ...range(0, 15), blockable: false };
+    expect(ops.invalidate(sub as never, r, 7)).toBe(true);
+    expect(seqs).toEqual([7]);
+    expect(zaps).toEqual([[10, 14, r, sub]]);
+    expect(lock.held).toBe(false);
+    lock.tryLock();
+    expect(ops.invalidate(sub as never, r, 9)).toBe(false);
+    expect(seqs).toEqual([7]);
+    expect(lock.held).toBe(true);
+  });
+
   it('clipRange gives the inclusive overlap of a range and a subscription', () => {
     const { subs } = makeSubs();
     const sub = subs.insertInterval(10, 10, { invalidate: () => true });
@@ -284,6 +390,66 @@ describe('teardownInterval', () => {
       await sub.remove();
     };
     expect((await staleDuringTeardown(zapThenRemove)).length).toBeGreaterThan(0);
+  });
+
+  it('with the lock free, removes and zaps within the call, before its promise settles', async () => {
+    const { subs } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    await fault(sub, lock, dev.table, 3, () => 300, Promise.resolve());
+    const done = teardownInterval(sub, { lock, zap: dev.zap });
+    expect(sub.state).toBe('removed');
+    expect(dev.zaps).toEqual([[0, 9]]);
+    expect(dev.table.size).toBe(0);
+    expect(lock.held).toBe(false);
+    await done;
+  });
+
+  it('with the lock held, waits for it: nothing removed or zapped until it is released', async () => {
+    const { subs } = makeSubs();
+    const lock = new TestLock();
+    const dev = device();
+    const sub = subs.insertInterval(0, 10, invalidateOps({ lock, zap: dev.zap }));
+    lock.tryLock();
+    const done = track(teardownInterval(sub, { lock, zap: dev.zap }));
+    await flush();
+    expect(sub.state).toBe('active');
+    expect(dev.zaps).toEqual([]);
+    expect(done.settled).toBe(false);
+    lock.unlock();
+    await flush();
+    expect(done.settled).toBe(true);
+    expect(sub.state).toBe('removed');
+    expect(dev.zaps).toEqual([[0, 9]]);
+    expect(lock.held).toBe(false);
+  });
+
+  it('names the bad option exactly and changes nothing: not removed, lock not taken', async () => {
+    const { subs } = makeSubs();
+    const sub = subs.insertInterval(0, 10, { invalidate: () => true });
+    const lock = new TestLock();
+    const zap = () => {};
+    for (const bad of [undefined, null, 5, 'options']) {
+      await expect(teardownInterval(sub, bad as never)).rejects.toThrow(
+        new TypeError('teardownInterval: options must be an object'),
+      );
+    }
+    for (const bad of [undefined, {}, { tryLock() {}, unlock() {} }]) {
+      await expect(teardownInterval(sub, { lock: bad as never, zap })).rejects.toThrow(
+        new TypeError('teardownInterval: lock must have tryLock(), lock() and unlock()'),
+      );
+    }
+    for (const bad of [undefined, 'zap', {}]) {
+      await expect(teardownInterval(sub, { lock, zap: bad as never })).rejects.toThrow(
+        new TypeError('teardownInterval: zap must be a function'),
+      );
+    }
+    expect(sub.state).toBe('active');
+    expect(lock.taken).toBe(0);
+    expect(lock.held).toBe(false);
+    await teardownInterval(sub, { lock, zap }); // still possible
+    expect(sub.state).toBe('removed');
   });
 
   it('rejects bad options before removing anything', async () => {
