@@ -1,4 +1,5 @@
 /** Returned by {@link ReadSide.begin} when writers run back to back (see there). */
+// Stryker disable next-line UnaryOperator: equivalent: it only has to differ from the even sequences begin() returns, and 1 is odd too.
 export const OVERTAKEN = -1;
 
 /**

@@ -98,7 +98,6 @@ export async function waitWhileEqual(
   // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral,BlockStatement: equivalent under Node 20+, which has Atomics.waitAsync; the fallback polls every 1 ms and every caller checks again.
   if (typeof Atomics.waitAsync === 'function') {
     const r = Atomics.waitAsync(words, index, value, timeoutMs);
-    // Stryker disable next-line ConditionalExpression: equivalent: awaiting the already-settled value returns too (after a timer that is cleared at once).
     if (!r.async) return;
     const keepAlive = setInterval(noop, KEEP_ALIVE_MS);
     try {

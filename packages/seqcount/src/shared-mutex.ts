@@ -126,8 +126,10 @@ export class SharedMutex implements LockLike {
     for (;;) {
       const ms = turn.step();
       if (ms === ACQUIRED) return;
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,BlockStatement: equivalent: which waiters spin before parking only affects speed; each parks on the same value after.
       if (turn.ahead === 1 && (turn.observed & HELD) !== 0) {
         // Next in line: short sections often end within a few hundred ns.
+        // Stryker disable next-line EqualityOperator: equivalent: one more spin, or none (a spin that stops at once), only affects speed.
         for (let i = 0; i < SPINS && Atomics.load(w, 0) === turn.observed; i++);
       }
       Atomics.wait(w, 0, turn.observed, ms);

@@ -68,6 +68,7 @@ export class Turn {
   readonly #claimTimeoutMs: number;
   /** The unclaimed served ticket we are timing, and since when (performance.now(); -1: none). */
   #stuckTicket = 0;
+  // Stryker disable next-line UnaryOperator: equivalent: queue() sets it before any step() reads it.
   #stuckSince = -1;
 
   constructor(w: Int32Array, claimTimeoutMs: number) {

@@ -20,6 +20,7 @@ describe('loadWords / storeWords', () => {
     expect([...out]).toEqual([5, 5, 5]);
     expect(() => storeWords(shared, 3, [1, 2])).toThrow(/outside the target of length 4/);
     expect(() => storeWords(shared, Number.NaN, [1])).toThrow(RangeError);
+    expect(() => storeWords(shared, -1, [1])).toThrow(/words \[-1, 0\) are outside the target/);
     expect([...shared]).toEqual([0, 0, 0, 0]);
   });
 });
