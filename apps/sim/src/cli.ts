@@ -2,13 +2,23 @@
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatReport, replayFlags, toJson } from './report.js';
-import { DEFAULT_CONFIG, type RunResult, runScenario, type ScenarioConfig } from './scenario.js';
+import {
+  DEFAULT_CONFIG,
+  LIMITS,
+  type RunResult,
+  runScenario,
+  type ScenarioConfig,
+} from './scenario.js';
 
-function int(name: string, min: number) {
+/** A parser of an integer option from `min` to `max` (decimal digits only: no '', 1e3, 0x10). */
+function int(name: string, min: number, max: number) {
   return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    const n = /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `${name} must be an integer from ${min} to ${max}, got "${v}"`,
+      );
+    }
     return n;
   };
 }
@@ -17,12 +27,22 @@ function parseMix(v: string): Partial<ScenarioConfig['mix']> {
   const mix: Record<string, number> = {};
   for (const part of v.split(',')) {
     const [k, w] = part.split('=');
-    if (k === undefined || w === undefined || !(k in DEFAULT_CONFIG.mix) || !(Number(w) >= 0)) {
+    if (
+      k === undefined ||
+      w === undefined ||
+      !(k in DEFAULT_CONFIG.mix) ||
+      w.trim() === '' ||
+      !(Number(w) >= 0 && Number.isFinite(Number(w)))
+    ) {
       throw new InvalidArgumentError(
         `bad op mix entry "${part}" (keys: ${Object.keys(DEFAULT_CONFIG.mix).join(', ')})`,
       );
     }
     mix[k] = Number(w);
+  }
+  const weights = { ...DEFAULT_CONFIG.mix, ...mix };
+  if (!Object.values(weights).some((w) => w > 0)) {
+    throw new InvalidArgumentError('every op weight is 0: at least one needs a weight > 0');
   }
   return mix;
 }
@@ -74,8 +94,18 @@ function addCommon(
   defaultOps: number = DEFAULT_CONFIG.ops,
 ): Command {
   return cmd
-    .option('--ops <n>', 'top-level operations over all tasks', int('ops', 0), defaultOps)
-    .option('--pages <n>', 'address-space size in pages', int('pages', 256), DEFAULT_CONFIG.pages)
+    .option(
+      '--ops <n>',
+      'top-level operations over all tasks',
+      int('ops', 0, LIMITS.ops),
+      defaultOps,
+    )
+    .option(
+      '--pages <n>',
+      'address-space size in pages',
+      int('pages', 256, LIMITS.pages),
+      DEFAULT_CONFIG.pages,
+    )
     .addOption(
       new Option('--secondaries <list>', 'comma list of kvm,hmm,vhost (or none)')
         .argParser(parseSecondaries)
@@ -86,10 +116,25 @@ function addCommon(
         .choices(['random', 'pct'])
         .default('random'),
     )
-    .option('--depth <d>', 'PCT bug depth', int('depth', 1), DEFAULT_CONFIG.pctDepth)
-    .option('--cpus <n>', 'CPU threads of the process', int('cpus', 0), DEFAULT_CONFIG.cpus)
-    .option('--vcpus <n>', 'KVM vCPUs', int('vcpus', 0), DEFAULT_CONFIG.vcpus)
-    .option('--devices <n>', 'HMM device queues', int('devices', 0), DEFAULT_CONFIG.devices)
+    .option(
+      '--depth <d>',
+      'PCT bug depth',
+      int('depth', 1, LIMITS.pctDepth),
+      DEFAULT_CONFIG.pctDepth,
+    )
+    .option(
+      '--cpus <n>',
+      'CPU threads of the process',
+      int('cpus', 0, LIMITS.tasks),
+      DEFAULT_CONFIG.cpus,
+    )
+    .option('--vcpus <n>', 'KVM vCPUs', int('vcpus', 0, LIMITS.tasks), DEFAULT_CONFIG.vcpus)
+    .option(
+      '--devices <n>',
+      'HMM device queues',
+      int('devices', 0, LIMITS.tasks),
+      DEFAULT_CONFIG.devices,
+    )
     .option(
       '--mix <k=w,...>',
       'op weights: mmap,munmap,mprotect,madvise,mremap,migrate,clearRefs',
@@ -104,7 +149,7 @@ function addCommon(
     .option(
       '--sweep <n>',
       'full invariant sweep every n scheduling steps (0 = end only)',
-      int('sweep', 0),
+      int('sweep', 0, Number.MAX_SAFE_INTEGER),
       DEFAULT_CONFIG.sweepEvery,
     )
     .option('--json', 'machine-readable output')
@@ -173,9 +218,53 @@ function print(r: RunResult, o: CommonOpts): void {
 
 /** `run` and `replay`: one seed, the report (or JSON), exit status 1 on a violation. */
 async function runAndPrint(o: CommonOpts & { seed: number }): Promise<void> {
-  const r = await runOne(o.seed, o);
+  let r: RunResult;
+  try {
+    r = await runOne(o.seed, o);
+  } catch (error) {
+    // A config the parsers let through but the scenario refuses: an error, not a stack trace.
+    if (error instanceof RangeError) program.error(`error: ${error.message}`);
+    throw error;
+  }
   print(r, o);
   process.exitCode = r.ok ? 0 : 1;
+}
+
+/** One explored seed: its result, and what went wrong if anything did. */
+interface Failure {
+  seed: number;
+  /** undefined: the seed ran clean. */
+  kind: string | undefined;
+  step: number | undefined;
+  message: string | undefined;
+  /** undefined when the run itself threw (it is then a crash of that seed). */
+  result: RunResult | undefined;
+}
+
+/**
+ * Runs one seed of an exploration. A run that throws (a bug in the simulation, not a violation
+ * it found) is that seed's crash: it is reported with the others and never ends the exploration.
+ */
+async function exploreSeed(seed: number, o: CommonOpts): Promise<Failure> {
+  try {
+    const r = await runScenario(toConfig(seed, { ...o, trace: false }));
+    return {
+      seed,
+      kind: r.violation?.kind,
+      step: r.violation?.step,
+      message: r.violation?.message,
+      result: r,
+    };
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return {
+      seed,
+      kind: 'crash',
+      step: undefined,
+      message: `run threw ${message}`,
+      result: undefined,
+    };
+  }
 }
 
 const program = new Command('mmu-sim')
@@ -189,7 +278,7 @@ addCommon(
   program
     .command('run', { isDefault: true })
     .description('run one scenario and print a report (exit status 1 on a violation)')
-    .option('--seed <n>', 'seed', int('seed', 0), DEFAULT_CONFIG.seed),
+    .option('--seed <n>', 'seed', int('seed', 0, LIMITS.seed), DEFAULT_CONFIG.seed),
 ).action(runAndPrint);
 
 addCommon(
@@ -198,15 +287,15 @@ addCommon(
     .description(
       're-run one seed exactly (same flags as the failing run), with the full trace if --trace',
     )
-    .requiredOption('--seed <n>', 'seed to replay', int('seed', 0)),
+    .requiredOption('--seed <n>', 'seed to replay', int('seed', 0, LIMITS.seed)),
 ).action(runAndPrint);
 
 addCommon(
   program
     .command('explore')
     .description('run many seeds and summarize the violations')
-    .option('--seeds <n>', 'number of seeds', int('seeds', 1), 100)
-    .option('--from <n>', 'first seed', int('from', 0), 1)
+    .option('--seeds <n>', 'number of seeds', int('seeds', 1, LIMITS.seed), 100)
+    .option('--from <n>', 'first seed', int('from', 0, LIMITS.seed), 1)
     .option('--stop', 'stop at the first violation'),
   'random',
   2000,
@@ -222,31 +311,43 @@ addCommon(
         cliProgress.Presets.shades_classic,
       )
     : undefined;
+  if (o.from + o.seeds - 1 > LIMITS.seed) {
+    program.error(
+      `error: seeds ${o.from}..${o.from + o.seeds - 1} go past the last seed ${LIMITS.seed}`,
+    );
+  }
   bar?.start(o.seeds, 0, { bad: 0 });
   const t0 = performance.now();
-  const failures: RunResult[] = [];
+  const failures: Failure[] = [];
+  let explored = 0;
   let steps = 0;
   let faults = 0;
   for (let i = 0; i < o.seeds; i++) {
-    const r = await runScenario(toConfig(o.from + i, { ...o, trace: false }));
-    steps += r.steps;
-    faults += r.stats.faults.cpu + r.stats.faults.kvm + r.stats.faults.hmm + r.stats.faults.vhost;
-    if (!r.ok) failures.push(r);
+    const seed = o.from + i;
+    const failure = await exploreSeed(seed, o);
+    explored++;
+    if (failure.result !== undefined) {
+      const r = failure.result;
+      steps += r.steps;
+      faults += r.stats.faults.cpu + r.stats.faults.kvm + r.stats.faults.hmm + r.stats.faults.vhost;
+    }
+    if (failure.kind !== undefined) failures.push(failure);
     bar?.update(i + 1, { bad: failures.length });
-    if (!r.ok && o.stop === true) break;
+    if (failure.kind !== undefined && o.stop === true) break;
   }
   bar?.stop();
   const wall = performance.now() - t0;
+  const last = o.from + explored - 1;
   if (o.json === true) {
     process.stdout.write(
       `${JSON.stringify({
-        seeds: o.seeds,
+        seeds: explored,
         from: o.from,
         violations: failures.map((f) => ({
-          seed: f.config.seed,
-          kind: f.violation?.kind,
-          step: f.violation?.step,
-          message: f.violation?.message,
+          seed: f.seed,
+          kind: f.kind,
+          step: f.step,
+          message: f.message,
         })),
         steps,
         faults,
@@ -255,25 +356,38 @@ addCommon(
     );
   } else {
     process.stdout.write(
-      `explored seeds ${o.from}..${o.from + o.seeds - 1}: ${failures.length} with violations; ${steps} steps, ${faults} faults in ${(wall / 1000).toFixed(1)} s\n`,
+      `explored seeds ${o.from}..${last}: ${failures.length} with violations; ${steps} steps, ${faults} faults in ${(wall / 1000).toFixed(1)} s\n`,
     );
     const byMessage = new Map<string, number[]>();
     for (const f of failures) {
-      const key = (f.violation?.message ?? '').replace(/\d+/g, 'N').split('\n')[0] ?? '';
-      byMessage.set(key, [...(byMessage.get(key) ?? []), f.config.seed]);
+      const key = (f.message ?? '').replace(/\d+/g, 'N').split('\n')[0] ?? '';
+      byMessage.set(key, [...(byMessage.get(key) ?? []), f.seed]);
     }
     for (const [msg, seeds] of byMessage) {
       process.stdout.write(
         `  ${seeds.length} x ${msg}\n    seeds: ${seeds.slice(0, 10).join(', ')}${seeds.length > 10 ? ', ...' : ''}\n`,
       );
     }
-    if (failures[0] !== undefined) {
-      process.stdout.write(
-        `replay the first: mmu-sim replay --seed ${failures[0].config.seed}${replayFlags(failures[0])}\n`,
-      );
+    const first = failures[0];
+    if (first !== undefined) {
+      const flags = first.result !== undefined ? replayFlags(first.result) : '';
+      process.stdout.write(`replay the first: mmu-sim replay --seed ${first.seed}${flags}\n`);
     }
   }
   process.exitCode = failures.length === 0 ? 0 : 1;
 });
+
+// With `run` as the default command, a mistyped command would reach `run` as a stray argument.
+const first = process.argv[2];
+if (
+  first !== undefined &&
+  !first.startsWith('-') &&
+  first !== 'help' &&
+  !program.commands.some((c) => c.name() === first)
+) {
+  program.error(
+    `error: unknown command '${first}' (commands: ${program.commands.map((c) => c.name()).join(', ')})`,
+  );
+}
 
 await program.parseAsync();

@@ -89,6 +89,48 @@ export const DEFAULT_CONFIG: ScenarioConfig = {
   sweepEvery: 256,
 };
 
+/**
+ * The largest values a run accepts. Larger ones would not finish in reasonable time or fit in
+ * memory (the primary's page tables and the checker take about 12 bytes per page), and seeds
+ * are 32-bit (every seed up to the limit gives a different run).
+ */
+export const LIMITS = {
+  seed: 0xffff_ffff,
+  ops: 10_000_000,
+  pages: 1 << 22,
+  /** CPU threads, vCPUs and device queues, each. */
+  tasks: 64,
+  pctDepth: 64,
+} as const;
+
+/**
+ * Checks a whole config; RangeError naming the field for a value out of range, before anything
+ * runs.
+ */
+function checkConfig(config: ScenarioConfig): void {
+  const intIn = (name: string, v: number, min: number, max: number) => {
+    if (!Number.isSafeInteger(v) || v < min || v > max) {
+      throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${v}`);
+    }
+  };
+  intIn('seed', config.seed, 0, LIMITS.seed);
+  intIn('ops', config.ops, 0, LIMITS.ops);
+  intIn('pages', config.pages, 256, LIMITS.pages);
+  intIn('cpus', config.cpus, 0, LIMITS.tasks);
+  intIn('vcpus', config.vcpus, 0, LIMITS.tasks);
+  intIn('devices', config.devices, 0, LIMITS.tasks);
+  intIn('pctDepth', config.pctDepth, 1, LIMITS.pctDepth);
+  intIn('sweepEvery', config.sweepEvery, 0, Number.MAX_SAFE_INTEGER);
+  let total = 0;
+  for (const [name, w] of Object.entries(config.mix)) {
+    if (!(Number.isFinite(w) && w >= 0)) {
+      throw new RangeError(`mix.${name} must be a finite weight >= 0, got ${w}`);
+    }
+    total += w;
+  }
+  if (!(total > 0)) throw new RangeError('mix: at least one operation needs a weight > 0');
+}
+
 /** What a run returns. */
 export interface RunResult {
   config: ScenarioConfig;
@@ -132,17 +174,17 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     ...partial,
     mix: { ...DEFAULT_CONFIG.mix, ...partial.mix },
   };
-  if (!Number.isSafeInteger(config.pages) || config.pages < 256)
-    throw new RangeError('pages must be an integer >= 256');
-  if (!Number.isSafeInteger(config.ops) || config.ops < 0)
-    throw new RangeError('ops must be a non-negative integer');
+  checkConfig(config);
   const t0 = performance.now();
   const rng = new Prng(config.seed);
+  // Operations issued so far, over all tasks (each task's Budget counts into it).
+  const budget = { used: 0 };
   const sched = new Scheduler({
     seed: rng.next(),
     strategy: config.strategy,
     pctDepth: config.pctDepth,
-    pctSteps: config.ops * 6,
+    // PCT spreads its change points over the operations, the run's real length.
+    progress: () => budget.used / Math.max(1, config.ops),
     maxSteps: config.ops * 400 + 100_000,
   });
   const trace = new Trace(config.traceSize, config.fullTrace);
@@ -213,7 +255,6 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     (hmm !== undefined ? config.devices : 0) +
     (vhost !== undefined ? 1 : 0);
   const share = Math.ceil(config.ops / nTasks);
-  const budget = { used: 0 };
   const newBudget = (): Budget => new Budget(share, budget);
   /**
    * A task's fixed program: `op` once per operation of its budget until `stop()` says the

@@ -11,8 +11,18 @@ export interface SchedulerOptions {
   strategy?: StrategyName;
   /** PCT bug depth d: d - 1 priority change points (default 3). */
   pctDepth?: number;
-  /** PCT: expected number of steps k over which change points are spread (default 10000). */
+  /**
+   * PCT: the run's length k in steps over which the change points are spread (default 10000),
+   * when there is no `progress`.
+   */
   pctSteps?: number;
+  /**
+   * PCT: how much of the run is done, from 0 to 1 (e.g. operations issued / operations planned).
+   * With it, each change point is drawn as a fraction of the run and taken at the first step at
+   * which `progress()` reaches it: the points spread over the run's real length, however many
+   * steps an operation takes, instead of over a guessed `pctSteps`.
+   */
+  progress?: () => number;
   /** Abort with a livelock report after this many steps (default Infinity). */
   maxSteps?: number;
 }
@@ -88,7 +98,9 @@ export class Scheduler {
   private finished = false;
   private stopped = false;
   private readonly maxSteps: number;
+  /** PCT change points, ascending: step numbers, or fractions of `progress` when it is set. */
   private readonly changePoints: number[] = [];
+  private readonly progress: (() => number) | undefined;
   private nextChange = 0;
   private readonly pctDepth: number;
   private lastDispatched: Task | null = null;
@@ -101,11 +113,21 @@ export class Scheduler {
     }
     this.maxSteps = opts.maxSteps ?? Number.POSITIVE_INFINITY;
     this.pctDepth = Math.max(1, opts.pctDepth ?? 3);
+    this.progress = opts.progress;
     if (this.strategy === 'pct') {
       const k = Math.max(1, opts.pctSteps ?? 10_000);
-      for (let i = 0; i < this.pctDepth - 1; i++) this.changePoints.push(1 + this.prng.int(k));
+      for (let i = 0; i < this.pctDepth - 1; i++) {
+        this.changePoints.push(
+          this.progress === undefined ? 1 + this.prng.int(k) : this.prng.float(),
+        );
+      }
       this.changePoints.sort((a, b) => a - b);
     }
+  }
+
+  /** PCT: how many of the d - 1 priority change points the run has reached so far. */
+  get priorityChanges(): number {
+    return this.nextChange;
   }
 
   /** All tasks ever spawned. */
@@ -257,7 +279,8 @@ export class Scheduler {
     } else {
       if (
         this.nextChange < this.changePoints.length &&
-        this.steps >= (this.changePoints[this.nextChange] as number)
+        (this.progress === undefined ? this.steps : this.progress()) >=
+          (this.changePoints[this.nextChange] as number)
       ) {
         // Priority change point: the task that ran last drops below every initial priority.
         if (this.lastDispatched !== null)
@@ -280,7 +303,21 @@ export class Scheduler {
     this.current = t;
     this.lastDispatched = t;
     t.state = 'running';
-    this.onStep?.(t);
+    // dispatch() runs wherever a task parks, finishes or is woken, often inside a promise
+    // handler: what the hook throws must become the run's stop reason, never escape from here
+    // (it would reject a handler's promise nobody awaits and crash the process).
+    if (this.onStep !== undefined) {
+      try {
+        this.onStep(t);
+      } catch (error) {
+        // A StopSignal follows the stop() that recorded its reason (the first reason wins).
+        this.stop(
+          error instanceof StopSignal
+            ? { kind: 'crash', message: 'step hook threw StopSignal without stopping the run' }
+            : { kind: 'crash', message: `step hook threw: ${describe(error)}`, error },
+        );
+      }
+    }
     if (this.stopped) return;
     const r = t.resume;
     t.resume = null;
