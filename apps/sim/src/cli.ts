@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatReport, replayFlags, toJson } from './report.js';
+import { defaultJobs, explore } from './explore.js';
+import { formatReport, toJson } from './report.js';
 import {
   DEFAULT_CONFIG,
   LIMITS,
@@ -230,43 +231,6 @@ async function runAndPrint(o: CommonOpts & { seed: number }): Promise<void> {
   process.exitCode = r.ok ? 0 : 1;
 }
 
-/** One explored seed: its result, and what went wrong if anything did. */
-interface Failure {
-  seed: number;
-  /** undefined: the seed ran clean. */
-  kind: string | undefined;
-  step: number | undefined;
-  message: string | undefined;
-  /** undefined when the run itself threw (it is then a crash of that seed). */
-  result: RunResult | undefined;
-}
-
-/**
- * Runs one seed of an exploration. A run that throws (a bug in the simulation, not a violation
- * it found) is that seed's crash: it is reported with the others and never ends the exploration.
- */
-async function exploreSeed(seed: number, o: CommonOpts): Promise<Failure> {
-  try {
-    const r = await runScenario(toConfig(seed, { ...o, trace: false }));
-    return {
-      seed,
-      kind: r.violation?.kind,
-      step: r.violation?.step,
-      message: r.violation?.message,
-      result: r,
-    };
-  } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return {
-      seed,
-      kind: 'crash',
-      step: undefined,
-      message: `run threw ${message}`,
-      result: undefined,
-    };
-  }
-}
-
 const program = new Command('mmu-sim')
   .description(
     'mmu-sim: a primary MMU with a KVM-style guest, an HMM mirror and a vhost accessor as secondary MMUs,\n' +
@@ -296,10 +260,16 @@ addCommon(
     .description('run many seeds and summarize the violations')
     .option('--seeds <n>', 'number of seeds', int('seeds', 1, LIMITS.seed), 100)
     .option('--from <n>', 'first seed', int('from', 0, LIMITS.seed), 1)
-    .option('--stop', 'stop at the first violation'),
+    .option('--stop', 'stop at the first violation')
+    .option(
+      '--jobs <n>',
+      'worker threads running seeds (default: one per core)',
+      int('jobs', 1, 256),
+      defaultJobs(),
+    ),
   'random',
   2000,
-).action(async (o: CommonOpts & { seeds: number; from: number; stop?: boolean }) => {
+).action(async (o: CommonOpts & { seeds: number; from: number; stop?: boolean; jobs: number }) => {
   const showBar = process.stdout.isTTY === true && o.json !== true;
   const bar = showBar
     ? new cliProgress.SingleBar(
@@ -318,31 +288,34 @@ addCommon(
   }
   bar?.start(o.seeds, 0, { bad: 0 });
   const t0 = performance.now();
-  const failures: Failure[] = [];
-  let explored = 0;
-  let steps = 0;
-  let faults = 0;
-  for (let i = 0; i < o.seeds; i++) {
-    const seed = o.from + i;
-    const failure = await exploreSeed(seed, o);
-    explored++;
-    if (failure.result !== undefined) {
-      const r = failure.result;
-      steps += r.steps;
-      faults += r.stats.faults.cpu + r.stats.faults.kvm + r.stats.faults.hmm + r.stats.faults.vhost;
-    }
-    if (failure.kind !== undefined) failures.push(failure);
-    bar?.update(i + 1, { bad: failures.length });
-    if (failure.kind !== undefined && o.stop === true) break;
-  }
+  let done = 0;
+  let bad = 0;
+  const { outcomes, failures } = await explore({
+    base: toConfig(o.from, { ...o, trace: false }),
+    from: o.from,
+    seeds: o.seeds,
+    jobs: o.jobs,
+    stop: o.stop === true,
+    onOutcome: (r) => {
+      done++;
+      if (r.kind !== undefined) bad++;
+      bar?.update(done, { bad });
+    },
+  });
   bar?.stop();
   const wall = performance.now() - t0;
-  const last = o.from + explored - 1;
+  let steps = 0;
+  let faults = 0;
+  for (const r of outcomes) {
+    steps += r.steps;
+    faults += r.faults;
+  }
   if (o.json === true) {
     process.stdout.write(
       `${JSON.stringify({
-        seeds: explored,
+        seeds: outcomes.length,
         from: o.from,
+        jobs: o.jobs,
         violations: failures.map((f) => ({
           seed: f.seed,
           kind: f.kind,
@@ -355,8 +328,12 @@ addCommon(
       })}\n`,
     );
   } else {
+    const range =
+      outcomes.length === o.seeds
+        ? `${o.from}..${o.from + o.seeds - 1}`
+        : `${outcomes.length} of ${o.from}..${o.from + o.seeds - 1} (stopped at the first violation)`;
     process.stdout.write(
-      `explored seeds ${o.from}..${last}: ${failures.length} with violations; ${steps} steps, ${faults} faults in ${(wall / 1000).toFixed(1)} s\n`,
+      `explored seeds ${range} on ${o.jobs} thread(s): ${failures.length} with violations; ${steps} steps, ${faults} faults in ${(wall / 1000).toFixed(1)} s\n`,
     );
     const byMessage = new Map<string, number[]>();
     for (const f of failures) {
@@ -370,11 +347,18 @@ addCommon(
     }
     const first = failures[0];
     if (first !== undefined) {
-      const flags = first.result !== undefined ? replayFlags(first.result) : '';
-      process.stdout.write(`replay the first: mmu-sim replay --seed ${first.seed}${flags}\n`);
+      process.stdout.write(
+        `replay the first: mmu-sim replay --seed ${first.seed}${first.replay}\n`,
+      );
     }
   }
   process.exitCode = failures.length === 0 ? 0 : 1;
+});
+
+// Output piped into a reader that stops early (`| head`): end quietly, as other CLIs do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
 });
 
 // With `run` as the default command, a mistyped command would reach `run` as a stray argument.

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LIMITS, runScenario } from '../src/scenario.js';
+import { DEFAULT_CONFIG, LIMITS, runScenario } from '../src/scenario.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -41,8 +41,8 @@ describe('the CLI refuses bad input with one clear line, no stack trace', () => 
 });
 
 describe('explore reports what it explored', () => {
-  it('--stop: counts the seeds it ran, not the ones it was asked for', () => {
-    const r = sim('explore', '--seeds', '50', '--stop', '--bug', 'kvm-no-zap', '--json');
+  it('--stop on one thread: counts the seeds it ran, not the ones it was asked for', () => {
+    const r = sim('explore', '--seeds', '50', '--stop', '--bug', 'kvm-no-zap', '--json', '--jobs', '1');
     const out = JSON.parse(r.stdout) as { seeds: number; violations: { seed: number }[] };
     expect(r.status).toBe(1);
     expect(out.violations).toHaveLength(1);
@@ -59,7 +59,10 @@ describe('runScenario checks its whole config', () => {
       [{ seed: 1.5 }, 'seed must be an integer from 0 to 4294967295, got 1.5'],
       [{ devices: 65 }, 'devices must be an integer from 0 to 64, got 65'],
       [{ pctDepth: 0 }, 'pctDepth must be an integer from 1 to 64, got 0'],
-      [{ mix: { mmap: Number.NaN } }, 'mix.mmap must be a finite weight >= 0, got NaN'],
+      [
+        { mix: { ...DEFAULT_CONFIG.mix, mmap: Number.NaN } },
+        'mix.mmap must be a finite weight >= 0, got NaN',
+      ],
       [
         {
           mix: { mmap: 0, munmap: 0, mprotect: 0, madvise: 0, mremap: 0, migrate: 0, clearRefs: 0 },
