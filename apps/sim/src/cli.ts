@@ -1,8 +1,16 @@
 #!/usr/bin/env node
+import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultJobs, explore } from './explore.js';
-import { formatReport, toJson } from './report.js';
+import {
+  type ExploreSummary,
+  formatSummary,
+  mergeSummaries,
+  shardRange,
+  summarize,
+} from './explore-summary.js';
+import { configFlags, formatReport, toJson } from './report.js';
 import {
   DEFAULT_CONFIG,
   LIMITS,
@@ -224,14 +232,14 @@ async function runAndPrint(o: CommonOpts & { seed: number }): Promise<void> {
     r = await runOne(o.seed, o);
   } catch (error) {
     // A config the parsers let through but the scenario refuses: an error, not a stack trace.
-    if (error instanceof RangeError) program.error(`error: ${error.message}`);
+    if (error instanceof RangeError) fail(error.message);
     throw error;
   }
   print(r, o);
   process.exitCode = r.ok ? 0 : 1;
 }
 
-const program = new Command('mmu-sim')
+const program: Command = new Command('mmu-sim')
   .description(
     'mmu-sim: a primary MMU with a KVM-style guest, an HMM mirror and a vhost accessor as secondary MMUs,\n' +
       'interleaved by a seeded scheduler, with an invariant checker. Same seed, same run.',
@@ -254,6 +262,40 @@ addCommon(
     .requiredOption('--seed <n>', 'seed to replay', int('seed', 0, LIMITS.seed)),
 ).action(runAndPrint);
 
+/** Ends the program with one line on stderr and exit status 2 (no usage text: not a typo). */
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(2);
+}
+
+/** `--shard i/n`: the i-th (1-based) of n slices of the seed range. */
+function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  const index = m === null ? Number.NaN : Number(m[1]);
+  const count = m === null ? Number.NaN : Number(m[2]);
+  if (!(index >= 1 && count >= 1 && index <= count && count <= 100_000)) {
+    throw new InvalidArgumentError(`shard must be i/n with 1 <= i <= n <= 100000, got "${v}"`);
+  }
+  return { index, count };
+}
+
+interface ExploreOpts extends CommonOpts {
+  seeds: number;
+  from: number;
+  stop?: boolean;
+  jobs: number;
+  shard?: { index: number; count: number };
+  out?: string;
+}
+
+/** Writes a summary: JSON to `--out` and/or stdout (`--json`), else the text report. */
+function emitSummary(summary: ExploreSummary, o: { json?: boolean; out?: string }, jobs?: number) {
+  const json = `${JSON.stringify(summary)}\n`;
+  if (o.out !== undefined) writeFileSync(o.out, json);
+  process.stdout.write(o.json === true ? json : `${formatSummary(summary, jobs)}\n`);
+  process.exitCode = summary.violations.length === 0 ? 0 : 1;
+}
+
 addCommon(
   program
     .command('explore')
@@ -266,11 +308,24 @@ addCommon(
       'worker threads running seeds (default: one per core)',
       int('jobs', 1, 256),
       defaultJobs(),
-    ),
+    )
+    .option(
+      '--shard <i/n>',
+      'explore only the i-th of n slices of the seeds (for many machines)',
+      parseShard,
+    )
+    .option('--out <file>', 'also write the JSON summary to this file (for merge)'),
   'random',
   2000,
-).action(async (o: CommonOpts & { seeds: number; from: number; stop?: boolean; jobs: number }) => {
-  const showBar = process.stdout.isTTY === true && o.json !== true;
+).action(async (o: ExploreOpts) => {
+  if (o.from + o.seeds - 1 > LIMITS.seed) {
+    fail(`seeds ${o.from}..${o.from + o.seeds - 1} go past the last seed ${LIMITS.seed}`);
+  }
+  const slice =
+    o.shard === undefined
+      ? { from: o.from, seeds: o.seeds }
+      : shardRange(o.from, o.seeds, o.shard.index, o.shard.count);
+  const showBar = process.stdout.isTTY === true && o.json !== true && slice.seeds > 0;
   const bar = showBar
     ? new cliProgress.SingleBar(
         {
@@ -281,19 +336,15 @@ addCommon(
         cliProgress.Presets.shades_classic,
       )
     : undefined;
-  if (o.from + o.seeds - 1 > LIMITS.seed) {
-    program.error(
-      `error: seeds ${o.from}..${o.from + o.seeds - 1} go past the last seed ${LIMITS.seed}`,
-    );
-  }
-  bar?.start(o.seeds, 0, { bad: 0 });
+  bar?.start(slice.seeds, 0, { bad: 0 });
   const t0 = performance.now();
   let done = 0;
   let bad = 0;
-  const { outcomes, failures } = await explore({
-    base: toConfig(o.from, { ...o, trace: false }),
-    from: o.from,
-    seeds: o.seeds,
+  const base = toConfig(o.from, { ...o, trace: false });
+  const { outcomes } = await explore({
+    base,
+    from: slice.from,
+    seeds: slice.seeds,
     jobs: o.jobs,
     stop: o.stop === true,
     onOutcome: (r) => {
@@ -303,57 +354,46 @@ addCommon(
     },
   });
   bar?.stop();
-  const wall = performance.now() - t0;
-  let steps = 0;
-  let faults = 0;
-  for (const r of outcomes) {
-    steps += r.steps;
-    faults += r.faults;
-  }
-  if (o.json === true) {
-    process.stdout.write(
-      `${JSON.stringify({
-        seeds: outcomes.length,
-        from: o.from,
-        jobs: o.jobs,
-        violations: failures.map((f) => ({
-          seed: f.seed,
-          kind: f.kind,
-          step: f.step,
-          message: f.message,
-        })),
-        steps,
-        faults,
-        wallMs: Math.round(wall),
-      })}\n`,
-    );
-  } else {
-    const range =
-      outcomes.length === o.seeds
-        ? `${o.from}..${o.from + o.seeds - 1}`
-        : `${outcomes.length} of ${o.from}..${o.from + o.seeds - 1} (stopped at the first violation)`;
-    process.stdout.write(
-      `explored seeds ${range} on ${o.jobs} thread(s): ${failures.length} with violations; ${steps} steps, ${faults} faults in ${(wall / 1000).toFixed(1)} s\n`,
-    );
-    const byMessage = new Map<string, number[]>();
-    for (const f of failures) {
-      const key = (f.message ?? '').replace(/\d+/g, 'N').split('\n')[0] ?? '';
-      byMessage.set(key, [...(byMessage.get(key) ?? []), f.seed]);
-    }
-    for (const [msg, seeds] of byMessage) {
-      process.stdout.write(
-        `  ${seeds.length} x ${msg}\n    seeds: ${seeds.slice(0, 10).join(', ')}${seeds.length > 10 ? ', ...' : ''}\n`,
-      );
-    }
-    const first = failures[0];
-    if (first !== undefined) {
-      process.stdout.write(
-        `replay the first: mmu-sim replay --seed ${first.seed}${first.replay}\n`,
-      );
-    }
-  }
-  process.exitCode = failures.length === 0 ? 0 : 1;
+  const summary = summarize(outcomes, {
+    from: o.from,
+    seeds: o.seeds,
+    slice,
+    ...(o.shard === undefined ? {} : { shard: `${o.shard.index}/${o.shard.count}` }),
+    flags: configFlags({ ...DEFAULT_CONFIG, ...base, mix: { ...DEFAULT_CONFIG.mix, ...base.mix } }),
+    wallMs: performance.now() - t0,
+  });
+  emitSummary(summary, o, o.jobs);
 });
+
+program
+  .command('merge')
+  .description('combine the JSON summaries of explore shards (--out files) into one report')
+  .argument('<files...>', 'summary files written by explore --shard i/n --out FILE')
+  .option('--json', 'machine-readable output')
+  .option('--out <file>', 'also write the merged JSON summary to this file')
+  .action((files: string[], o: { json?: boolean; out?: string }) => {
+    const parts: ExploreSummary[] = [];
+    for (const file of files) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        fail(`cannot read ${file}: ${(error as Error).message}`);
+      }
+      try {
+        parts.push(JSON.parse(text) as ExploreSummary);
+      } catch {
+        fail(`${file} is not a JSON summary of explore`);
+      }
+    }
+    let merged: ExploreSummary;
+    try {
+      merged = mergeSummaries(parts);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    emitSummary(merged, o);
+  });
 
 // Output piped into a reader that stops early (`| head`): end quietly, as other CLIs do.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

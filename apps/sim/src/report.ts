@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, type RunResult } from './scenario.js';
+import { DEFAULT_CONFIG, type RunResult, type ScenarioConfig } from './scenario.js';
 import { Stats } from './stats.js';
 
 function row(label: string, ...cells: (string | number)[]): string {
@@ -108,7 +108,11 @@ export function formatReport(r: RunResult): string {
 
 /** The flags that reproduce a run besides the seed. */
 export function replayFlags(r: RunResult): string {
-  const c = r.config;
+  return configFlags(r.config);
+}
+
+/** The CLI flags (besides `--seed`) that give `c`; the same for every seed of an exploration. */
+export function configFlags(c: ScenarioConfig): string {
   const parts = [` --ops ${c.ops}`, ` --pages ${c.pages}`, ` --strategy ${c.strategy}`];
   if (!c.kvm || !c.hmm || !c.vhost) {
     parts.push(

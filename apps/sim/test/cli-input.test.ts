@@ -26,7 +26,7 @@ describe('the CLI refuses bad input with one clear line, no stack trace', () => 
       /every op weight is 0/,
     ],
     [['--mix', 'mmap='], /bad op mix entry "mmap="/],
-    [['frobnicate'], /unknown command 'frobnicate' \(commands: run, replay, explore\)/],
+    [['frobnicate'], /unknown command 'frobnicate' \(commands: run, replay, explore, merge\)/],
     [['explore', '--seeds', '10', '--from', '4294967290'], /go past the last seed 4294967295/],
   ];
   for (const [args, message] of cases) {
@@ -42,12 +42,22 @@ describe('the CLI refuses bad input with one clear line, no stack trace', () => 
 
 describe('explore reports what it explored', () => {
   it('--stop on one thread: counts the seeds it ran, not the ones it was asked for', () => {
-    const r = sim('explore', '--seeds', '50', '--stop', '--bug', 'kvm-no-zap', '--json', '--jobs', '1');
-    const out = JSON.parse(r.stdout) as { seeds: number; violations: { seed: number }[] };
+    const r = sim(
+      'explore',
+      '--seeds',
+      '50',
+      '--stop',
+      '--bug',
+      'kvm-no-zap',
+      '--json',
+      '--jobs',
+      '1',
+    );
+    const out = JSON.parse(r.stdout) as { explored: number; violations: { seed: number }[] };
     expect(r.status).toBe(1);
     expect(out.violations).toHaveLength(1);
-    expect(out.seeds).toBe(out.violations[0]!.seed); // seeds 1..first failing one
-    expect(out.seeds).toBeLessThan(50);
+    expect(out.explored).toBe(out.violations[0]!.seed); // seeds 1..first failing one
+    expect(out.explored).toBeLessThan(50);
   });
 });
 
