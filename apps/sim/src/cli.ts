@@ -2,11 +2,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultJobs, explore } from './explore.js';
+import { defaultJobs, explore, type SeedOutcome } from './explore.js';
 import {
   type ExploreSummary,
   formatSummary,
   mergeSummaries,
+  type ShrunkFailure,
   shardRange,
   summarize,
 } from './explore-summary.js';
@@ -18,6 +19,7 @@ import {
   runScenario,
   type ScenarioConfig,
 } from './scenario.js';
+import { shrink } from './shrink.js';
 
 /** A parser of an integer option from `min` to `max` (decimal digits only: no '', 1e3, 0x10). */
 function int(name: string, min: number, max: number) {
@@ -286,6 +288,29 @@ interface ExploreOpts extends CommonOpts {
   jobs: number;
   shard?: { index: number; count: number };
   out?: string;
+  shrink: boolean;
+}
+
+/**
+ * Shrinks the first violating seed of an exploration (a crash is left as it is: its run throws
+ * and has no violation to keep).
+ */
+async function shrinkFirst(
+  base: Partial<ScenarioConfig>,
+  outcomes: readonly SeedOutcome[],
+): Promise<ShrunkFailure | undefined> {
+  const first = outcomes.find((o) => o.kind !== undefined);
+  if (first === undefined || first.kind === 'crash') return undefined;
+  const failing = await runScenario({ ...base, seed: first.seed, fullTrace: false });
+  if (failing.ok) return undefined;
+  const s = await shrink(failing);
+  return {
+    seed: first.seed,
+    flags: configFlags(s.config),
+    ops: s.config.ops,
+    steps: s.result.steps,
+    message: s.result.violation?.message.split('\n')[0] ?? '',
+  };
 }
 
 /** Writes a summary: JSON to `--out` and/or stdout (`--json`), else the text report. */
@@ -314,7 +339,8 @@ addCommon(
       'explore only the i-th of n slices of the seeds (for many machines)',
       parseShard,
     )
-    .option('--out <file>', 'also write the JSON summary to this file (for merge)'),
+    .option('--out <file>', 'also write the JSON summary to this file (for merge)')
+    .option('--no-shrink', 'print the first failing seed as found, without shrinking it'),
   'random',
   2000,
 ).action(async (o: ExploreOpts) => {
@@ -354,6 +380,7 @@ addCommon(
     },
   });
   bar?.stop();
+  const shrunk = o.shrink ? await shrinkFirst(base, outcomes) : undefined;
   const summary = summarize(outcomes, {
     from: o.from,
     seeds: o.seeds,
@@ -361,6 +388,7 @@ addCommon(
     ...(o.shard === undefined ? {} : { shard: `${o.shard.index}/${o.shard.count}` }),
     flags: configFlags({ ...DEFAULT_CONFIG, ...base, mix: { ...DEFAULT_CONFIG.mix, ...base.mix } }),
     wallMs: performance.now() - t0,
+    shrunk,
   });
   emitSummary(summary, o, o.jobs);
 });

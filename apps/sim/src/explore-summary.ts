@@ -25,9 +25,24 @@ export interface ExploreSummary {
   shard?: string;
   flags: string;
   violations: SummaryViolation[];
+  /**
+   * The first violating seed, shrunk (fewer operations, tasks, secondaries; same violation
+   * shape): the flags that replay it. Omitted with `--no-shrink` or without a violation.
+   */
+  shrunk?: ShrunkFailure;
   steps: number;
   faults: number;
   wallMs: number;
+}
+
+/** The first failure of an exploration after shrinking. */
+export interface ShrunkFailure {
+  seed: number;
+  /** Replay flags besides `--seed`. */
+  flags: string;
+  ops: number;
+  steps: number;
+  message: string;
 }
 
 /**
@@ -55,6 +70,7 @@ export function summarize(
     shard?: string;
     flags: string;
     wallMs: number;
+    shrunk?: ShrunkFailure | undefined;
   },
 ): ExploreSummary {
   let steps = 0;
@@ -77,6 +93,7 @@ export function summarize(
     ...(meta.shard === undefined ? {} : { shard: meta.shard }),
     flags: meta.flags,
     violations,
+    ...(meta.shrunk === undefined ? {} : { shrunk: meta.shrunk }),
     steps,
     faults,
     wallMs: Math.round(meta.wallMs),
@@ -109,13 +126,17 @@ export function mergeSummaries(parts: readonly ExploreSummary[]): ExploreSummary
     if (last !== undefined && a === last[1] + 1) last[1] = b;
     else ranges.push([a, b]);
   }
+  const violations = parts.flatMap((p) => p.violations).sort((a, b) => a.seed - b.seed);
+  // Each shard shrank its own first failure; the merged report keeps the overall first one's.
+  const shrunk = parts.find((p) => p.shrunk?.seed === violations[0]?.seed)?.shrunk;
   return {
     from: first.from,
     seeds: first.seeds,
     ranges,
     explored: parts.reduce((n, p) => n + p.explored, 0),
     flags: first.flags,
-    violations: parts.flatMap((p) => p.violations).sort((a, b) => a.seed - b.seed),
+    violations,
+    ...(shrunk === undefined ? {} : { shrunk }),
     steps: parts.reduce((n, p) => n + p.steps, 0),
     faults: parts.reduce((n, p) => n + p.faults, 0),
     wallMs: Math.max(...parts.map((p) => p.wallMs)),
@@ -156,6 +177,15 @@ export function formatSummary(s: ExploreSummary, jobs?: number): string {
     lines.push(`    seeds: ${seeds.slice(0, 10).join(', ')}${seeds.length > 10 ? ', ...' : ''}`);
   }
   const v = s.violations[0];
-  if (v !== undefined) lines.push(`replay the first: mmu-sim replay --seed ${v.seed}${s.flags}`);
+  if (v !== undefined) {
+    const x = s.shrunk;
+    if (x !== undefined && x.seed === v.seed) {
+      lines.push(`replay the first, shrunk to ${x.ops} ops and ${x.steps} steps: ${x.message}`);
+      lines.push(`  mmu-sim replay --seed ${x.seed}${x.flags}`);
+      lines.push(`unshrunk: mmu-sim replay --seed ${v.seed}${s.flags}`);
+    } else {
+      lines.push(`replay the first: mmu-sim replay --seed ${v.seed}${s.flags}`);
+    }
+  }
   return lines.join('\n');
 }
