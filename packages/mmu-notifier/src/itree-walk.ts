@@ -22,7 +22,9 @@ import type { MmuNotifierRange } from './range.js';
 export class ItreeWalk {
   mm: MmState;
   range: MmuNotifierRange | undefined = undefined;
+  // Stryker disable next-line BooleanLiteral: equivalent: borrowWalk() sets it before any visit.
   blockable = false;
+  // Stryker disable next-line BooleanLiteral: equivalent: invStartRange()/invContinue() set it before any visit.
   hit = false;
   curSeq = 0;
   failure: WalkFailure | undefined = undefined;
@@ -133,7 +135,7 @@ export function invContinue(
     let node = mm._tree.iterNext(after, start, last);
     while (node !== undefined && w.visit(node) !== false)
       node = mm._tree.iterNext(node, start, last);
-  } catch (error) {
+  } /* Stryker disable next-line BlockStatement: equivalent: unreachable: visit() catches callback errors and iterNext() on the frozen tree does not throw (the range was read above, outside the try). */ catch (error) {
     walkThrew(w, error);
   }
   return w;
@@ -151,6 +153,7 @@ function walkThrew(w: ItreeWalk, error: unknown): void {
 }
 
 function traceStart(mm: MmState, range: MmuNotifierRange, hit: boolean): void {
+  // Stryker disable next-line ConditionalExpression: equivalent: emit() without a tracer does nothing; the guard only saves building the event.
   if (mm._tracer !== undefined)
     mm.emit({ type: 'start', range, curSeq: mm._seq, hit, active: mm._active });
 }
@@ -173,6 +176,7 @@ function invokeInvalidate(
   curSeq: number,
   blockable: boolean,
 ): boolean | Promise<boolean> {
+  // Stryker disable next-line ConditionalExpression: equivalent: emit() without a tracer does nothing; the guard only saves building the event.
   if (mm._tracer !== undefined) mm.emit({ type: 'invalidate', sub, range, curSeq });
   sub._cbSeq = curSeq;
   sub._cbRunning++;
