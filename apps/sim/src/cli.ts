@@ -12,6 +12,7 @@ import {
   summarize,
 } from './explore-summary.js';
 import { configFlags, formatReport, toJson } from './report.js';
+import { timelineFor, writeRunOutputs } from './run-outputs.js';
 import {
   DEFAULT_CONFIG,
   LIMITS,
@@ -95,7 +96,8 @@ interface CommonOpts {
   end: ScenarioConfig['end'];
   bug?: string[];
   json?: boolean;
-  trace?: boolean;
+  trace?: boolean | string;
+  report?: string;
   sweep: number;
 }
 
@@ -164,7 +166,10 @@ function addCommon(
       DEFAULT_CONFIG.sweepEvery,
     )
     .option('--json', 'machine-readable output')
-    .option('--trace', 'print the full event log (run/replay)');
+    .option(
+      '--trace [file]',
+      'run/replay: print the full event log, or write a Chrome trace JSON to file (Perfetto)',
+    );
 }
 
 function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
@@ -195,8 +200,12 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
   };
 }
 
-async function runOne(seed: number, o: CommonOpts): Promise<RunResult> {
-  const config = toConfig(seed, o);
+async function runOne(
+  seed: number,
+  o: CommonOpts,
+  extra: Partial<ScenarioConfig> = {},
+): Promise<RunResult> {
+  const config = { ...toConfig(seed, o), ...extra };
   const showBar = process.stdout.isTTY === true && o.json !== true && o.ops >= 20_000;
   let bar: cliProgress.SingleBar | undefined;
   if (showBar) {
@@ -227,17 +236,25 @@ function print(r: RunResult, o: CommonOpts): void {
   process.stdout.write(`${formatReport(r)}\n`);
 }
 
+const REPORT_HELP = 'also write a self-contained HTML report with charts to file';
+
 /** `run` and `replay`: one seed, the report (or JSON), exit status 1 on a violation. */
 async function runAndPrint(o: CommonOpts & { seed: number }): Promise<void> {
   let r: RunResult;
+  const { timeline, config } = timelineFor(o);
   try {
-    r = await runOne(o.seed, o);
+    r = await runOne(o.seed, o, config);
   } catch (error) {
     // A config the parsers let through but the scenario refuses: an error, not a stack trace.
     if (error instanceof RangeError) fail(error.message);
     throw error;
   }
   print(r, o);
+  try {
+    writeRunOutputs(r, timeline, o);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   process.exitCode = r.ok ? 0 : 1;
 }
 
@@ -252,7 +269,8 @@ addCommon(
   program
     .command('run', { isDefault: true })
     .description('run one scenario and print a report (exit status 1 on a violation)')
-    .option('--seed <n>', 'seed', int('seed', 0, LIMITS.seed), DEFAULT_CONFIG.seed),
+    .option('--seed <n>', 'seed', int('seed', 0, LIMITS.seed), DEFAULT_CONFIG.seed)
+    .option('--report <file>', REPORT_HELP),
 ).action(runAndPrint);
 
 addCommon(
@@ -261,7 +279,8 @@ addCommon(
     .description(
       're-run one seed exactly (same flags as the failing run), with the full trace if --trace',
     )
-    .requiredOption('--seed <n>', 'seed to replay', int('seed', 0, LIMITS.seed)),
+    .requiredOption('--seed <n>', 'seed to replay', int('seed', 0, LIMITS.seed))
+    .option('--report <file>', REPORT_HELP),
 ).action(runAndPrint);
 
 /** Ends the program with one line on stderr and exit status 2 (no usage text: not a typo). */

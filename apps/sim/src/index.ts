@@ -5,6 +5,8 @@ export {
   type TranslationVisitor,
   type Violation,
 } from './checker.js';
+export { type ChromeTraceEvent, chromeTrace, chromeTraceJson } from './chrome-trace.js';
+export { htmlReport } from './html-report.js';
 export { SimMutex, SimRwSem, SimSpinLock } from './locks.js';
 export { FrameAllocator } from './primary/frames.js';
 export {
@@ -56,4 +58,5 @@ export {
 export { type KvmBugs, KvmGuest, type Memslot } from './secondaries/kvm.js';
 export { type VhostBugs, VhostDev, type VhostRing } from './secondaries/vhost.js';
 export { Stats } from './stats.js';
+export { type FaultRecord, type Instant, type Span, Timeline } from './timeline.js';
 export { formatEvent, Trace, type TraceEvent } from './trace.js';

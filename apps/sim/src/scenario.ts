@@ -14,7 +14,7 @@ import {
 } from './primary/ops.js';
 import { PROT_READ, PROT_WRITE, type Vma } from './primary/vmas.js';
 import { Prng } from './prng.js';
-import { Scheduler, type StrategyName, type Task } from './scheduler.js';
+import { type ScheduleChoices, Scheduler, type StrategyName, type Task } from './scheduler.js';
 import { type HmmBugs, HmmMirror, type MirrorBuffer } from './secondaries/hmm-mirror.js';
 import { type KvmBugs, KvmGuest } from './secondaries/kvm.js';
 import { type VhostBugs, VhostDev } from './secondaries/vhost.js';
@@ -64,8 +64,16 @@ export interface ScenarioConfig {
   fullTrace: boolean;
   /** Full I1 sweep every this many scheduling steps (0 = only at the end). */
   sweepEvery: number;
+  /** Follow this schedule instead of the strategy (exhaustive exploration; see Scheduler). */
+  schedule?: ScheduleChoices;
   /** Called every 1024 steps with the ops done so far (progress bar). */
   onProgress?: (ops: number) => void;
+  /**
+   * Called once before the run starts with its trace and scheduler, to attach observers (the
+   * timeline of `--trace FILE` and `--report`: `Trace.listener`, `Scheduler.observer`). Not
+   * part of the run's identity: observers change nothing in it.
+   */
+  onStart?: (trace: Trace, sched: Scheduler) => void;
 }
 
 /** The defaults of `mmu-sim run` (and `pnpm sim`). */
@@ -185,9 +193,11 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     pctDepth: config.pctDepth,
     // PCT spreads its change points over the operations, the run's real length.
     progress: () => budget.used / Math.max(1, config.ops),
+    ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
     maxSteps: config.ops * 400 + 100_000,
   });
   const trace = new Trace(config.traceSize, config.fullTrace);
+  config.onStart?.(trace, sched);
   const stats = new Stats();
   const mm = new AddressSpace({ sched, trace, stats }, config.pages);
   const checker = new Checker(mm, sched, trace, config.pages);

@@ -25,6 +25,23 @@ export interface SchedulerOptions {
   progress?: () => number;
   /** Abort with a livelock report after this many steps (default Infinity). */
   maxSteps?: number;
+  /** A schedule to follow instead of the strategy, for exhaustive exploration. */
+  schedule?: ScheduleChoices;
+}
+
+/**
+ * A schedule given as choices, for exhaustive exploration. At every decision with more than one
+ * allowed choice, the k-th such decision takes choice `prefix[k]` (0 once the prefix is used up)
+ * and appends its number of allowed choices to `branching`. The allowed choices, in order: the
+ * task that ran last, if it is still runnable (going on costs no preemption), then every other
+ * runnable task (each a preemption), these only while fewer than `preemptionBound` preemptions
+ * were made; when the last task blocked or ended, every runnable task, at no cost.
+ */
+export interface ScheduleChoices {
+  prefix: readonly number[];
+  branching: number[];
+  /** The most preemptions a schedule may make (default: no bound). */
+  preemptionBound?: number;
 }
 
 /** Life cycle of a task as the scheduler sees it. */
@@ -43,6 +60,17 @@ export class Task {
     readonly id: number,
     readonly name: string,
   ) {}
+}
+
+/**
+ * Watches the tasks park and resume (the timeline behind `--trace FILE` and `--report` derives
+ * its wait and retry spans from it). It only records: it must not call into the scheduler.
+ */
+export interface SchedulerObserver {
+  /** `t` parked at `label`: `blocked` (park, wait) or still runnable (yield). */
+  parked(t: Task, label: string, blocked: boolean): void;
+  /** `t` was picked and is about to run again (the step is `steps`). */
+  resumed(t: Task): void;
 }
 
 /** Thrown into nothing: a run that stops leaves its tasks parked forever; this marks why. */
@@ -89,6 +117,8 @@ export class Scheduler {
   stopReason: StopReason | undefined;
   /** Called after every scheduling decision, before the chosen task runs. */
   onStep: ((task: Task) => void) | undefined;
+  /** Sees every park and resume; changes nothing in the run. */
+  observer: SchedulerObserver | undefined;
 
   private readonly prng: Prng;
   private readonly strategy: StrategyName;
@@ -104,6 +134,8 @@ export class Scheduler {
   private nextChange = 0;
   private readonly pctDepth: number;
   private lastDispatched: Task | null = null;
+  private readonly schedule: ScheduleChoices | undefined;
+  private preemptions = 0;
 
   constructor(opts: SchedulerOptions) {
     this.prng = new Prng(opts.seed);
@@ -114,6 +146,7 @@ export class Scheduler {
     this.maxSteps = opts.maxSteps ?? Number.POSITIVE_INFINITY;
     this.pctDepth = Math.max(1, opts.pctDepth ?? 3);
     this.progress = opts.progress;
+    this.schedule = opts.schedule;
     if (this.strategy === 'pct') {
       const k = Math.max(1, opts.pctSteps ?? 10_000);
       for (let i = 0; i < this.pctDepth - 1; i++) {
@@ -180,6 +213,7 @@ export class Scheduler {
     const p = parkPromise(t);
     t.label = label;
     t.state = state;
+    if (this.observer !== undefined) this.observer.parked(t, label, state === 'blocked');
     if (state === 'runnable') this.runnable.push(t);
     if (this.current === t || this.current === null) {
       this.current = null;
@@ -216,6 +250,25 @@ export class Scheduler {
     await this.park(t, label);
     if (!ok) throw error;
     return value as T;
+  }
+
+  /** The runnable index the given schedule picks among `n` runnable tasks (see ScheduleChoices). */
+  private scheduledChoice(sc: ScheduleChoices, n: number): number {
+    const last = this.lastDispatched;
+    const j = last === null || last.state !== 'runnable' ? -1 : this.runnable.indexOf(last);
+    const mayPreempt = this.preemptions < (sc.preemptionBound ?? Number.POSITIVE_INFINITY);
+    const allowed = j < 0 || mayPreempt ? n : 1;
+    if (allowed === 1) return Math.max(j, 0); // the last task goes on, or the only one
+    const k = sc.branching.length;
+    sc.branching.push(allowed);
+    const c = k < sc.prefix.length ? (sc.prefix[k] as number) : 0;
+    if (!(Number.isInteger(c) && c >= 0 && c < allowed)) {
+      throw new RangeError(`schedule: choice ${c} at decision ${k} of ${allowed}`);
+    }
+    if (j < 0) return c;
+    if (c === 0) return j; // the last task goes on
+    this.preemptions++;
+    return c <= j ? c - 1 : c; // the others, in runnable order, skipping j
   }
 
   /** Stops the run: no task is resumed any more. The first reason wins. */
@@ -274,7 +327,9 @@ export class Scheduler {
       return;
     }
     let i: number;
-    if (this.strategy === 'random') {
+    if (this.schedule !== undefined) {
+      i = this.scheduledChoice(this.schedule, n);
+    } else if (this.strategy === 'random') {
       i = n === 1 ? 0 : this.prng.int(n);
     } else {
       if (
@@ -319,6 +374,7 @@ export class Scheduler {
       }
     }
     if (this.stopped) return;
+    if (this.observer !== undefined) this.observer.resumed(t);
     const r = t.resume;
     t.resume = null;
     r?.();

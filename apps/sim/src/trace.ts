@@ -29,6 +29,12 @@ export class Trace {
    * an event's arguments (labels are precomputed strings; nothing is formatted per event).
    */
   readonly on: boolean;
+  /**
+   * An observer (the timeline behind `--trace FILE` and `--report`): called with every event
+   * add() records and every note(). The event object is reused: copy what you keep. It changes
+   * nothing in the run, the ring, the hash or the log.
+   */
+  listener: ((e: Readonly<TraceEvent>) => void) | undefined = undefined;
 
   constructor(capacity = 64, full = false) {
     this.ring = [];
@@ -63,6 +69,17 @@ export class Trace {
     this.mix(b);
     this.mix(c);
     if (this.log !== undefined) this.log.push(formatEvent(slot));
+    if (this.listener !== undefined) this.listener(slot);
+  }
+
+  /**
+   * A side event for the listener only (a fault's begin and end, which the trace itself does not
+   * record): not in the ring, the hash, the event count or the log, so notes never change a
+   * run's trace. Nothing happens without a listener or with tracing off.
+   */
+  note(step: number, task: string, kind: string, a = 0, b = 0, c = 0): void {
+    if (this.listener === undefined || !this.on) return;
+    this.listener({ step, task, kind, a, b, c });
   }
 
   /** FNV-1a hash of the whole event stream so far, as 8 hex digits. */
@@ -100,6 +117,24 @@ function hashString(s: string): number {
   }
   return h >>> 0;
 }
+
+/**
+ * Kinds of the notes (Trace.note) the simulation sends, the events a timeline needs that the
+ * trace does not record: the begin of a fault on each path (a = the page, or the gfn for kvm,
+ * or the first page of the ring for vhost-map, the map rebuild) and its end (a = 0 when the
+ * fault installed, else the -errno, or FAULT_GAVE_UP).
+ */
+export const FAULT_BEGIN = {
+  cpu: 'fault-begin cpu',
+  kvm: 'fault-begin kvm',
+  hmm: 'fault-begin hmm',
+  vhost: 'fault-begin vhost',
+  vhostMap: 'fault-begin vhost-map',
+} as const;
+/** See FAULT_BEGIN. */
+export const FAULT_END = 'fault-end';
+/** FAULT_END's result when a fault gave up after a collision (vhost's map rebuild). */
+export const FAULT_GAVE_UP = -11;
 
 /** `#step task kind a b c` with page ranges shown as numbers. */
 export function formatEvent(e: TraceEvent): string {

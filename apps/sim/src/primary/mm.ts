@@ -9,7 +9,7 @@ import { perEvent } from '../events.js';
 import { SimRwSem } from '../locks.js';
 import type { Scheduler, Task } from '../scheduler.js';
 import type { Stats } from '../stats.js';
-import type { Trace } from '../trace.js';
+import { FAULT_BEGIN, FAULT_END, type Trace } from '../trace.js';
 import { FrameAllocator } from './frames.js';
 import {
   PageTable,
@@ -117,6 +117,14 @@ export class AddressSpace {
   /** Records a trace event for task `t` (nothing when tracing is off). */
   ev(t: Task, kind: string, a = 0, b = 0, c = 0): void {
     if (this.tracing) this.ctx.trace.add(this.ctx.sched.steps, t.name, kind, a, b, c);
+  }
+
+  /**
+   * A note for the trace's listener (a fault's begin or end, see FAULT_BEGIN): not part of the
+   * trace, its hash or its log.
+   */
+  note(t: Task, kind: string, a = 0, b = 0, c = 0): void {
+    this.ctx.trace.note(this.ctx.sched.steps, t.name, kind, a, b, c);
   }
 
   /** mmget_not_zero(): a secondary pins the address space for the duration of an operation. */
@@ -323,7 +331,9 @@ export class AddressSpace {
       const pt = this.pt;
       if (!pt.accessible(p) || (write && !pt.writable(p))) {
         this.ctx.stats.faults[who]++;
+        this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
         const r = await this.handleFault(t, p, write);
+        this.note(t, FAULT_END, r);
         if (r < 0) {
           if (r === EPERM) this.ctx.stats.eperm++;
           else this.ctx.stats.efault++;

@@ -10,6 +10,7 @@ import { SimMutex } from '../locks.js';
 import { type AddressSpace, EBUSY, EFAULT, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import { PROT_READ } from '../primary/vmas.js';
 import type { Task } from '../scheduler.js';
+import { FAULT_BEGIN, FAULT_END } from '../trace.js';
 import { Errno, errnoOf, readBegin, teardownOnTask } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
@@ -227,7 +228,9 @@ export class HmmMirror implements SecondaryView {
       this.dev.unlock();
       if (!missing) return 0;
       stats.faults.hmm++;
+      this.mm.note(t, FAULT_BEGIN.hmm, p, write ? 1 : 0);
       const r = await this.fault(t, buf, p, end, write);
+      this.mm.note(t, FAULT_END, r);
       if (r < 0) return r;
     }
     return 0;

@@ -11,6 +11,7 @@ import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimSpinLock } from '../locks.js';
 import { type AddressSpace, EFAULT, EPERM, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import type { Task } from '../scheduler.js';
+import { FAULT_BEGIN, FAULT_END } from '../trace.js';
 import { Errno, errnoOf } from './glue.js';
 
 /** A memslot: guest frames [gfn, gfn + npages) backed by host pages [hva, hva + npages). */
@@ -157,7 +158,9 @@ export class KvmGuest implements SecondaryView {
         return;
       }
       stats.faults.kvm++;
+      this.mm.note(t, FAULT_BEGIN.kvm, gfn, write ? 1 : 0);
       const r = await this.fault(t, gfn, write);
+      this.mm.note(t, FAULT_END, r);
       if (r < 0) {
         if (r === EPERM) stats.eperm++;
         else stats.efault++;

@@ -5,6 +5,7 @@ import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimMutex } from '../locks.js';
 import { type AddressSpace, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import type { Task } from '../scheduler.js';
+import { FAULT_BEGIN, FAULT_END, FAULT_GAVE_UP } from '../trace.js';
 import { Errno, errnoOf, faultSubscription, teardownOnTask } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
@@ -133,6 +134,8 @@ export class VhostDev implements SecondaryView {
   private async prefetch(t: Task, ring: VhostRing): Promise<void> {
     if (ring.mapped) return;
     const sub = faultSubscription(this.mm.ctx, t, this.sub, 'vhost: mmu_interval_read_begin');
+    this.mm.note(t, FAULT_BEGIN.vhostMap, ring.start, ring.npages);
+    let result = 0;
     try {
       await faultWithRetry({
         // BUG(vhost-no-prefetch-retry): no check at all (neither readRetry nor checkRetry).
@@ -161,8 +164,10 @@ export class VhostDev implements SecondaryView {
       if (error instanceof FaultRetryLimitError) {
         this.mm.ctx.stats.retries.vhost++;
         this.mm.ev(t, 'vhost prefetch retry', ring.start, ring.npages);
-      } else errnoOf(error); // a failed GUP (anything else is rethrown)
+        result = FAULT_GAVE_UP;
+      } else result = errnoOf(error); // a failed GUP (anything else is rethrown)
     }
+    this.mm.note(t, FAULT_END, result);
   }
 
   // ---- checker view ------------------------------------------------------------------------

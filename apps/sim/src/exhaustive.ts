@@ -1,0 +1,83 @@
+import { type RunResult, runScenario, type ScenarioConfig } from './scenario.js';
+import type { ScheduleChoices } from './scheduler.js';
+
+/** Options of {@link exhaust}. */
+export interface ExhaustOptions {
+  /** Stop after this many schedules (the exploration is then incomplete). */
+  maxSchedules: number;
+  /** Only schedules with at most this many preemptions (default: every schedule). */
+  preemptionBound?: number;
+  /** Stop at the first violating schedule. */
+  stop?: boolean;
+}
+
+/** What {@link exhaust} found. */
+export interface ExhaustResult {
+  /** Distinct schedules run. */
+  schedules: number;
+  /** True if every schedule (within the preemption bound) was run. */
+  complete: boolean;
+  /** Violating schedules: the choices that replay each, and its run. */
+  violations: { choices: number[]; result: RunResult }[];
+  /** The longest schedule, in decisions with more than one choice. */
+  maxDecisions: number;
+}
+
+/**
+ * The depth-first walk over schedules, for any world run by a {@link Scheduler}: `run` performs
+ * one run following the given choices and says whether it failed. Each run follows a prefix of
+ * choices, then takes choice 0 at every later decision while recording how many choices each
+ * had; the next prefix is the last decision that still has an untried choice, bumped by one. So
+ * every leaf of the decision tree is run exactly once.
+ */
+export async function walkSchedules<R>(
+  run: (schedule: ScheduleChoices) => Promise<{ failed: boolean; result: R }>,
+  opts: ExhaustOptions,
+): Promise<{
+  schedules: number;
+  complete: boolean;
+  violations: { choices: number[]; result: R }[];
+  maxDecisions: number;
+}> {
+  const violations: { choices: number[]; result: R }[] = [];
+  let prefix: number[] = [];
+  let schedules = 0;
+  let maxDecisions = 0;
+  for (;;) {
+    if (schedules >= opts.maxSchedules)
+      return { schedules, complete: false, violations, maxDecisions };
+    const branching: number[] = [];
+    const { failed, result } = await run({
+      prefix,
+      branching,
+      ...(opts.preemptionBound === undefined ? {} : { preemptionBound: opts.preemptionBound }),
+    });
+    schedules++;
+    maxDecisions = Math.max(maxDecisions, branching.length);
+    const choices = branching.map((_, k) => (k < prefix.length ? (prefix[k] as number) : 0));
+    if (failed) {
+      violations.push({ choices, result });
+      if (opts.stop === true) return { schedules, complete: false, violations, maxDecisions };
+    }
+    let k = choices.length - 1;
+    while (k >= 0 && (choices[k] as number) + 1 >= (branching[k] as number)) k--;
+    if (k < 0) return { schedules, complete: true, violations, maxDecisions };
+    prefix = [...choices.slice(0, k), (choices[k] as number) + 1];
+  }
+}
+
+/**
+ * Runs every schedule of one small configuration (same seed, so the same operations), with
+ * {@link walkSchedules}: `schedules` counts distinct interleavings at the scheduler's decision
+ * points. With `preemptionBound`, only the schedules that switch away from a runnable task at
+ * most that many times (the CHESS bound: most concurrency bugs need very few).
+ */
+export function exhaust(
+  config: Partial<ScenarioConfig>,
+  opts: ExhaustOptions,
+): Promise<ExhaustResult> {
+  return walkSchedules(async (schedule) => {
+    const result = await runScenario({ ...config, fullTrace: false, schedule });
+    return { failed: !result.ok, result };
+  }, opts);
+}
