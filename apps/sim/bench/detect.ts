@@ -3,7 +3,7 @@
  * `explore` needs until its first violation, over several independent trials (trial t explores
  * seeds from t * 100000 + 1 on). Prints a Markdown table of the medians. Run: pnpm detect (in
  * apps/sim). Options (env): TRIALS (default 5), CAP (seeds per trial before giving up, 400),
- * OPS (per run, 2000), DEPTH (PCT depth, 3).
+ * OPS (per run, 2000), DEPTH (PCT depth, 10).
  */
 
 import { cpus } from 'node:os';
@@ -14,7 +14,7 @@ import type { Bugs, ScenarioConfig } from '../src/scenario.js';
 const TRIALS = Number(process.env.TRIALS ?? 5);
 const CAP = Number(process.env.CAP ?? 400);
 const OPS = Number(process.env.OPS ?? 2000);
-const DEPTH = Number(process.env.DEPTH ?? 3);
+const DEPTH = Number(process.env.DEPTH ?? 10);
 
 const BUGS: Record<string, Bugs> = {
   'kvm-no-retry': { kvm: { skipRetry: true } },

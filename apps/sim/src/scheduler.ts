@@ -136,6 +136,8 @@ export class Scheduler {
   private lastDispatched: Task | null = null;
   private readonly schedule: ScheduleChoices | undefined;
   private preemptions = 0;
+  /** PCT: the next priority for a task that spins (below change points, which are >= 1). */
+  private spinFloor = 0;
 
   constructor(opts: SchedulerOptions) {
     this.prng = new Prng(opts.seed);
@@ -196,6 +198,19 @@ export class Scheduler {
 
   /** A scheduling point: `t` stays runnable, another task (or `t` again) is picked. */
   yield(t: Task, label: string): Promise<void> {
+    return this.suspend(t, label, 'runnable');
+  }
+
+  /**
+   * A scheduling point inside a retry loop that waits for another task to make progress (a
+   * fault's backoff before it retries). The same as `yield` for `random`; under `pct`, `t` also
+   * drops below every priority given so far, as at a change point. Otherwise a spinning task of
+   * high priority would keep the scheduler's only turn while the task it waits for (an
+   * invalidation that must end) never runs: a livelock of the strategy, not of the code, since
+   * real CPUs run both at once.
+   */
+  spinYield(t: Task, label: string): Promise<void> {
+    if (this.strategy === 'pct' && this.schedule === undefined) t.priority = this.spinFloor--;
     return this.suspend(t, label, 'runnable');
   }
 

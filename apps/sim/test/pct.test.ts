@@ -42,3 +42,30 @@ describe('PCT change points', () => {
     expect(missed).toBeGreaterThan(40);
   });
 });
+
+describe('PCT and spinning retries', () => {
+  /** `spinner` retries until `worker` has set a flag; both start runnable. */
+  async function spinWorld(seed: number, spin: 'spinYield' | 'yield') {
+    const sched = new Scheduler({ seed, strategy: 'pct', pctDepth: 1, maxSteps: 10_000 });
+    let flag = false;
+    sched.spawn('spinner', async (t) => {
+      while (!flag) await sched[spin](t, 'retry');
+    });
+    sched.spawn('worker', async (t) => {
+      await sched.yield(t, 'work');
+      flag = true;
+    });
+    return sched.run();
+  }
+
+  it('a spinning task drops below the others, so the one it waits for runs', async () => {
+    for (let seed = 1; seed <= 20; seed++)
+      expect(await spinWorld(seed, 'spinYield')).toBeUndefined();
+  });
+
+  it('control: spinning with a plain yield livelocks whenever the spinner has the higher priority', async () => {
+    const kinds = [];
+    for (let seed = 1; seed <= 20; seed++) kinds.push((await spinWorld(seed, 'yield'))?.kind);
+    expect(kinds.filter((k) => k === 'livelock').length).toBeGreaterThan(0);
+  });
+});

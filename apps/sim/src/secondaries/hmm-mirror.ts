@@ -321,7 +321,7 @@ export class HmmMirror implements SecondaryView {
         backoff: () => {
           if (this.timedOut(deadline)) throw Errno.of(EBUSY);
           this.mm.ev(t, this.label.readRetry, sub.start / PAGE_SIZE, (sub.last + 1) / PAGE_SIZE);
-          return ctx.sched.yield(t, this.label.readRetry);
+          return ctx.sched.spinYield(t, this.label.readRetry);
         },
       });
       ctx.stats.retries.hmm += retries;

@@ -194,7 +194,7 @@ export class KvmGuest implements SecondaryView {
           this.sptFlags[gfn] = ref.writable ? SPTE_WRITE : 0;
           this.mm.ev(t, 'kvm install', gfn, ref.frame, ref.writable ? 1 : 0);
         },
-        backoff: () => this.mm.ctx.sched.yield(t, 'kvm fault retry'),
+        backoff: () => this.mm.ctx.sched.spinYield(t, 'kvm fault retry'),
       });
       this.mm.ctx.stats.retries.kvm += retries;
       return 0;
