@@ -23,6 +23,7 @@ export function first<T>(t: IntervalTree<T>, start: number, last: number): numbe
   const F = t._f;
   const root = t._root;
   // O(1) rejects: nothing reaches start, or everything begins after last.
+  // Stryker disable ConditionalExpression,LogicalOperator,BlockStatement: equivalent: a shortcut: resume() finds nothing in the same cases, and clears the cursor too.
   if (
     F[(root << F64.SHIFT) + F64.MAX]! < start ||
     F[(t._leftmost << F64.SHIFT) + F64.START]! > last
@@ -30,6 +31,7 @@ export function first<T>(t: IntervalTree<T>, start: number, last: number): numbe
     clearCursor(t);
     return 0;
   }
+  // Stryker restore ConditionalExpression,LogicalOperator,BlockStatement
   return resume(t, root, 0, start, last);
 }
 
@@ -39,9 +41,11 @@ export function first<T>(t: IntervalTree<T>, start: number, last: number): numbe
  * stack from parent links first.
  */
 export function next<T>(t: IntervalTree<T>, n: number, start: number, last: number): number {
+  // Stryker disable BlockStatement: equivalent: a shortcut: the stack rebuilt below is the same.
   if (n === t._curSlot && start === t._curStart && last === t._curLast && t._mod === t._curMod) {
     return resume(t, t._w[(n << I32.SHIFT) + I32.RIGHT]!, t._curSp, start, last);
   }
+  // Stryker restore BlockStatement
   // The pending ancestors of n in an in-order walk: those whose left subtree holds n, top first.
   const W = t._w;
   const P = t._p;
@@ -50,6 +54,7 @@ export function next<T>(t: IntervalTree<T>, n: number, start: number, last: numb
   for (let c = n, p = P[n]!; p !== 0; c = p, p = P[p]!) {
     if (W[(p << I32.SHIFT) + I32.LEFT] === c) stack[sp++] = p;
   }
+  // Stryker disable next-line EqualityOperator: equivalent: i <= j also swaps the middle entry with itself.
   for (let i = 0, j = sp - 1; i < j; i++, j--) {
     const s = stack[i]!;
     stack[i] = stack[j]!;
@@ -79,9 +84,11 @@ export function resume<T>(
       stack[sp++] = n;
       n = W[(n << I32.SHIFT) + I32.LEFT]!;
     }
+    // Stryker disable next-line ConditionalExpression: equivalent: popping an empty stack reads stack[-1], undefined, i.e. slot 0, whose start (+Infinity) breaks the loop below.
     if (sp === 0) break;
     n = stack[--sp]!;
     // In order, every later node starts at or after this one: nothing more can overlap.
+    // Stryker disable next-line ArithmeticOperator: equivalent: F64.START is 0, so + and - give the same word.
     if (F[(n << F64.SHIFT) + F64.START]! > last) break;
     if (start <= F[(n << F64.SHIFT) + F64.LAST]!) {
       t._curSlot = n;
@@ -98,6 +105,7 @@ export function resume<T>(
   return 0;
 }
 
+// Stryker disable BlockStatement: equivalent: the cursor is a shortcut; left elsewhere, iterNext rebuilds the same stack.
 /**
  * Points the cursor at slot `n` of a walk over `[start, last]` on tree version `mod`, with the
  * pending ancestors `stack[from, to)` (forEachOverlap's stack, when its callback stops it).
@@ -113,6 +121,7 @@ export function saveCursor<T>(
   mod: number,
 ): void {
   const c = t._curStack;
+  // Stryker disable next-line EqualityOperator: equivalent: i <= to also copies the entry above the pending ones (_curSp excludes it), into room the stack has.
   for (let i = from; i < to; i++) c[i - from] = stack[i]!;
   t._curSp = to - from;
   t._curSlot = n;
@@ -121,6 +130,7 @@ export function saveCursor<T>(
   t._curLast = last;
   t._curMod = mod;
 }
+// Stryker restore BlockStatement
 
 /** Leaves the cursor nowhere. */
 export function clearCursor<T>(t: IntervalTree<T>): void {

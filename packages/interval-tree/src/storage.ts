@@ -51,13 +51,17 @@ export class TreeNode<T> implements IntervalNode<T> {
 
   get start(): number {
     const i = this._i;
+    // Stryker disable next-line EqualityOperator: equivalent: a live handle's slot is at least 1 (slot 0 is the sentinel) and a detached one's is -1, so 0 never occurs.
+    // Stryker disable ArithmeticOperator: equivalent: F64.START is 0, so + and - give the same word.
     return i >= 0
       ? (this._o as SlotStore)._f[(i << F64.SHIFT) + F64.START]!
       : (this._o as Detached).start;
   }
 
   get last(): number {
+    // Stryker restore ArithmeticOperator
     const i = this._i;
+    // Stryker disable next-line EqualityOperator: equivalent: a live handle's slot is at least 1 (slot 0 is the sentinel) and a detached one's is -1, so 0 never occurs.
     return i >= 0
       ? (this._o as SlotStore)._f[(i << F64.SHIFT) + F64.LAST]!
       : (this._o as Detached).last;
@@ -83,6 +87,7 @@ export function resetStorage<T>(t: IntervalTree<T>): void {
   F[F64.START] = Number.POSITIVE_INFINITY;
   F[F64.LAST] = Number.NEGATIVE_INFINITY;
   F[F64.MAX] = Number.NEGATIVE_INFINITY;
+  // Stryker disable next-line ArrayDeclaration: equivalent: without the entry, slot 0 still has no handle (nodes[0] reads undefined) and slot 1 is stored at index 1.
   t._nodes = [undefined];
   t._used = 1;
   t._free = 0;
@@ -125,12 +130,14 @@ export function slotOf<T>(t: IntervalTree<T>, node: IntervalNode<T>, method: str
     throw new TypeError(`${method}: expected a node returned by IntervalTree.insert`);
   }
   if (node._o !== t) {
+    // Stryker disable EqualityOperator: equivalent: a live handle's slot is at least 1 (slot 0 is the sentinel) and a detached one's is -1, so 0 never occurs.
     throw new NodeNotInTreeError(
       node._i < 0
         ? `${method}: the node [${node.start}, ${node.last}] was already removed from its tree`
         : `${method}: the node [${node.start}, ${node.last}] belongs to another IntervalTree`,
     );
   }
+  // Stryker restore EqualityOperator
   return node._i;
 }
 

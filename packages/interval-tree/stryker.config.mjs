@@ -1,0 +1,3 @@
+import strykerConfig from '../../stryker.config.shared.mjs';
+
+export default strykerConfig();
