@@ -8,6 +8,7 @@
 
 import { cpus } from 'node:os';
 import { median } from '../../../bench-stats.js';
+import { BUG_MODES } from '../src/bug-modes.js';
 import { exploreSeed } from '../src/explore.js';
 import type { Bugs, ScenarioConfig } from '../src/scenario.js';
 
@@ -16,14 +17,7 @@ const CAP = Number(process.env.CAP ?? 400);
 const OPS = Number(process.env.OPS ?? 2000);
 const DEPTH = Number(process.env.DEPTH ?? 10);
 
-const BUGS: Record<string, Bugs> = {
-  'kvm-no-retry': { kvm: { skipRetry: true } },
-  'kvm-no-zap': { kvm: { skipZap: true } },
-  'hmm-no-read-retry': { hmm: { skipReadRetry: true } },
-  'hmm-no-set-seq': { hmm: { skipSetSeq: true } },
-  'vhost-no-wait': { vhost: { noWait: true } },
-  'vhost-no-prefetch-retry': { vhost: { noPrefetchRetry: true } },
-};
+const BUGS: Record<string, Bugs> = BUG_MODES;
 
 /** Seeds explored until the first violation (CAP + 1 if none within CAP), and the wall time. */
 async function trial(base: Partial<ScenarioConfig>, t: number): Promise<[number, number]> {

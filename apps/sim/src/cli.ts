@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BUG_NAMES, type BugMode, bugsOf } from './bug-modes.js';
 import { defaultJobs, explore, type SeedOutcome } from './explore.js';
 import {
   type ExploreSummary,
@@ -74,14 +75,7 @@ function parseBug(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
-const BUGS = [
-  'kvm-no-retry',
-  'kvm-no-zap',
-  'hmm-no-read-retry',
-  'hmm-no-set-seq',
-  'vhost-no-wait',
-  'vhost-no-prefetch-retry',
-];
+const BUGS: readonly string[] = BUG_NAMES;
 
 interface CommonOpts {
   ops: number;
@@ -173,15 +167,7 @@ function addCommon(
 }
 
 function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
-  const bugs: ScenarioConfig['bugs'] = {};
-  for (const b of o.bug ?? []) {
-    if (b === 'kvm-no-retry') bugs.kvm = { ...bugs.kvm, skipRetry: true };
-    if (b === 'kvm-no-zap') bugs.kvm = { ...bugs.kvm, skipZap: true };
-    if (b === 'hmm-no-read-retry') bugs.hmm = { ...bugs.hmm, skipReadRetry: true };
-    if (b === 'hmm-no-set-seq') bugs.hmm = { ...bugs.hmm, skipSetSeq: true };
-    if (b === 'vhost-no-wait') bugs.vhost = { ...bugs.vhost, noWait: true };
-    if (b === 'vhost-no-prefetch-retry') bugs.vhost = { ...bugs.vhost, noPrefetchRetry: true };
-  }
+  const bugs = bugsOf((o.bug ?? []) as BugMode[]);
   return {
     seed,
     ops: o.ops,

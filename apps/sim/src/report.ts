@@ -1,3 +1,4 @@
+import { modesOf } from './bug-modes.js';
 import { DEFAULT_CONFIG, type RunResult, type ScenarioConfig } from './scenario.js';
 import { Stats } from './stats.js';
 
@@ -130,13 +131,7 @@ export function configFlags(c: ScenarioConfig): string {
     .map(([k, v]) => `${k}=${v}`);
   if (mix.length > 0) parts.push(` --mix ${mix.join(',')}`);
   if (c.sweepEvery !== DEFAULT_CONFIG.sweepEvery) parts.push(` --sweep ${c.sweepEvery}`);
-  const b = c.bugs;
-  if (b.kvm?.skipRetry) parts.push(' --bug kvm-no-retry');
-  if (b.kvm?.skipZap) parts.push(' --bug kvm-no-zap');
-  if (b.hmm?.skipReadRetry) parts.push(' --bug hmm-no-read-retry');
-  if (b.hmm?.skipSetSeq) parts.push(' --bug hmm-no-set-seq');
-  if (b.vhost?.noWait) parts.push(' --bug vhost-no-wait');
-  if (b.vhost?.noPrefetchRetry) parts.push(' --bug vhost-no-prefetch-retry');
+  for (const name of modesOf(c.bugs)) parts.push(` --bug ${name}`);
   return parts.join('');
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BUG_MODES } from '../src/bug-modes.js';
 import { exploreSeed } from '../src/explore.js';
 import type { Bugs } from '../src/scenario.js';
 
@@ -9,14 +10,7 @@ import type { Bugs } from '../src/scenario.js';
  * it found hmm-no-read-retry and vhost-no-prefetch-retry in none of 200 seeds.
  */
 const BUDGET = 100;
-const BUGS: Record<string, Bugs> = {
-  'kvm-no-retry': { kvm: { skipRetry: true } },
-  'kvm-no-zap': { kvm: { skipZap: true } },
-  'hmm-no-read-retry': { hmm: { skipReadRetry: true } },
-  'hmm-no-set-seq': { hmm: { skipSetSeq: true } },
-  'vhost-no-wait': { vhost: { noWait: true } },
-  'vhost-no-prefetch-retry': { vhost: { noPrefetchRetry: true } },
-};
+const BUGS: Record<string, Bugs> = BUG_MODES;
 
 describe(`PCT (depth 10) finds every bug mode within ${BUDGET} seeds`, () => {
   for (const [name, bugs] of Object.entries(BUGS)) {
