@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { walkSchedules } from '../src/exhaustive.js';
-import { SimMutex } from '../src/locks.js';
-import { type ScheduleChoices, Scheduler, type Task } from '../src/scheduler.js';
+import { type ScheduleChoices, Scheduler } from '../src/scheduler.js';
+import { counterWorld } from './counter-world.js';
 
-/** Two tasks add 1 to a counter `rounds` times each, reading and writing around a yield. */
-async function counterWorld(schedule: ScheduleChoices, locked: boolean, rounds = 2) {
-  const sched = new Scheduler({ seed: 1, schedule });
-  const m = new SimMutex(sched, 'm');
-  let counter = 0;
-  for (let k = 0; k < 2; k++) {
-    sched.spawn(`inc${k}`, async (t: Task) => {
-      for (let i = 0; i < rounds; i++) {
-        if (locked) await m.lock(t);
-        const v = counter;
-        await sched.yield(t, 'between read and write');
-        counter = v + 1;
-        if (locked) m.unlock(t);
-        await sched.yield(t, 'loop');
-      }
-    });
-  }
-  await sched.run();
-  return { failed: counter !== 2 * rounds, result: counter };
+/** The counter world of two tasks with 2 rounds each, following `schedule`. */
+async function counterRun(schedule: ScheduleChoices, locked: boolean) {
+  const counter = await counterWorld({ seed: 1, schedule }, locked, 2);
+  return { failed: counter !== 4, result: counter };
 }
 
 describe('walkSchedules (exhaustive exploration)', () => {
@@ -53,45 +38,45 @@ describe('walkSchedules (exhaustive exploration)', () => {
   });
 
   it('finds the lost update of an unlocked counter, and proves the locked one clean', async () => {
-    const racy = await walkSchedules((s) => counterWorld(s, false), { maxSchedules: 100_000 });
+    const racy = await walkSchedules((s) => counterRun(s, false), { maxSchedules: 100_000 });
     expect(racy.complete).toBe(true);
     expect(racy.violations.length).toBeGreaterThan(0);
     expect(Math.min(...racy.violations.map((v) => v.result))).toBe(2); // both rounds lost one
-    const safe = await walkSchedules((s) => counterWorld(s, true), { maxSchedules: 100_000 });
+    const safe = await walkSchedules((s) => counterRun(s, true), { maxSchedules: 100_000 });
     expect(safe.complete).toBe(true);
     expect(safe.violations).toEqual([]);
     expect(safe.schedules).toBeGreaterThan(1);
   });
 
   it('a violating schedule replays from its choices', async () => {
-    const racy = await walkSchedules((s) => counterWorld(s, false), {
+    const racy = await walkSchedules((s) => counterRun(s, false), {
       maxSchedules: 100_000,
       stop: true,
     });
     const first = racy.violations[0]!;
-    const again = await counterWorld({ prefix: first.choices, branching: [] }, false);
+    const again = await counterRun({ prefix: first.choices, branching: [] }, false);
     expect(again).toEqual({ failed: true, result: first.result });
   });
 
   it('a preemption bound of 0 runs only the non-preemptive schedules and misses the race', async () => {
-    const r0 = await walkSchedules((s) => counterWorld(s, false), {
+    const r0 = await walkSchedules((s) => counterRun(s, false), {
       maxSchedules: 100_000,
       preemptionBound: 0,
     });
     expect(r0.complete).toBe(true);
     expect(r0.violations).toEqual([]);
-    const r1 = await walkSchedules((s) => counterWorld(s, false), {
+    const r1 = await walkSchedules((s) => counterRun(s, false), {
       maxSchedules: 100_000,
       preemptionBound: 1,
     });
     expect(r1.violations.length).toBeGreaterThan(0);
-    const all = await walkSchedules((s) => counterWorld(s, false), { maxSchedules: 100_000 });
+    const all = await walkSchedules((s) => counterRun(s, false), { maxSchedules: 100_000 });
     expect(r0.schedules).toBeLessThan(r1.schedules);
     expect(r1.schedules).toBeLessThanOrEqual(all.schedules);
   });
 
   it('stops at maxSchedules and says it is incomplete', async () => {
-    const r = await walkSchedules((s) => counterWorld(s, true), { maxSchedules: 3 });
+    const r = await walkSchedules((s) => counterRun(s, true), { maxSchedules: 3 });
     expect(r).toMatchObject({ schedules: 3, complete: false });
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimMutex } from '../src/locks.js';
 import { Prng } from '../src/prng.js';
 import { Scheduler, type StrategyName, type Task } from '../src/scheduler.js';
+import { counterWorld } from './counter-world.js';
 
 async function interleaving(seed: number, strategy: StrategyName = 'random'): Promise<string[]> {
   const sched = new Scheduler({ seed, strategy, pctSteps: 30 });
@@ -18,26 +19,8 @@ async function interleaving(seed: number, strategy: StrategyName = 'random'): Pr
   return order;
 }
 
-/** Two tasks increment a shared counter with a scheduling point between read and write. */
-async function racyCounter(seed: number, locked: boolean): Promise<number> {
-  const sched = new Scheduler({ seed });
-  const m = new SimMutex(sched, 'm');
-  let counter = 0;
-  for (let k = 0; k < 2; k++) {
-    sched.spawn(`inc${k}`, async (t: Task) => {
-      for (let i = 0; i < 5; i++) {
-        if (locked) await m.lock(t);
-        const v = counter;
-        await sched.yield(t, 'between read and write');
-        counter = v + 1;
-        if (locked) m.unlock(t);
-        await sched.yield(t, 'loop');
-      }
-    });
-  }
-  await sched.run();
-  return counter;
-}
+/** Two tasks increment a shared counter 5 times each (see counterWorld). */
+const racyCounter = (seed: number, locked: boolean) => counterWorld({ seed }, locked, 5);
 
 describe('Scheduler', () => {
   it('replays the same interleaving for the same seed, and another for another seed', async () => {
