@@ -1,4 +1,5 @@
 import type { FrameAllocator } from './primary/frames.js';
+import type { PrimaryObserver } from './primary/mm.js';
 import type { PageTable } from './primary/page-table.js';
 import { PTE_PROTNONE, PTE_WRITE } from './primary/page-table.js';
 import { type Scheduler, StopSignal } from './scheduler.js';
@@ -45,8 +46,9 @@ export interface Violation {
  *    translation: the PTE maps the same frame, the frame is still at the generation the
  *    secondary recorded, the page is accessible (not PROT_NONE), and if the secondary allows
  *    writes the PTE does too. Checked (a) when a secondary installs a translation, (b) when any
- *    path accesses memory through one, (c) right after the primary changed PTEs in a range,
- *    for every translation in that range (the primary changes PTEs only after
+ *    path accesses memory through one, (c) when an invalidation window in which the primary
+ *    changed PTEs ends (the page table reports them, see PageTableObserver), for every
+ *    translation in the changed range (the primary changes PTEs only after
  *    invalidateRangeStart returned, so every secondary must already have dropped them: this is
  *    the kernel's "upon return the caller must stop using any SPTEs in the range"), and (d) in
  *    a full sweep every `sweepEvery` scheduling steps and at the end of the run.
@@ -57,7 +59,7 @@ export interface Violation {
  *    by the primary for zap/zero-fill, move and unmap).
  * I4 (teardown) — after release() no secondary holds any translation.
  */
-export class Checker {
+export class Checker implements PrimaryObserver {
   private readonly secondaries: SecondaryView[] = [];
   /** Per secondary (same index), the I1 visitors, made once instead of per check. */
   private readonly afterChangeVisitors: TranslationVisitor[] = [];
@@ -160,19 +162,19 @@ export class Checker {
     return v;
   }
 
-  /** The primary zero-filled / dropped the contents of `[start, end)` (zap, fresh mapping). */
-  zero(start: number, end: number): void {
+  /** The primary dropped the contents of `[start, end)` (a zap): they read as zero now. */
+  zeroed(start: number, end: number): void {
     this.expected.fill(0, start, end);
   }
 
   /** The primary moved `len` pages from `from` to `to` (mremap). */
-  move(from: number, to: number, len: number): void {
+  moved(from: number, to: number, len: number): void {
     this.expected.copyWithin(to, from, from + len);
     this.expected.fill(0, from, from + len);
   }
 
-  /** I1(c): after the primary changed PTEs of `[start, end)`. */
-  afterChange(start: number, end: number): void {
+  /** I1(c): the primary changed PTEs of `[start, end)` in an invalidation window now ending. */
+  changed(start: number, end: number): void {
     const views = this.secondaries;
     for (let i = 0; i < views.length; i++)
       views[i]!.forEachTranslationIn(start, end, this.afterChangeVisitors[i]!);
@@ -185,7 +187,7 @@ export class Checker {
   }
 
   /** I4: after release() returned. */
-  afterRelease(): void {
+  released(): void {
     for (const s of this.secondaries) {
       s.forEachTranslation((page, frame) => {
         this.fail(`${s.name}: still maps page ${page} -> frame ${frame} after release()`);

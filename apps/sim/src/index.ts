@@ -8,6 +8,13 @@ export {
 export { type ChromeTraceEvent, chromeTrace, chromeTraceJson } from './chrome-trace.js';
 export { htmlReport } from './html-report.js';
 export { SimMutex, SimRwSem, SimSpinLock } from './locks.js';
+export {
+  defaultMix,
+  MM_OPERATIONS,
+  type MmOpContext,
+  type MmOperation,
+  type MmOpName,
+} from './mm-operations.js';
 export { FrameAllocator } from './primary/frames.js';
 export {
   AddressSpace,

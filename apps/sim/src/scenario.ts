@@ -1,17 +1,8 @@
 import { Checker, type Violation } from './checker.js';
+
+import { defaultMix, MM_OPERATIONS, type OpMix } from './mm-operations.js';
 import { AddressSpace } from './primary/mm.js';
-import {
-  clearRefsOp,
-  exitOp,
-  madviseDontneedOp,
-  migrateOp,
-  mmapOp,
-  mprotectOp,
-  mremapOp,
-  munmapOp,
-  oomReapOp,
-  reclaimOp,
-} from './primary/ops.js';
+import { exitOp, mmapOp, mprotectOp, oomReapOp, reclaimOp } from './primary/ops.js';
 import { PROT_READ, PROT_WRITE, type Vma } from './primary/vmas.js';
 import { Prng } from './prng.js';
 import { type ScheduleChoices, Scheduler, type StrategyName, type Task } from './scheduler.js';
@@ -21,16 +12,7 @@ import { type VhostBugs, VhostDev } from './secondaries/vhost.js';
 import { Stats } from './stats.js';
 import { Trace } from './trace.js';
 
-/** Relative weights of the address-space operations of the `mm` task. */
-export interface OpMix {
-  mmap: number;
-  munmap: number;
-  mprotect: number;
-  madvise: number;
-  mremap: number;
-  migrate: number;
-  clearRefs: number;
-}
+export type { OpMix } from './mm-operations.js';
 
 /** Which deliberate bugs to inject (negative controls of the checker). */
 export interface Bugs {
@@ -86,7 +68,7 @@ export const DEFAULT_CONFIG: ScenarioConfig = {
   vhost: true,
   strategy: 'random',
   pctDepth: 3,
-  mix: { mmap: 3, munmap: 2, mprotect: 3, madvise: 3, mremap: 1, migrate: 3, clearRefs: 1 },
+  mix: defaultMix(),
   cpus: 2,
   vcpus: 2,
   devices: 2,
@@ -202,6 +184,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const mm = new AddressSpace({ sched, trace, stats }, config.pages);
   const checker = new Checker(mm, sched, trace, config.pages);
   mm.checker = checker;
+  mm.observe(checker);
   const endMode: 'exit' | 'oom' =
     config.end === 'random' ? (rng.chance(0.7) ? 'oom' : 'exit') : config.end;
 
@@ -329,15 +312,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     );
   }
 
-  const mixWeights = [
-    config.mix.mmap,
-    config.mix.munmap,
-    config.mix.mprotect,
-    config.mix.madvise,
-    config.mix.mremap,
-    config.mix.migrate,
-    config.mix.clearRefs,
-  ];
+  // The mix as weights in table order (the order the draw depends on).
+  const mixWeights = MM_OPERATIONS.map((op) => config.mix[op.name]);
   {
     const r = rng.fork();
     sched.spawn('mm', async (t) => {
@@ -372,34 +348,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       }
       if (p < end) await mmapOp(mm, t, p, end, PROT_READ | PROT_WRITE);
     };
-    const mmOp = async (t: Task, r: Prng): Promise<void> => {
-      const op = r.weighted(mixWeights);
+    const mmOp = (t: Task, r: Prng): Promise<void> => {
+      const op = MM_OPERATIONS[r.weighted(mixWeights)]!;
       const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
-      if (op === 0) {
-        const len = r.range(1, 32);
-        const s = mm.vmas.findFree(len, (n) => r.int(n));
-        if (s !== undefined)
-          await mmapOp(mm, t, s, s + len, r.chance(0.85) ? PROT_READ | PROT_WRITE : PROT_READ);
-        return;
-      }
-      if (range === undefined) return;
-      const [s, e] = range;
-      if (op === 1) {
-        await munmapOp(mm, t, s, e);
-        // Re-map the hole sometimes, so shared regions come back (with fresh, zeroed memory).
-        if (r.chance(0.7)) await mmapOp(mm, t, s, e, PROT_READ | PROT_WRITE);
-      } else if (op === 2) {
-        const prot = r.pick([PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE, 0]);
-        await mprotectOp(mm, t, s, e, prot);
-      } else if (op === 3) await madviseDontneedOp(mm, t, s, e);
-      else if (op === 4) {
-        const to = mm.vmas.findFree(e - s, (n) => r.int(n));
-        if (to !== undefined) {
-          await mremapOp(mm, t, s, e, to);
-          if (r.chance(0.8)) await mremapOp(mm, t, to, to + (e - s), s); // and back, usually
-        }
-      } else if (op === 5) await migrateOp(mm, t, s, e, r.chance(0.5) ? 'rmap' : 'vma');
-      else await clearRefsOp(mm, t, s, e);
+      return op.run({ mm, t, r, range });
     };
   }
 

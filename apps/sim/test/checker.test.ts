@@ -52,7 +52,7 @@ describe('Checker', () => {
     const { w, fake, f, gen } = setup();
     w.mm.pt.flags[10] = 0;
     fake.entries.set(10, { frame: f, gen, writable: true });
-    expect(() => w.checker.afterChange(0, 256)).toThrow(StopSignal);
+    expect(() => w.checker.changed(0, 256)).toThrow(StopSignal);
     expect(w.checker.violation?.message).toMatch(
       /writable in the secondary but read-only in the primary/,
     );
@@ -81,7 +81,7 @@ describe('Checker', () => {
   it('flags a translation that survives release() (I4)', () => {
     const { w, fake, f, gen } = setup();
     fake.entries.set(10, { frame: f, gen, writable: false });
-    expect(() => w.checker.afterRelease()).toThrow(StopSignal);
+    expect(() => w.checker.released()).toThrow(StopSignal);
     expect(w.checker.violation?.message).toMatch(/still maps page 10 -> frame 0 after release/);
   });
 

@@ -18,6 +18,7 @@ export function makeWorld(opts: { seed?: number; pages?: number; strategy?: Stra
   const mm = new AddressSpace({ sched, trace, stats }, pages);
   const checker = new Checker(mm, sched, trace, pages);
   mm.checker = checker;
+  mm.observe(checker);
   const mirror = (name = 'hmm', bugs: HmmBugs = {}) => {
     const m = new HmmMirror(mm, checker, name, bugs);
     checker.addSecondary(m);

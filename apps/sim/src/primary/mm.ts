@@ -13,6 +13,7 @@ import { FAULT_BEGIN, FAULT_END, type Trace } from '../trace.js';
 import { FrameAllocator } from './frames.js';
 import {
   PageTable,
+  type PageTableObserver,
   PTE_DIRTY,
   PTE_PROTNONE,
   PTE_WRITE,
@@ -20,6 +21,12 @@ import {
   SwapSpace,
 } from './page-table.js';
 import { PROT_READ, PROT_WRITE, VmaSet } from './vmas.js';
+
+/** What the address space reports to its one subscriber (the checker): see observe(). */
+export interface PrimaryObserver extends PageTableObserver {
+  /** mmu_notifier_release() returned: no secondary may hold a translation any more. */
+  released(): void;
+}
 
 /** Bytes per page: notifier ranges are byte addresses, page tables are indexed by page. */
 export const PAGE_SIZE = 4096;
@@ -93,7 +100,9 @@ export class AddressSpace {
   /** Set once exit_mmap() ran. */
   dead = false;
   private exitWaiter: Task | null = null;
+  /** Checks every access made through the primary page table (the CPU, copy_to/from_user). */
   checker!: Checker;
+  private releaseObserver: () => void = () => {};
 
   constructor(
     readonly ctx: SimContext,
@@ -109,6 +118,21 @@ export class AddressSpace {
     this.vmas = new VmaSet(pages);
     this.mmapLock = new SimRwSem(ctx.sched, 'mmap_lock');
     this.gather = new DeferredList<number>((f) => this.frames.free(f));
+  }
+
+  /**
+   * The one subscriber to what the primary does to its page tables (the checker): every PTE
+   * change (see PageTableObserver) and the end of mmu_notifier_release().
+   */
+  observe(observer: PrimaryObserver): void {
+    this.pt.observer = observer;
+    this.releaseObserver = () => observer.released();
+  }
+
+  /** mmu_notifier_release() (every subscriber drops everything), then tells the observer. */
+  async release(): Promise<void> {
+    await this.subs.release();
+    this.releaseObserver();
   }
 
   /** False when tracing is off: callers may skip computing an event's arguments. */
@@ -173,6 +197,7 @@ export class AddressSpace {
     this.ctx.stats.invalidations[event]++;
     this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
     await this.subs.invalidateRangeStart(range);
+    this.pt.windows++;
     return range;
   }
 
@@ -200,11 +225,17 @@ export class AddressSpace {
       return undefined;
     }
     this.ev(t, INV_START_NB[event], start, end, EVENT_CODE[event]);
+    this.pt.windows++;
     return range;
   }
 
-  /** mmu_notifier_invalidate_range_end(). */
+  /**
+   * mmu_notifier_invalidate_range_end(). The page table first reports what changed in the
+   * window to its observer (the checker), while the range is still invalidated.
+   */
   invEnd(t: Task, range: MmuNotifierRange): void {
+    this.pt.flush();
+    this.pt.windows--;
     this.subs.invalidateRangeEnd(range);
     if (this.tracing) {
       this.ev(
@@ -222,17 +253,10 @@ export class AddressSpace {
   /** Unmaps one page (zap_pte_range for one PTE): frame to the gather, swap slot freed, data gone. */
   zapPage(p: number): void {
     const f = this.pt.frame[p]!;
-    if (f >= 0) {
-      this.pt.frame[p] = -1;
-      this.gather.submit(f);
-    }
+    if (f >= 0) this.gather.submit(f);
     const s = this.pt.swap[p]!;
-    if (s >= 0) {
-      this.pt.swap[p] = -1;
-      this.swap.free(s);
-    }
-    this.pt.flags[p] = 0;
-    this.checker.zero(p, p + 1);
+    if (s >= 0) this.swap.free(s);
+    this.pt.unmap(p);
   }
 
   // ---- faults ------------------------------------------------------------------------------
@@ -253,9 +277,7 @@ export class AddressSpace {
       if (f >= 0) {
         // Upgrade only (read-only -> writable, as do_wp_page reusing an exclusive anon page):
         // no translation is taken away, so no notifier call.
-        let flags = pt.flags[p]! | PTE_YOUNG;
-        if (write) flags |= PTE_WRITE | PTE_DIRTY;
-        pt.flags[p] = flags & ~PTE_PROTNONE;
+        pt.touch(p, write, true);
         return 0;
       }
       const slot = pt.swap[p]!;
@@ -266,13 +288,14 @@ export class AddressSpace {
       if (slot >= 0) {
         this.frames.data[nf] = this.swap.load(slot);
         this.swap.free(slot);
-        pt.swap[p] = -1;
         this.ctx.stats.swapIns++;
         this.ev(t, 'swap-in', p, nf);
       }
-      pt.frame[p] = nf;
-      pt.flags[p] =
-        ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0);
+      pt.map(
+        p,
+        nf,
+        ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0),
+      );
     }
   }
 
@@ -340,7 +363,7 @@ export class AddressSpace {
           return;
         }
       } else {
-        pt.flags[p] = pt.flags[p]! | PTE_YOUNG | (write ? PTE_DIRTY : 0);
+        pt.touch(p, write, false);
       }
       const f = pt.frame[p]!;
       const g = this.frames.gen[f]!;

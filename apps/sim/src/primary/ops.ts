@@ -23,7 +23,6 @@ async function zapRange(mm: AddressSpace, t: Task, start: number, end: number): 
   } finally {
     mm.gather.exit(); // tlb_finish_mmu(): frees the batch if we are the last zapper
   }
-  mm.checker.afterChange(start, end);
 }
 
 /** mmap(MAP_ANONYMOUS | MAP_PRIVATE) at a free address. No notifier: nothing was mapped there. */
@@ -37,8 +36,7 @@ export async function mmapOp(
   await mm.writeLock(t);
   try {
     if (!mm.vmas.isFree(start, end)) return false;
-    mm.vmas.insert(start, end, prot);
-    mm.checker.zero(start, end);
+    mm.vmas.insert(start, end, prot); // a hole's pages read as zero: their unmap said so
     mm.ev(t, 'mmap', start, end, prot);
     return true;
   } finally {
@@ -94,7 +92,6 @@ export async function mprotectOp(
       ((prot & PROT_WRITE) === 0 ? PTE_WRITE : 0) | (read ? PTE_PROTNONE : 0),
       read ? 0 : PTE_PROTNONE,
     );
-    mm.checker.afterChange(start, end);
     mm.invEnd(t, range);
   } finally {
     mm.mmapLock.writeUnlock(t);
@@ -142,20 +139,9 @@ export async function mremapOp(
     if (v === undefined || v.end < end || !mm.vmas.isFree(to, to + len)) return;
     mm.ev(t, 'mremap', start, end, to);
     const range = await mm.invStart(t, start, end, 'unmap');
-    const pt = mm.pt;
-    for (let i = 0; i < len; i++) {
-      pt.frame[to + i] = pt.frame[start + i]!;
-      pt.flags[to + i] = pt.flags[start + i]!;
-      pt.swap[to + i] = pt.swap[start + i]!;
-      pt.frame[start + i] = -1;
-      pt.flags[start + i] = 0;
-      pt.swap[start + i] = -1;
-    }
-    mm.checker.move(start, to, len);
+    mm.pt.move(start, to, len);
     mm.vmas.carve(start, end);
     mm.vmas.insert(to, to + len, v.prot);
-    mm.checker.afterChange(start, end);
-    mm.checker.afterChange(to, to + len);
     mm.invEnd(t, range);
   } finally {
     mm.mmapLock.writeUnlock(t);
@@ -198,7 +184,7 @@ export async function migrateOp(
         if (f < 0) continue;
         const nf = mm.frames.alloc();
         mm.frames.data[nf] = mm.frames.data[f]!;
-        pt.frame[p] = nf;
+        pt.replace(p, nf);
         mm.gather.submit(f);
         mm.ctx.stats.migrations++;
         if ((p - start) % 8 === 7) await mm.ctx.sched.yield(t, 'migrate copy');
@@ -206,7 +192,6 @@ export async function migrateOp(
     } finally {
       mm.gather.exit();
     }
-    mm.checker.afterChange(start, end);
     mm.invEnd(t, range);
   } finally {
     mm.mmapLock.readUnlock();
@@ -236,7 +221,7 @@ export async function reclaimOp(
       const f = pt.frame[p]!;
       if (f < 0 || (pt.flags[p]! & PTE_PROTNONE) !== 0) continue;
       const young = (pt.flags[p]! & PTE_YOUNG) !== 0;
-      pt.flags[p] = pt.flags[p]! & ~PTE_YOUNG;
+      pt.clearYoung(p);
       const secYoung = mm.subs.clearFlushYoung(p * 4096, (p + 1) * 4096);
       if (secYoung) stats.secondaryYoung++;
       if (young || secYoung) {
@@ -248,13 +233,10 @@ export async function reclaimOp(
       const range = await mm.invStart(t, p, p + 1, 'clear');
       // pte_same(): the page may have been zapped or migrated while we slept in the start.
       if (pt.frame[p] === f && mm.frames.gen[f] === gen) {
-        pt.swap[p] = mm.swap.store(mm.frames.data[f]!);
-        pt.frame[p] = -1;
-        pt.flags[p] = 0;
+        pt.swapOut(p, mm.swap.store(mm.frames.data[f]!));
         mm.gather.submit(f);
         stats.swapOuts++;
         mm.ev(t, 'swap-out', p, f);
-        mm.checker.afterChange(p, p + 1);
       }
       mm.invEnd(t, range);
     }
@@ -276,7 +258,6 @@ export async function clearRefsOp(
     mm.ev(t, 'clear_refs soft-dirty', start, end);
     const range = await mm.invStart(t, start, end, 'soft-dirty');
     mm.pt.protect(start, end, PTE_WRITE, 0);
-    mm.checker.afterChange(start, end);
     mm.invEnd(t, range);
   } finally {
     mm.mmapLock.writeUnlock(t);
@@ -312,7 +293,6 @@ export async function oomReapOp(mm: AddressSpace, t: Task): Promise<void> {
         mm.gather.enter();
         for (let p = v.start; p < v.end; p++) mm.zapPage(p);
         mm.gather.exit();
-        mm.checker.afterChange(v.start, v.end);
         mm.invEnd(t, range);
       }
     } finally {
@@ -334,8 +314,7 @@ export async function exitOp(mm: AddressSpace, t: Task): Promise<void> {
   await mm.waitUsers(t);
   mm.ev(t, 'exit_mmap: release');
   mm.ctx.stats.invalidations.release++;
-  await mm.subs.release();
-  mm.checker.afterRelease();
+  await mm.release(); // and the checker sees that nothing is left (I4)
   await mm.writeLock(t);
   try {
     for (const v of mm.vmas.all()) {
