@@ -9,6 +9,9 @@ export const BUG_MODES = {
   'kvm-no-zap': { kvm: { skipZap: true } },
   'hmm-no-read-retry': { hmm: { skipReadRetry: true } },
   'hmm-no-set-seq': { hmm: { skipSetSeq: true } },
+  'hmm-install-unlocked': { hmm: { installUnlocked: true } },
+  'hmm-teardown-zap-first': { hmm: { teardownZapFirst: true } },
+  'hmm-teardown-remove-first': { hmm: { teardownRemoveFirst: true } },
   'vhost-no-wait': { vhost: { noWait: true } },
   'vhost-no-prefetch-retry': { vhost: { noPrefetchRetry: true } },
 } as const satisfies Record<string, Bugs>;

@@ -96,6 +96,9 @@ describe('negative controls: the checker finds each injected bug', () => {
     ['KVM does not zap on invalidate', ...only('kvm', { skipZap: true })],
     ['the mirror skips readRetry', ...only('hmm', { skipReadRetry: true })],
     ['the mirror skips setSeq', ...only('hmm', { skipSetSeq: true })],
+    ['the mirror programs after unlocking', ...only('hmm', { installUnlocked: true })],
+    ['the mirror zaps before removing on close', ...only('hmm', { teardownZapFirst: true })],
+    ['the mirror removes before zapping on close', ...only('hmm', { teardownRemoveFirst: true })],
     ['vhost does not wait for its reader', ...only('vhost', { noWait: true })],
     ['vhost prefetch skips readRetry', ...only('vhost', { noPrefetchRetry: true })],
   ];

@@ -19,6 +19,28 @@ export interface HmmBugs {
   skipReadRetry?: boolean;
   /** invalidate() zaps but never calls mmu_interval_set_seq(). */
   skipSetSeq?: boolean;
+  /**
+   * The fault programs the device page table after dropping the device lock: readRetry passes
+   * under the lock (faultWithRetry's install only keeps the walked pages), then the driver
+   * unlocks and allocates its page-table pages, which may sleep (a scheduling point), and only
+   * then programs. The lock no longer covers readRetry + program, so an invalidation can set the
+   * seq and zap in between, and the fault programs the pages it walked before: stale
+   * translations (caught at the install).
+   */
+  installUnlocked?: boolean;
+  /**
+   * close() by hand, zapping first: lock, zap the buffer, unlock, then wait for the ioctls in
+   * flight (a scheduling point), and only then stop the faults (mark the buffer closing) and
+   * remove the subscription. A fault in flight programs pages after the zap, and they outlive
+   * the subscription: nothing invalidates them at the next change of the primary.
+   */
+  teardownZapFirst?: boolean;
+  /**
+   * close() by hand, removing first: remove the subscription and await the removal, then zap
+   * under the lock. While the removal is awaited the subscription is gone and the buffer's
+   * translations are not: a change of the primary there reaches nobody and leaves them stale.
+   */
+  teardownRemoveFirst?: boolean;
 }
 
 /** HMM_RANGE_DEFAULT_TIMEOUT, in scheduling steps instead of 1000 ms. */
@@ -49,6 +71,11 @@ const DPT_WRITE = 1;
 /** Trace and wait labels, built once per device. */
 const labels = (name: string) => ({
   close: `${name} close`,
+  closeWait: `${name} close: wait for ioctls`,
+  closeRemove: `${name} close: mmu_interval_notifier_remove`,
+  closeRemoved: `${name} close: remove`,
+  closeZapped: `${name} close: zap`,
+  programAlloc: `${name} program: allocate table pages`,
   trylockFailed: `${name} invalidate: trylock failed`,
   invalidate: `${name} invalidate`,
   read: `${name} read`,
@@ -147,15 +174,45 @@ export class HmmMirror implements SecondaryView {
    */
   async close(t: Task, buf: MirrorBuffer): Promise<void> {
     if (!this.buffers.includes(buf) || buf.closing) return;
+    const { sched } = this.mm.ctx;
+    if (this.bugs.teardownZapFirst) {
+      // BUG(hmm-teardown-zap-first): zap under the lock, unlock, wait for the ioctls in flight,
+      // and only then stop the faults and remove: a fault programs pages after the zap.
+      if (!this.dev.tryLock()) await this.dev.lock();
+      this.zap(buf.start, buf.end);
+      this.dev.unlock();
+      this.mm.ev(t, this.label.closeZapped, buf.start, buf.end);
+      if (buf.users > 0) {
+        buf.closer = t;
+        await sched.park(t, this.label.closeWait);
+      } else await sched.yield(t, this.label.closeWait);
+    }
     buf.closing = true;
     if (buf.users > 0) {
       buf.closer = t;
       await this.mm.ctx.sched.park(t, `${this.name} close: wait for ioctls`);
     }
-    await teardownOnTask(this.mm.ctx, t, buf.sub, {
-      lock: this.dev,
-      zap: (first, last) => this.zap(first / PAGE_SIZE, (last + 1) / PAGE_SIZE),
-    });
+    if (this.bugs.teardownZapFirst) {
+      // BUG(hmm-teardown-zap-first): the removal, with no zap after the faults were stopped.
+      const removal = buf.sub.remove();
+      this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
+      await sched.wait(t, removal, this.label.closeRemove);
+    } else if (this.bugs.teardownRemoveFirst) {
+      // BUG(hmm-teardown-remove-first): remove and await the removal, then zap: meanwhile the
+      // subscription is gone and the translations are not.
+      const removal = buf.sub.remove();
+      this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
+      await sched.wait(t, removal, this.label.closeRemove);
+      if (!this.dev.tryLock()) await this.dev.lock();
+      this.zap(buf.start, buf.end);
+      this.dev.unlock();
+      this.mm.ev(t, this.label.closeZapped, buf.start, buf.end);
+    } else {
+      await teardownOnTask(this.mm.ctx, t, buf.sub, {
+        lock: this.dev,
+        zap: (first, last) => this.zap(first / PAGE_SIZE, (last + 1) / PAGE_SIZE),
+      });
+    }
     this.removed.add(buf.sub);
     this.buffers.splice(this.buffers.indexOf(buf), 1);
     this.mm.ctx.stats.intervalRemoves++;
@@ -275,7 +332,25 @@ export class HmmMirror implements SecondaryView {
         }
         this.mm.ev(t, this.label.program, start, end);
       };
-      return await this.collisionRetry(t, buf.sub, walk, program, this.bugs.skipReadRetry);
+      if (!this.bugs.installUnlocked) {
+        return await this.collisionRetry(t, buf.sub, walk, program, this.bugs.skipReadRetry);
+      }
+      // BUG(hmm-install-unlocked): readRetry under the lock, program after unlocking and after
+      // a scheduling point (the table allocation), when an invalidation may have zapped.
+      let checked: PageRef[] = [];
+      const keep = (refs: PageRef[]): void => {
+        checked = refs;
+      };
+      const r = await this.collisionRetry(t, buf.sub, walk, keep, this.bugs.skipReadRetry);
+      if (r < 0) return r;
+      this.mm.ev(t, this.label.programAlloc, start, end);
+      await this.mm.ctx.sched.yield(t, this.label.programAlloc);
+      try {
+        program(checked);
+        return 0;
+      } catch (error) {
+        return errnoOf(error);
+      }
     } finally {
       this.mm.put();
     }
