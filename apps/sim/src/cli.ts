@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUG_NAMES, type BugMode, bugsOf } from './bug-modes.js';
+import { exhaustWorld, type WorldResult } from './exhaustive.js';
+import { formatWorlds, scheduleReplay } from './exhaustive-report.js';
 import { defaultJobs, explore, type SeedOutcome } from './explore.js';
 import {
   type ExploreSummary,
@@ -22,6 +24,7 @@ import {
   type ScenarioConfig,
 } from './scenario.js';
 import { shrink } from './shrink.js';
+import { TINY_WORLDS, worldsFor } from './tiny-worlds.js';
 
 /** A parser of an integer option from `min` to `max` (decimal digits only: no '', 1e3, 0x10). */
 function int(name: string, min: number, max: number) {
@@ -31,6 +34,17 @@ function int(name: string, min: number, max: number) {
       throw new InvalidArgumentError(
         `${name} must be an integer from ${min} to ${max}, got "${v}"`,
       );
+    }
+    return n;
+  };
+}
+
+/** A parser of a probability from 0 to 1 (a decimal number). */
+function parseChance(name: string) {
+  return (v: string): number => {
+    const n = /^(0|1)?(\.\d+)?$/.test(v.trim()) && v.trim() !== '' ? Number(v) : Number.NaN;
+    if (!(n >= 0 && n <= 1)) {
+      throw new InvalidArgumentError(`${name} must be a number from 0 to 1, got "${v}"`);
     }
     return n;
   };
@@ -93,6 +107,8 @@ interface CommonOpts {
   trace?: boolean | string;
   report?: string;
   sweep: number;
+  focus: number;
+  rebind: number;
 }
 
 function addCommon(
@@ -159,6 +175,18 @@ function addCommon(
       int('sweep', 0, Number.MAX_SAFE_INTEGER),
       DEFAULT_CONFIG.sweepEvery,
     )
+    .option(
+      '--focus <n>',
+      'confine operations to the first n pages of each shared region (0 = all)',
+      int('focus', 0, LIMITS.pages),
+      0,
+    )
+    .option(
+      '--rebind <p>',
+      'chance that an operation of the first HMM device closes a buffer and mirrors another',
+      parseChance('rebind'),
+      0.02,
+    )
     .option('--json', 'machine-readable output')
     .option(
       '--trace [file]',
@@ -182,6 +210,8 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
     end: o.end,
     bugs,
     sweepEvery: o.sweep,
+    focus: o.focus,
+    rebind: o.rebind,
     fullTrace: o.trace === true,
   };
 }
@@ -225,9 +255,47 @@ function print(r: RunResult, o: CommonOpts): void {
 const REPORT_HELP = 'also write a self-contained HTML report with charts to file';
 
 /** `run` and `replay`: one seed, the report (or JSON), exit status 1 on a violation. */
-async function runAndPrint(o: CommonOpts & { seed: number }): Promise<void> {
+/** `--schedule c1,c2,...`: the choices of an exhaustive schedule (see ScheduleChoices). */
+function parseChoices(v: string): number[] {
+  if (!/^\d+(,\d+)*$/.test(v.trim())) {
+    throw new InvalidArgumentError(
+      `schedule must be comma-separated choices like 0,1,0, got "${v}"`,
+    );
+  }
+  return v.trim().split(',').map(Number);
+}
+
+interface RunOpts extends CommonOpts {
+  seed: number;
+  schedule?: number[];
+  preemptions?: number;
+}
+
+/** The options of `run` and `replay` that follow one schedule of `explore --exhaustive`. */
+function addScheduleOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--schedule <choices>',
+      'follow these scheduling choices (from explore --exhaustive) instead of the strategy',
+      parseChoices,
+    )
+    .option(
+      '--preemptions <n>',
+      'with --schedule: the preemption bound it was found under',
+      int('preemptions', 0, 1000),
+    );
+}
+
+async function runAndPrint(o: RunOpts): Promise<void> {
   let r: RunResult;
   const { timeline, config } = timelineFor(o);
+  if (o.schedule !== undefined) {
+    config.schedule = {
+      prefix: o.schedule,
+      branching: [],
+      ...(o.preemptions === undefined ? {} : { preemptionBound: o.preemptions }),
+    };
+  } else if (o.preemptions !== undefined) fail('--preemptions needs --schedule');
   try {
     r = await runOne(o.seed, o, config);
   } catch (error) {
@@ -252,16 +320,14 @@ const program: Command = new Command('mmu-sim')
   .showHelpAfterError();
 
 addCommon(
-  program
-    .command('run', { isDefault: true })
+  addScheduleOptions(program.command('run', { isDefault: true }))
     .description('run one scenario and print a report (exit status 1 on a violation)')
     .option('--seed <n>', 'seed', int('seed', 0, LIMITS.seed), DEFAULT_CONFIG.seed)
     .option('--report <file>', REPORT_HELP),
 ).action(runAndPrint);
 
 addCommon(
-  program
-    .command('replay')
+  addScheduleOptions(program.command('replay'))
     .description(
       're-run one seed exactly (same flags as the failing run), with the full trace if --trace',
     )
@@ -294,6 +360,10 @@ interface ExploreOpts extends CommonOpts {
   shard?: { index: number; count: number };
   out?: string;
   shrink: boolean;
+  exhaustive?: boolean;
+  preemptions: number;
+  maxSchedules: number;
+  world?: string;
 }
 
 /**
@@ -345,10 +415,32 @@ addCommon(
       parseShard,
     )
     .option('--out <file>', 'also write the JSON summary to this file (for merge)')
-    .option('--no-shrink', 'print the first failing seed as found, without shrinking it'),
+    .option('--no-shrink', 'print the first failing seed as found, without shrinking it')
+    .option(
+      '--exhaustive',
+      'instead of seeds: every schedule of the tiny worlds (one per secondary; --bug picks its own)',
+    )
+    .option(
+      '--preemptions <n>',
+      '--exhaustive: schedules with at most n preemptions',
+      int('preemptions', 0, 1000),
+      2,
+    )
+    .option(
+      '--max-schedules <n>',
+      '--exhaustive: stop after this many schedules',
+      int('max-schedules', 1, LIMITS.seed),
+      1_000_000,
+    )
+    .addOption(
+      new Option('--world <name>', '--exhaustive: only this tiny world').choices(
+        TINY_WORLDS.map((w) => w.name),
+      ),
+    ),
   'random',
   2000,
 ).action(async (o: ExploreOpts) => {
+  if (o.exhaustive === true) return exploreExhaustive(o);
   if (o.from + o.seeds - 1 > LIMITS.seed) {
     fail(`seeds ${o.from}..${o.from + o.seeds - 1} go past the last seed ${LIMITS.seed}`);
   }
@@ -397,6 +489,39 @@ addCommon(
   });
   emitSummary(summary, o, o.jobs);
 });
+
+/**
+ * `explore --exhaustive`: the tiny worlds (every one, or those of the planted bugs' secondaries,
+ * or `--world`), each over its data seeds, every schedule within the preemption bound.
+ */
+async function exploreExhaustive(o: ExploreOpts): Promise<void> {
+  if (o.shard !== undefined) fail('--exhaustive explores the tiny worlds: --shard does not apply');
+  const bugs = bugsOf((o.bug ?? []) as BugMode[]);
+  const worlds = worldsFor(bugs).filter((w) => o.world === undefined || w.name === o.world);
+  if (worlds.length === 0) fail(`no tiny world of ${o.world} has the secondary the bug is in`);
+  const results: WorldResult[] = [];
+  let budget = o.maxSchedules;
+  for (const w of worlds) {
+    const r = await exhaustWorld(w, bugs, {
+      maxSchedules: budget,
+      preemptionBound: o.preemptions,
+      stop: o.stop === true,
+    });
+    results.push(r);
+    budget -= r.schedules;
+    if (budget <= 0 || (o.stop === true && r.violations > 0)) break;
+  }
+  if (o.json === true) {
+    const rows = results.map((r) => {
+      const { first, ...row } = r;
+      if (first === undefined) return row;
+      const { config: _c, ...found } = first;
+      return { ...row, first: { ...found, replay: scheduleReplay(r, o.preemptions) } };
+    });
+    process.stdout.write(`${JSON.stringify({ preemptions: o.preemptions, worlds: rows })}\n`);
+  } else process.stdout.write(`${formatWorlds(results, o.preemptions)}\n`);
+  process.exitCode = results.some((r) => r.violations > 0) ? 1 : 0;
+}
 
 program
   .command('merge')

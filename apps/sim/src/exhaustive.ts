@@ -1,5 +1,12 @@
-import { type RunResult, runScenario, type ScenarioConfig } from './scenario.js';
+import {
+  type Bugs,
+  DEFAULT_CONFIG,
+  type RunResult,
+  runScenario,
+  type ScenarioConfig,
+} from './scenario.js';
 import type { ScheduleChoices } from './scheduler.js';
+import type { TinyWorld } from './tiny-worlds.js';
 
 /** Options of {@link exhaust}. */
 export interface ExhaustOptions {
@@ -80,4 +87,94 @@ export function exhaust(
     const result = await runScenario({ ...config, fullTrace: false, schedule });
     return { failed: !result.ok, result };
   }, opts);
+}
+
+/** What {@link exhaustWorld} found in one tiny world over its data seeds. */
+export interface WorldResult {
+  world: TinyWorld['name'];
+  seeds: number;
+  /** Distinct schedules run, over all its seeds. */
+  schedules: number;
+  /** True if every schedule within the bound of every seed was run. */
+  complete: boolean;
+  /** Violating schedules found (with `stop`, at most one). */
+  violations: number;
+  /** The first violation: its seed, the choices that replay it, and its message. */
+  first?: {
+    seed: number;
+    choices: number[];
+    kind: string;
+    message: string;
+    config: ScenarioConfig;
+  };
+  wallMs: number;
+}
+
+/** What one violating schedule left: its kind, message, and config (undefined for a crash). */
+interface Found {
+  kind: string | undefined;
+  message: string | undefined;
+  config: ScenarioConfig | undefined;
+}
+
+/**
+ * Every schedule (within `preemptionBound`) of every data seed of `world`, with `bugs`
+ * planted. A run that throws counts as a violating schedule of kind `crash`.
+ */
+export async function exhaustWorld(
+  world: TinyWorld,
+  bugs: Bugs,
+  opts: ExhaustOptions,
+): Promise<WorldResult> {
+  const t0 = performance.now();
+  const out: WorldResult = {
+    world: world.name,
+    seeds: 0,
+    schedules: 0,
+    complete: true,
+    violations: 0,
+    wallMs: 0,
+  };
+  for (let seed = 1; seed <= world.seeds; seed++) {
+    const config = { ...world.config, seed, bugs, fullTrace: false };
+    const r = await walkSchedules<Found>(
+      async (schedule) => {
+        try {
+          const result = await runScenario({ ...config, schedule });
+          return {
+            failed: !result.ok,
+            result: {
+              kind: result.violation?.kind,
+              message: result.violation?.message,
+              config: result.config,
+            },
+          };
+        } catch (error) {
+          const message =
+            error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          return { failed: true, result: { kind: 'crash', message, config: undefined } };
+        }
+      },
+      { ...opts, maxSchedules: opts.maxSchedules - out.schedules },
+    );
+    out.seeds++;
+    out.schedules += r.schedules;
+    out.violations += r.violations.length;
+    const v = r.violations[0];
+    if (out.first === undefined && v !== undefined) {
+      out.first = {
+        seed,
+        choices: v.choices,
+        kind: v.result.kind ?? 'violation',
+        message: v.result.message ?? '',
+        config: v.result.config ?? { ...DEFAULT_CONFIG, ...config },
+      };
+    }
+    if (!r.complete) {
+      out.complete = false;
+      break;
+    }
+  }
+  out.wallMs = performance.now() - t0;
+  return out;
 }

@@ -131,6 +131,8 @@ export function configFlags(c: ScenarioConfig): string {
     .map(([k, v]) => `${k}=${v}`);
   if (mix.length > 0) parts.push(` --mix ${mix.join(',')}`);
   if (c.sweepEvery !== DEFAULT_CONFIG.sweepEvery) parts.push(` --sweep ${c.sweepEvery}`);
+  if ((c.focus ?? 0) > 0) parts.push(` --focus ${c.focus}`);
+  if ((c.rebind ?? 0.02) !== 0.02) parts.push(` --rebind ${c.rebind}`);
   for (const name of modesOf(c.bugs)) parts.push(` --bug ${name}`);
   return parts.join('');
 }

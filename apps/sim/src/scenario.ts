@@ -46,6 +46,17 @@ export interface ScenarioConfig {
   fullTrace: boolean;
   /** Full I1 sweep every this many scheduling steps (0 = only at the end). */
   sweepEvery: number;
+  /**
+   * Confine the operations to the first `focus` pages of each shared region (guest RAM, the
+   * first mirrored buffer, the first vhost ring), so that in a tiny world (a few operations,
+   * explored exhaustively) they collide. 0 (the default) = the whole address space.
+   */
+  focus?: number;
+  /**
+   * Chance that an operation of the first HMM device closes a mirrored buffer and opens another
+   * (interval removes and inserts while invalidations run); default 0.02.
+   */
+  rebind?: number;
   /** Follow this schedule instead of the strategy (exhaustive exploration; see Scheduler). */
   schedule?: ScheduleChoices;
   /** Called every 1024 steps with the ops done so far (progress bar). */
@@ -111,6 +122,10 @@ function checkConfig(config: ScenarioConfig): void {
   intIn('devices', config.devices, 0, LIMITS.tasks);
   intIn('pctDepth', config.pctDepth, 1, LIMITS.pctDepth);
   intIn('sweepEvery', config.sweepEvery, 0, Number.MAX_SAFE_INTEGER);
+  intIn('focus', config.focus ?? 0, 0, config.pages);
+  const rebind = config.rebind ?? 0.02;
+  if (!(rebind >= 0 && rebind <= 1))
+    throw new RangeError(`rebind must be a chance from 0 to 1, got ${rebind}`);
   let total = 0;
   for (const [name, w] of Object.entries(config.mix)) {
     if (!(Number.isFinite(w) && w >= 0)) {
@@ -284,7 +299,9 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   };
 
   // A random page of a random VMA (biased to the shared regions so secondaries see churn).
+  const focus = config.focus ?? 0;
   const pickRange = (r: Prng, maxLen: number): [number, number] | undefined => {
+    if (focus > 0) return sharedRange(r, maxLen);
     const vmas = mm.vmas.all();
     if (vmas.length === 0) return undefined;
     const v: Vma = r.pick(vmas);
@@ -292,10 +309,14 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const s = v.start + r.int(v.end - v.start - len + 1);
     return [s, s + len];
   };
+  // A focused world aims only at the regions of the secondaries it has.
+  const mirrored = [config.kvm, config.hmm, config.vhost].flatMap((on, i) => (on ? [i] : []));
+  const regions = focus > 0 && mirrored.length > 0 ? mirrored : [0, 1, 2];
   const sharedRange = (r: Prng, maxLen: number): [number, number] => {
-    const which = r.int(3);
+    const which = regions.length === 3 ? r.int(3) : r.pick(regions);
     const base = which === 0 ? guestBase : which === 1 ? devBase : ringBase;
-    const size = which === 0 ? guestPages : which === 1 ? devPages : 8;
+    const whole = which === 0 ? guestPages : which === 1 ? devPages : 8;
+    const size = focus > 0 ? Math.min(whole, focus) : whole;
     const len = Math.min(size, r.range(1, maxLen));
     const s = base + r.int(size - len + 1);
     return [s, s + len];
@@ -372,7 +393,12 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       sched.spawn(`vcpu${i}`, (t) =>
         program(t, dead, 'vcpu', () => {
           // Guests touch a working set: mostly the low quarter of guest memory.
-          const gfn = r.chance(0.7) ? r.int(guest.guestPages >> 2) : r.int(guest.guestPages);
+          const gfn =
+            focus > 0
+              ? r.int(Math.min(focus, guest.guestPages))
+              : r.chance(0.7)
+                ? r.int(guest.guestPages >> 2)
+                : r.int(guest.guestPages);
           return guest.access(t, gfn, r.chance(0.4));
         }),
       );
@@ -385,16 +411,17 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       const r = rng.fork();
       sched.spawn(`dev${i}`, async (t) => {
         await program(t, dead, 'device', () => {
-          if (i === 0 && r.chance(0.02)) return rebind(t, r, dev);
+          if (i === 0 && r.chance(config.rebind ?? 0.02)) return rebind(t, r, dev);
           if (r.chance(0.03)) {
             // A snapshot with its own short-lived subscription over a shared region.
             const [s, e] = sharedRange(r, 16);
             return dev.snapshot(t, s, e);
           }
           if (dev.buffers.length === 0) return undefined;
-          const buf: MirrorBuffer = r.pick(dev.buffers);
-          const len = Math.min(buf.end - buf.start, r.range(1, 8));
-          const s = buf.start + r.int(buf.end - buf.start - len + 1);
+          const buf: MirrorBuffer = focus > 0 ? dev.buffers[0]! : r.pick(dev.buffers);
+          const size = focus > 0 ? Math.min(focus, buf.end - buf.start) : buf.end - buf.start;
+          const len = Math.min(size, r.range(1, 8));
+          const s = buf.start + r.int(size - len + 1);
           return dev.access(t, buf, s, s + len, r.chance(0.4));
         });
         if (i === 0) {
@@ -424,7 +451,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const r = rng.fork();
     sched.spawn('vhost', async (t) => {
       await program(t, dead, 'vhost', () => {
-        const ring = r.pick(v.rings);
+        const ring = focus > 0 ? v.rings[0]! : r.pick(v.rings);
         return v.access(t, ring, r.int(ring.npages), r.chance(0.5));
       });
       await v.close(t); // vhost_dev_cleanup(): the subscription goes away
