@@ -1,21 +1,26 @@
 /**
  * Time to detect: for each --bug mode and each strategy, how many seeds (and how much wall time)
  * `explore` needs until its first violation, over several independent trials (trial t explores
- * seeds from t * 100000 + 1 on). Prints a Markdown table of the medians. Run: pnpm detect (in
- * apps/sim). Options (env): TRIALS (default 5), CAP (seeds per trial before giving up, 400),
- * OPS (per run, 2000), DEPTH (PCT depth, 10).
+ * seeds from t * 100000 + 1 on), and how many schedules `explore --exhaustive` walks in the
+ * bug's tiny world until its first violating one (deterministic: one trial). Prints a Markdown
+ * table of the medians. Run: pnpm detect (in apps/sim). Options (env): TRIALS (default 5), CAP
+ * (seeds per trial before giving up, 400), OPS (per run, 2000), DEPTH (PCT depth, 10), BOUND
+ * (preemption bound of the exhaustive walk, 2).
  */
 
 import { cpus } from 'node:os';
 import { median } from '../../../bench-stats.js';
 import { BUG_MODES } from '../src/bug-modes.js';
+import { exhaustWorld } from '../src/exhaustive.js';
 import { exploreSeed } from '../src/explore.js';
 import type { Bugs, ScenarioConfig } from '../src/scenario.js';
+import { worldsFor } from '../src/tiny-worlds.js';
 
 const TRIALS = Number(process.env.TRIALS ?? 5);
 const CAP = Number(process.env.CAP ?? 400);
 const OPS = Number(process.env.OPS ?? 2000);
 const DEPTH = Number(process.env.DEPTH ?? 10);
+const BOUND = Number(process.env.BOUND ?? 2);
 
 const BUGS: Record<string, Bugs> = BUG_MODES;
 
@@ -49,6 +54,17 @@ for (const [name, bugs] of Object.entries(BUGS)) {
     }
     cells.push(cell(seeds, ms));
   }
+  const [world] = worldsFor(bugs);
+  const x = await exhaustWorld(world!, bugs, {
+    maxSchedules: 1_000_000,
+    preemptionBound: BOUND,
+    stop: true,
+  });
+  cells.push(
+    x.violations > 0
+      ? `${x.schedules} schedules, ${(x.wallMs / 1000).toFixed(2)} s`
+      : `none in ${x.schedules} schedules`,
+  );
   rows.push(`| \`${name}\` | ${cells.join(' | ')} |`);
   process.stderr.write(`${rows[rows.length - 1]}\n`);
 }
@@ -56,8 +72,11 @@ for (const [name, bugs] of Object.entries(BUGS)) {
 const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
 console.log(
   `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu} (${cpus().length} logical CPUs); ` +
-    `${TRIALS} trials per cell, ${OPS} ops per run, --end random, PCT depth ${DEPTH}, at most ${CAP} seeds per trial.\n`,
+    `${TRIALS} trials per cell, ${OPS} ops per run, --end random, PCT depth ${DEPTH}, at most ${CAP} seeds per trial; ` +
+    `exhaustive: the tiny world of the bug's secondary, at most ${BOUND} preemptions.\n`,
 );
-console.log('| bug | random: median seeds, wall (trials that found it) | pct |');
-console.log('| --- | --- | --- |');
+console.log(
+  '| bug | random: median seeds, wall (trials that found it) | pct | exhaustive: schedules until the first violation, wall |',
+);
+console.log('| --- | --- | --- | --- |');
 for (const r of rows) console.log(r);
