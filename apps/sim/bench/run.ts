@@ -6,12 +6,22 @@
  * Two clocks: wall time (hrtime), and the process's CPU time (process.cpuUsage, user + system).
  * On a shared machine the wall time also counts the time the process waited for a core; the
  * CPU time does not (it does count GC helper threads, so it is slightly pessimistic).
+ *
+ * With BASELINE set to a worktree of an older revision, it measures that revision against the
+ * current source instead, side by side in this process (see bench/baseline.ts).
  */
 
 import { formatRange, summarize } from '../../../bench-stats.js';
 import { runScenario } from '../src/scenario.js';
 import { Scheduler } from '../src/scheduler.js';
 import { Stats } from '../src/stats.js';
+import { compareWithBaseline } from './baseline.js';
+
+// BASELINE=<worktree of an older revision>: only the A/B table of bench/baseline.ts.
+if (process.env.BASELINE !== undefined) {
+  await compareWithBaseline(process.env.BASELINE);
+  process.exit(0);
+}
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const WARMUP = Number(process.env.WARMUP ?? 3);

@@ -103,6 +103,8 @@ export class AddressSpace {
   /** Checks every access made through the primary page table (the CPU, copy_to/from_user). */
   checker!: Checker;
   private releaseObserver: () => void = () => {};
+  /** Ranges whose invalidation ended, for reuse (see newRange). */
+  private readonly freeRanges: MmuNotifierRange[] = [];
 
   constructor(
     readonly ctx: SimContext,
@@ -148,7 +150,7 @@ export class AddressSpace {
    * trace, its hash or its log.
    */
   note(t: Task, kind: string, a = 0, b = 0, c = 0): void {
-    this.ctx.trace.note(this.ctx.sched.steps, t.name, kind, a, b, c);
+    if (this.tracing) this.ctx.trace.note(this.ctx.sched.steps, t.name, kind, a, b, c);
   }
 
   /** mmget_not_zero(): a secondary pins the address space for the duration of an operation. */
@@ -187,13 +189,7 @@ export class AddressSpace {
     event: MmuNotifierEvent,
     owner?: unknown,
   ): Promise<MmuNotifierRange> {
-    const range: MmuNotifierRange = {
-      start: start * PAGE_SIZE,
-      end: end * PAGE_SIZE,
-      event,
-      blockable: true,
-    };
-    if (owner !== undefined) range.owner = owner;
+    const range = this.newRange(start, end, event, true, owner);
     this.ctx.stats.invalidations[event]++;
     this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
     await this.subs.invalidateRangeStart(range);
@@ -211,12 +207,7 @@ export class AddressSpace {
     end: number,
     event: MmuNotifierEvent,
   ): MmuNotifierRange | undefined {
-    const range: MmuNotifierRange = {
-      start: start * PAGE_SIZE,
-      end: end * PAGE_SIZE,
-      event,
-      blockable: false,
-    };
+    const range = this.newRange(start, end, event, false, undefined);
     this.ctx.stats.invalidations[event]++;
     this.ctx.stats.nonblockStarts++;
     if (!this.subs.invalidateRangeStartNonblock(range)) {
@@ -246,6 +237,32 @@ export class AddressSpace {
         EVENT_CODE[range.event],
       );
     }
+    this.freeRanges.push(range); // ended: nobody holds it any more
+  }
+
+  /**
+   * A range object for a start, reused from an ended one when there is one: the notifier core
+   * and KVM's notifier keep per-range bookkeeping on (or keyed by) the object, which a fresh
+   * object pays for at its first start (property definitions, a WeakMap entry) and an ended one
+   * already has, emptied. Every range has an `owner` field, undefined unless given.
+   */
+  private newRange(
+    start: number,
+    end: number,
+    event: MmuNotifierEvent,
+    blockable: boolean,
+    owner: unknown,
+  ): MmuNotifierRange {
+    const range = this.freeRanges.pop();
+    if (range === undefined) {
+      return { start: start * PAGE_SIZE, end: end * PAGE_SIZE, event, blockable, owner };
+    }
+    range.start = start * PAGE_SIZE;
+    range.end = end * PAGE_SIZE;
+    range.event = event;
+    range.blockable = blockable;
+    range.owner = owner;
+    return range;
   }
 
   // ---- page-table primitives (call only inside an invalidation window) ---------------------

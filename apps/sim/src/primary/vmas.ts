@@ -1,5 +1,3 @@
-import { type IntervalNode, IntervalTree } from '@mmukit/interval-tree';
-
 /** VMA permission: readable. */
 export const PROT_READ = 1;
 /** VMA permission: writable. */
@@ -15,54 +13,66 @@ export interface Vma {
 }
 
 /**
- * The address space's VMAs, kept non-overlapping in an @mmukit/interval-tree (keyed by page
- * ranges, inclusive last = end - 1), like the kernel's maple tree of vm_area_structs.
+ * The address space's VMAs, kept non-overlapping (the kernel keeps them in a maple tree): sorted
+ * by address in one array, where the VMAs overlapping a range are one run found by binary search
+ * (the VMAs do not overlap, so their ends are sorted too), and, per page, which VMA holds it
+ * (find() is one array read, isFree() a scan of the range's pages).
  */
 export class VmaSet {
-  private readonly tree = new IntervalTree<Vma>();
-  private readonly nodes = new Map<Vma, IntervalNode<Vma>>();
   private nextId = 1;
+  /** For each page, the slot of `slots` holding its VMA, 0 for none. */
+  private readonly slotAt: Int32Array;
+  /** The VMAs by slot (slot 0 stays empty); the slots of removed VMAs are reused. */
+  private readonly slots: (Vma | undefined)[] = [undefined];
+  private readonly freeSlots: number[] = [];
   /**
-   * The same VMAs in address order, kept up to date by insert/remove (binary search + splice)
-   * instead of re-walking the tree after every change. all() hands it out; the next change
-   * then copies it first (copy on write), so a handed-out array never changes under its reader.
+   * The VMAs in address order, changed in place by insert/remove (binary search + splice).
+   * all() hands it out; the next change then copies it first (copy on write), so a handed-out
+   * array never changes under its reader.
    */
   private list: Vma[] = [];
   private listShared = false;
 
-  constructor(readonly pages: number) {}
+  constructor(readonly pages: number) {
+    this.slotAt = new Int32Array(pages);
+  }
 
   /** Number of VMAs. */
   get size(): number {
-    return this.tree.size;
+    return this.list.length;
   }
 
   /** The VMA containing `page`, if any. */
   find(page: number): Vma | undefined {
-    return this.tree.iterFirst(page, page)?.value;
+    const slot = this.slotAt[page];
+    return slot === undefined ? undefined : this.slots[slot];
   }
 
   /** True if no VMA overlaps `[start, end)`. */
   isFree(start: number, end: number): boolean {
-    return (
-      start >= 0 &&
-      end <= this.pages &&
-      start < end &&
-      this.tree.iterFirst(start, end - 1) === undefined
-    );
+    if (!(start >= 0 && end <= this.pages && start < end)) return false;
+    const slotAt = this.slotAt;
+    for (let p = start; p < end; p++) if (slotAt[p] !== 0) return false;
+    return true;
   }
 
   /** True if some VMA overlaps `[start, end)`. */
   overlaps(start: number, end: number): boolean {
-    return this.tree.iterFirst(start, end - 1) !== undefined;
+    checkRange(start, end, 'overlaps');
+    const v = this.list[this.firstEndingAfter(start)];
+    return v !== undefined && v.start < end;
   }
 
   /** The VMAs overlapping `[start, end)`, in address order (a snapshot array). */
   overlapping(start: number, end: number): Vma[] {
+    checkRange(start, end, 'overlapping');
     const out: Vma[] = [];
-    this.tree.forEachOverlap(start, end - 1, (n) => {
-      out.push(n.value);
-    });
+    const list = this.list;
+    for (let i = this.firstEndingAfter(start); i < list.length; i++) {
+      const v = list[i]!;
+      if (v.start >= end) break;
+      out.push(v);
+    }
     return out;
   }
 
@@ -77,28 +87,40 @@ export class VmaSet {
     if (!this.isFree(start, end))
       throw new RangeError(`VMA [${start}, ${end}) overlaps or is out of range`);
     const vma: Vma = { start, end, prot, id: this.nextId++ };
-    this.nodes.set(vma, this.tree.insert(start, end - 1, vma));
-    this.ownList().splice(this.rank(start), 0, vma);
+    this.ownList().splice(this.firstEndingAfter(start), 0, vma);
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.slots.length;
+      this.slots.push(vma);
+    } else this.slots[slot] = vma;
+    const slotAt = this.slotAt;
+    for (let p = start; p < end; p++) slotAt[p] = slot;
     return vma;
   }
 
   /** Removes a VMA. */
   remove(vma: Vma): void {
-    const node = this.nodes.get(vma);
-    if (node === undefined) throw new Error(`VMA ${vma.id} is not in the set`);
-    this.tree.remove(node);
-    this.nodes.delete(vma);
-    this.ownList().splice(this.rank(vma.start), 1);
+    const i = this.firstEndingAfter(vma.start);
+    if (this.list[i] !== vma) throw new Error(`VMA ${vma.id} is not in the set`);
+    this.ownList().splice(i, 1);
+    const slotAt = this.slotAt;
+    const slot = slotAt[vma.start]!;
+    this.slots[slot] = undefined;
+    this.freeSlots.push(slot);
+    for (let p = vma.start; p < vma.end; p++) slotAt[p] = 0;
   }
 
-  /** Index in `list` of the first VMA starting at or after `start`. */
-  private rank(start: number): number {
+  /**
+   * Index in `list` of the first VMA that ends after `page` (the one containing it, or the next
+   * one after it); `list.length` if none.
+   */
+  private firstEndingAfter(page: number): number {
     const list = this.list;
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (list[mid]!.start < start) lo = mid + 1;
+      if (list[mid]!.end <= page) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -141,4 +163,9 @@ export class VmaSet {
     }
     return undefined;
   }
+}
+
+/** A query over an empty range is a bug of the caller (as the interval tree said before). */
+function checkRange(start: number, end: number, what: string): void {
+  if (!(start < end)) throw new RangeError(`VmaSet.${what}: empty range [${start}, ${end})`);
 }
