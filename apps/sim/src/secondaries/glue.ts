@@ -1,6 +1,7 @@
 import type { FaultSubscription } from '@mmukit/fault-retry';
 import {
   type IntervalNotifier,
+  type NotifierLock,
   type TeardownOptions,
   teardownInterval,
 } from '@mmukit/mmu-notifier';
@@ -66,6 +67,26 @@ export function teardownOnTask(
     },
   };
   return teardownInterval(Object.create(sub, { remove }) as IntervalNotifier, options);
+}
+
+/**
+ * `lock` as task `t`'s fault path hands it to faultWithRetry: the same lock, but taking it is
+ * always a scheduling point of `t` (`label`), even when it is free. A task can be preempted
+ * right before it takes a lock (a sleeping mutex, or a spinlock on a preemptible kernel), that is
+ * after faultWithRetry's lockless re-check and before its decisive check under the lock: an
+ * invalidation that runs there is seen only by the check under the lock.
+ */
+export function preemptibleLock(
+  ctx: SimContext,
+  t: Task,
+  lock: NotifierLock,
+  label: string,
+): NotifierLock {
+  return {
+    tryLock: () => false,
+    lock: () => ctx.sched.yield(t, label).then(() => (lock.tryLock() ? undefined : lock.lock())),
+    unlock: () => lock.unlock(),
+  };
 }
 
 /**

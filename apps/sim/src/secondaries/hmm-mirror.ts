@@ -11,7 +11,7 @@ import { type AddressSpace, EBUSY, EFAULT, PAGE_SIZE, type PageRef } from '../pr
 import { PROT_READ } from '../primary/vmas.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
-import { Errno, errnoOf, readBegin, teardownOnTask } from './glue.js';
+import { Errno, errnoOf, preemptibleLock, readBegin, teardownOnTask } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface HmmBugs {
@@ -77,6 +77,7 @@ const labels = (name: string) => ({
   closeZapped: `${name} close: zap`,
   programAlloc: `${name} program: allocate table pages`,
   trylockFailed: `${name} invalidate: trylock failed`,
+  takeLock: `${name}: take the device mutex`,
   invalidate: `${name} invalidate`,
   read: `${name} read`,
   write: `${name} write`,
@@ -381,7 +382,7 @@ export class HmmMirror implements SecondaryView {
           readRetry: (s) => !skipReadRetry && sub.readRetry(s), // BUG(hmm-no-read-retry)
           checkRetry: (s) => sub.checkRetry(s),
         },
-        lock: this.dev,
+        lock: preemptibleLock(ctx, t, this.dev, this.label.takeLock),
         resolve: async () => {
           await this.mm.readLock(t);
           try {

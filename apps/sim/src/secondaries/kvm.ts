@@ -12,7 +12,7 @@ import { SimSpinLock } from '../locks.js';
 import { type AddressSpace, EFAULT, EPERM, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
-import { Errno, errnoOf } from './glue.js';
+import { Errno, errnoOf, preemptibleLock } from './glue.js';
 
 /** A memslot: guest frames [gfn, gfn + npages) backed by host pages [hva, hva + npages). */
 export interface Memslot {
@@ -179,7 +179,7 @@ export class KvmGuest implements SecondaryView {
       const { retries } = await faultWithRetry({
         tracker: this.bugs.skipRetry ? NO_RETRY : this.tracker,
         gfn,
-        lock: this.lock,
+        lock: preemptibleLock(this.mm.ctx, t, this.lock, 'kvm: take mmu_lock'),
         resolve: async (): Promise<PageRef> => {
           const r = await this.mm.gup(t, hva, write);
           if (typeof r === 'number') throw Errno.of(r);

@@ -6,7 +6,7 @@ import { SimMutex } from '../locks.js';
 import { type AddressSpace, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END, FAULT_GAVE_UP } from '../trace.js';
-import { Errno, errnoOf, faultSubscription, teardownOnTask } from './glue.js';
+import { Errno, errnoOf, faultSubscription, preemptibleLock, teardownOnTask } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface VhostBugs {
@@ -142,7 +142,7 @@ export class VhostDev implements SecondaryView {
         subscription: this.bugs.noPrefetchRetry
           ? { readBegin: sub.readBegin, readRetry: () => false }
           : sub,
-        lock: this.vq,
+        lock: preemptibleLock(this.mm.ctx, t, this.vq, 'vhost: take the vq mutex'),
         resolve: async () => {
           const refs: PageRef[] = [];
           for (let i = 0; i < ring.npages; i++) {

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BUG_MODES, BUG_NAMES } from '../src/bug-modes.js';
+import { exhaustWorld } from '../src/exhaustive.js';
+import { TINY_WORLDS, worldsFor } from '../src/tiny-worlds.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+/** The bound the tests walk: every schedule with at most one preemption. */
+const BOUND = 1;
+
+describe('explore --exhaustive: the tiny worlds', () => {
+  it.each(TINY_WORLDS.map((w) => [w.name, w] as const))(
+    'the %s world is clean in every schedule within the bound',
+    async (_name, world) => {
+      const r = await exhaustWorld(world, {}, { maxSchedules: 100_000, preemptionBound: BOUND });
+      expect(r.complete).toBe(true);
+      expect(r.seeds).toBe(world.seeds);
+      expect(r.first?.message).toBeUndefined();
+      expect(r.violations).toBe(0);
+      // Enough interleavings that the operations really race, not one fixed order.
+      expect(r.schedules).toBeGreaterThan(50 * world.seeds);
+    },
+    60_000,
+  );
+
+  it.each(BUG_NAMES)(
+    '%s is caught in its secondary world',
+    async (name) => {
+      const bugs = BUG_MODES[name];
+      const [world, ...others] = worldsFor(bugs);
+      expect(others).toEqual([]);
+      const r = await exhaustWorld(world!, bugs, {
+        maxSchedules: 100_000,
+        preemptionBound: BOUND,
+        stop: true,
+      });
+      expect(r.first?.kind).toBe('violation');
+      expect(r.first?.message).toMatch(new RegExp(`^${world!.name}: `));
+    },
+    60_000,
+  );
+
+  it('the CLI prints the count, and a violation with the replay that reproduces it', () => {
+    const clean = spawnSync(process.execPath, [
+      cli,
+      'explore',
+      '--exhaustive',
+      '--world',
+      'kvm',
+      '--preemptions',
+      `${BOUND}`,
+    ]);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout.toString()).toMatch(/\| kvm \| 4 \| [\d,]+ \| yes \| 0 \|/);
+    expect(clean.stdout.toString()).toMatch(/[\d,]+ distinct schedules, 0 violating/);
+
+    const bad = spawnSync(process.execPath, [
+      cli,
+      'explore',
+      '--exhaustive',
+      '--bug',
+      'kvm-no-zap',
+      '--stop',
+      '--json',
+    ]);
+    expect(bad.status).toBe(1);
+    const out = JSON.parse(bad.stdout.toString()) as {
+      worlds: { world: string; first: { replay: string; message: string } }[];
+    };
+    const { replay, message } = out.worlds[0]!.first;
+    expect(replay).toMatch(/^mmu-sim replay --seed \d+ .* --focus 1 .*--schedule [\d,]+$/);
+    const again = spawnSync(process.execPath, [cli, ...replay.split(' ').slice(1), '--json']);
+    expect(again.status).toBe(1);
+    expect(JSON.parse(again.stdout.toString()).violation.message).toBe(message);
+  });
+
+  it('refuses --shard with --exhaustive, and a schedule choice out of range', () => {
+    const r = spawnSync(process.execPath, [cli, 'explore', '--exhaustive', '--shard', '1/2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.toString()).toMatch(/--shard does not apply/);
+    const s = spawnSync(process.execPath, [cli, 'run', '--ops', '6', '--schedule', '99']);
+    expect(s.status).toBe(2);
+    expect(s.stderr.toString()).toMatch(/schedule: choice 99 at decision 0 of \d/);
+    const p = spawnSync(process.execPath, [cli, 'run', '--preemptions', '1']);
+    expect(p.stderr.toString()).toMatch(/--preemptions needs --schedule/);
+  });
+});
