@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BUG_MODES, BUG_NAMES } from '../src/bug-modes.js';
 import { exhaustWorld } from '../src/exhaustive.js';
+import { runScenario } from '../src/scenario.js';
 import { TINY_WORLDS, worldsFor } from '../src/tiny-worlds.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -85,5 +86,26 @@ describe('explore --exhaustive: the tiny worlds', () => {
     expect(s.stderr.toString()).toMatch(/schedule: choice 99 at decision 0 of \d/);
     const p = spawnSync(process.execPath, [cli, 'run', '--preemptions', '1']);
     expect(p.stderr.toString()).toMatch(/--preemptions needs --schedule/);
+  });
+
+  it('refuses a focus beyond the address space or a rebind chance outside 0..1', async () => {
+    await expect(runScenario({ pages: 256, focus: 257 })).rejects.toThrow(
+      /focus must be an integer from 0 to 256, got 257/,
+    );
+    await expect(runScenario({ rebind: 1.5 })).rejects.toThrow(
+      /rebind must be a chance from 0 to 1, got 1.5/,
+    );
+    await expect(runScenario({ rebind: Number.NaN })).rejects.toThrow(RangeError);
+  });
+
+  it('a focused world aims every operation at the first page of its region', async () => {
+    const installs: string[] = [];
+    for (let seed = 1; seed <= 8; seed++) {
+      const r = await runScenario({ ...TINY_WORLDS[0]!.config, seed, fullTrace: true });
+      installs.push(...r.log!.filter((l) => / kvm install /.test(l)));
+    }
+    expect(installs.length).toBeGreaterThan(0);
+    // gfn 0 only (the event's first number is the guest frame).
+    expect(installs.every((l) => / kvm install 0 /.test(l))).toBe(true);
   });
 });
