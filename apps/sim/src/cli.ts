@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUG_NAMES, type BugMode, bugsOf } from './bug-modes.js';
-import { exhaustWorld, type WorldResult } from './exhaustive.js';
+import { exhaustWorlds } from './exhaust-pool.js';
 import { formatWorlds, scheduleReplay } from './exhaustive-report.js';
 import { defaultJobs, explore, type SeedOutcome } from './explore.js';
 import {
@@ -499,18 +499,12 @@ async function exploreExhaustive(o: ExploreOpts): Promise<void> {
   const bugs = bugsOf((o.bug ?? []) as BugMode[]);
   const worlds = worldsFor(bugs).filter((w) => o.world === undefined || w.name === o.world);
   if (worlds.length === 0) fail(`no tiny world of ${o.world} has the secondary the bug is in`);
-  const results: WorldResult[] = [];
-  let budget = o.maxSchedules;
-  for (const w of worlds) {
-    const r = await exhaustWorld(w, bugs, {
-      maxSchedules: budget,
-      preemptionBound: o.preemptions,
-      stop: o.stop === true,
-    });
-    results.push(r);
-    budget -= r.schedules;
-    if (budget <= 0 || (o.stop === true && r.violations > 0)) break;
-  }
+  const results = await exhaustWorlds(
+    worlds,
+    bugs,
+    { maxSchedules: o.maxSchedules, preemptionBound: o.preemptions, stop: o.stop === true },
+    o.jobs,
+  );
   if (o.json === true) {
     const rows = results.map((r) => {
       const { first, ...row } = r;

@@ -14,7 +14,7 @@ export function formatWorlds(results: readonly WorldResult[], preemptionBound: n
   const lines = [
     `exhaustive: every schedule with at most ${preemptionBound} preemption(s) of each tiny world`,
     '',
-    '| world | seeds | schedules | complete | violating schedules | seconds |',
+    '| world | seeds | schedules | complete | violating schedules | done at (s) |',
     '|---|---|---|---|---|---|',
   ];
   for (const r of results) {

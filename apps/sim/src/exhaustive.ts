@@ -89,24 +89,40 @@ export function exhaust(
   }, opts);
 }
 
+/** The first violating schedule found: its seed, the choices that replay it, what it reported. */
+export interface FirstViolation {
+  seed: number;
+  choices: number[];
+  kind: string;
+  message: string;
+  config: ScenarioConfig;
+}
+
+/** What {@link exhaustSeed} found over the schedules of one data seed of a tiny world. */
+export interface SeedWalk {
+  seed: number;
+  /** Distinct schedules run. */
+  schedules: number;
+  /** True if every schedule within the bound was run. */
+  complete: boolean;
+  /** Violating schedules found (with `stop`, at most one). */
+  violations: number;
+  first?: FirstViolation;
+}
+
 /** What {@link exhaustWorld} found in one tiny world over its data seeds. */
 export interface WorldResult {
   world: TinyWorld['name'];
+  /** Data seeds walked. */
   seeds: number;
   /** Distinct schedules run, over all its seeds. */
   schedules: number;
   /** True if every schedule within the bound of every seed was run. */
   complete: boolean;
-  /** Violating schedules found (with `stop`, at most one). */
+  /** Violating schedules found. */
   violations: number;
-  /** The first violation: its seed, the choices that replay it, and its message. */
-  first?: {
-    seed: number;
-    choices: number[];
-    kind: string;
-    message: string;
-    config: ScenarioConfig;
-  };
+  /** The first violation, of the lowest seed that had one. */
+  first?: FirstViolation;
   wallMs: number;
 }
 
@@ -118,8 +134,74 @@ interface Found {
 }
 
 /**
- * Every schedule (within `preemptionBound`) of every data seed of `world`, with `bugs`
- * planted. A run that throws counts as a violating schedule of kind `crash`.
+ * Every schedule (within `preemptionBound`) of one data seed of `world`, with `bugs` planted. A
+ * run that throws counts as a violating schedule of kind `crash`.
+ */
+export async function exhaustSeed(
+  world: TinyWorld,
+  seed: number,
+  bugs: Bugs,
+  opts: ExhaustOptions,
+): Promise<SeedWalk> {
+  const config = { ...world.config, seed, bugs, fullTrace: false };
+  const r = await walkSchedules<Found>(async (schedule) => {
+    try {
+      const result = await runScenario({ ...config, schedule });
+      return {
+        failed: !result.ok,
+        result: {
+          kind: result.violation?.kind,
+          message: result.violation?.message,
+          config: result.config,
+        },
+      };
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      return { failed: true, result: { kind: 'crash', message, config: undefined } };
+    }
+  }, opts);
+  const v = r.violations[0];
+  const walk: SeedWalk = {
+    seed,
+    schedules: r.schedules,
+    complete: r.complete,
+    violations: r.violations.length,
+  };
+  if (v !== undefined) {
+    const { schedule: _s, ...runConfig } = v.result.config ?? { ...DEFAULT_CONFIG, ...config };
+    walk.first = {
+      seed,
+      choices: v.choices,
+      kind: v.result.kind ?? 'violation',
+      message: v.result.message ?? '',
+      config: runConfig,
+    };
+  }
+  return walk;
+}
+
+/** One world's result from the walks of its seeds (in seed order). */
+export function worldResult(
+  world: TinyWorld,
+  walks: readonly SeedWalk[],
+  wallMs: number,
+): WorldResult {
+  const sorted = [...walks].sort((a, b) => a.seed - b.seed);
+  const first = sorted.find((w) => w.first !== undefined)?.first;
+  return {
+    world: world.name,
+    seeds: sorted.length,
+    schedules: sorted.reduce((a, w) => a + w.schedules, 0),
+    complete: sorted.length === world.seeds && sorted.every((w) => w.complete),
+    violations: sorted.reduce((a, w) => a + w.violations, 0),
+    ...(first === undefined ? {} : { first }),
+    wallMs,
+  };
+}
+
+/**
+ * Every schedule (within `preemptionBound`) of every data seed of `world`, seed after seed, with
+ * `bugs` planted; `maxSchedules` bounds the total.
  */
 export async function exhaustWorld(
   world: TinyWorld,
@@ -127,54 +209,16 @@ export async function exhaustWorld(
   opts: ExhaustOptions,
 ): Promise<WorldResult> {
   const t0 = performance.now();
-  const out: WorldResult = {
-    world: world.name,
-    seeds: 0,
-    schedules: 0,
-    complete: true,
-    violations: 0,
-    wallMs: 0,
-  };
+  const walks: SeedWalk[] = [];
+  let used = 0;
   for (let seed = 1; seed <= world.seeds; seed++) {
-    const config = { ...world.config, seed, bugs, fullTrace: false };
-    const r = await walkSchedules<Found>(
-      async (schedule) => {
-        try {
-          const result = await runScenario({ ...config, schedule });
-          return {
-            failed: !result.ok,
-            result: {
-              kind: result.violation?.kind,
-              message: result.violation?.message,
-              config: result.config,
-            },
-          };
-        } catch (error) {
-          const message =
-            error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          return { failed: true, result: { kind: 'crash', message, config: undefined } };
-        }
-      },
-      { ...opts, maxSchedules: opts.maxSchedules - out.schedules },
-    );
-    out.seeds++;
-    out.schedules += r.schedules;
-    out.violations += r.violations.length;
-    const v = r.violations[0];
-    if (out.first === undefined && v !== undefined) {
-      out.first = {
-        seed,
-        choices: v.choices,
-        kind: v.result.kind ?? 'violation',
-        message: v.result.message ?? '',
-        config: v.result.config ?? { ...DEFAULT_CONFIG, ...config },
-      };
-    }
-    if (!r.complete) {
-      out.complete = false;
-      break;
-    }
+    const w = await exhaustSeed(world, seed, bugs, {
+      ...opts,
+      maxSchedules: opts.maxSchedules - used,
+    });
+    walks.push(w);
+    used += w.schedules;
+    if (!w.complete) break;
   }
-  out.wallMs = performance.now() - t0;
-  return out;
+  return worldResult(world, walks, performance.now() - t0);
 }

@@ -108,4 +108,28 @@ describe('explore --exhaustive: the tiny worlds', () => {
     // gfn 0 only (the event's first number is the guest frame).
     expect(installs.every((l) => / kvm install 0 /.test(l))).toBe(true);
   });
+
+  it('--jobs 2 walks the same schedules and finds the same first violations as --jobs 1', () => {
+    interface Row {
+      world: string;
+      schedules: number;
+      violations: number;
+      wallMs?: number;
+    }
+    const walk = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [cli, 'explore', '--exhaustive', '--json', ...args]);
+      const out = JSON.parse(r.stdout.toString()) as { worlds: Row[] };
+      for (const w of out.worlds) delete w.wallMs;
+      return { status: r.status, worlds: out.worlds };
+    };
+    for (const args of [
+      ['--preemptions', '1'],
+      ['--preemptions', '1', '--bug', 'vhost-no-wait'],
+    ]) {
+      const one = walk(...args, '--jobs', '1');
+      const two = walk(...args, '--jobs', '2');
+      expect(two).toEqual(one);
+      expect(one.worlds.length).toBeGreaterThan(0);
+    }
+  }, 60_000);
 });

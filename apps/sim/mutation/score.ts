@@ -1,0 +1,86 @@
+/**
+ * Reads the report of `pnpm mutation` (reports/mutation/mutation.json) and prints the sim's
+ * mutation score over the packages three ways: over every mutant, over the mutants in code the
+ * sim runs (covered), and over the covered mutants that change what valid input does, i.e.
+ * leaving out those on input checks (a guard whose branch throws a TypeError/RangeError or a
+ * named error, and the text of such an error): the sim only ever passes valid input, so no run
+ * of it can tell those apart. Run: pnpm mutation:score (after pnpm mutation).
+ */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface Mutant {
+  mutatorName: string;
+  status: string;
+  location: { start: { line: number }; end: { line: number } };
+}
+interface Report {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+}
+
+const here = import.meta.dirname;
+const report = JSON.parse(
+  readFileSync(join(here, '../reports/mutation/mutation.json'), 'utf8'),
+) as Report;
+
+const THROW = /\bthrow\b/;
+
+/** True if the mutant sits on an input check: a throwing guard, or a thrown error's text. */
+function onInputCheck(lines: string[], m: Mutant): boolean {
+  const first = m.location.start.line - 1;
+  const last = m.location.end.line - 1;
+  const at = (i: number) => lines[i] ?? '';
+  // Inside a throw statement (its message, possibly over several lines).
+  for (let i = first; i >= Math.max(0, first - 4); i--) {
+    if (THROW.test(at(i))) return true;
+    if (/[;{}]\s*$/.test(at(i)) && i < first) break;
+  }
+  // The condition of a guard whose body throws (same line or the next ones).
+  if (/^\s*(if|else if)\b|^\s*\|\||^\s*&&/.test(at(first)) || /\bif\s*\(/.test(at(first))) {
+    for (let i = last; i <= last + 3; i++) if (THROW.test(at(i))) return true;
+  }
+  return false;
+}
+
+const detected = new Set(['Killed', 'Timeout']);
+const rows: string[] = [];
+const sum = { all: 0, killed: 0, covered: 0, coveredKilled: 0, behaviour: 0, behaviourKilled: 0 };
+for (const [file, { source, mutants }] of Object.entries(report.files)) {
+  const lines = source.split('\n');
+  const s = { all: 0, killed: 0, covered: 0, behaviour: 0, behaviourKilled: 0 };
+  for (const m of mutants) {
+    if (m.status === 'Ignored' || m.status === 'CompileError') continue;
+    const killed = detected.has(m.status);
+    s.all++;
+    if (killed) s.killed++;
+    if (m.status === 'NoCoverage') continue;
+    s.covered++;
+    if (onInputCheck(lines, m)) continue;
+    s.behaviour++;
+    if (killed) s.behaviourKilled++;
+  }
+  sum.all += s.all;
+  sum.killed += s.killed;
+  sum.covered += s.covered;
+  sum.coveredKilled += s.killed;
+  sum.behaviour += s.behaviour;
+  sum.behaviourKilled += s.behaviourKilled;
+  if (s.behaviour > 0) {
+    const pct = ((100 * s.behaviourKilled) / s.behaviour).toFixed(1);
+    rows.push(
+      `| ${file} | ${s.all} | ${s.covered} | ${s.behaviour} | ${s.behaviourKilled} | ${pct}% |`,
+    );
+  }
+}
+const pct = (a: number, b: number) => `${((100 * a) / Math.max(1, b)).toFixed(1)}%`;
+console.log(
+  '| file | mutants | in code the sim runs | of them not on input checks | detected | score |',
+);
+console.log('|---|---|---|---|---|---|');
+for (const r of rows.sort()) console.log(r);
+console.log(
+  `\nall mutants: ${pct(sum.killed, sum.all)} of ${sum.all}; ` +
+    `in code the sim runs: ${pct(sum.coveredKilled, sum.covered)} of ${sum.covered}; ` +
+    `of those, not on input checks: ${pct(sum.behaviourKilled, sum.behaviour)} of ${sum.behaviour}`,
+);
