@@ -105,8 +105,12 @@ function parkPromise(t: Task): Promise<void> {
  * when the microtask queue drains (observed with one setImmediate) and no task is runnable while
  * some are still alive, that is a deadlock.
  *
- * Rule: a task's own code runs only between its resume and its next park; promises from the
- * packages are awaited through `wait()`, so their wake-ups also go through the scheduler.
+ * Rules: a task's own code runs only between its resume and its next park, and a blocked task
+ * is made runnable only by task code (unpark, a WaitQueue's wakeAll), never by a promise
+ * settling. A package's wait (an invalidation's end, a grace period) is a WaitQueue woken by the
+ * simulation where the package's state says the event happened; the task takes the package's
+ * promise only after it runs again, while it is the running task. So which task runs when
+ * depends only on the seed, not on how many microtasks any promise chain takes.
  */
 export class Scheduler {
   /** Logical time: the number of scheduling decisions made so far. */
@@ -134,6 +138,8 @@ export class Scheduler {
   private nextChange = 0;
   private readonly pctDepth: number;
   private lastDispatched: Task | null = null;
+  /** A task in pass(): runnable again once the next pick is made. */
+  private passing: Task | null = null;
   private readonly schedule: ScheduleChoices | undefined;
   private preemptions = 0;
   /** PCT: the next priority for a task that spins (below change points, which are >= 1). */
@@ -214,6 +220,19 @@ export class Scheduler {
     return this.suspend(t, label, 'runnable');
   }
 
+  /**
+   * A scheduling point at which `t` lets another task run first: `t` sits out the next pick and
+   * is runnable again right after it (at once if no other task is runnable). For a wait that
+   * ends on its own, without anyone's help, but not at once (a removal with no invalidation to
+   * wait for, a grace period with no reader inside): the task blocks, and the others get a turn.
+   */
+  pass(t: Task, label: string): Promise<void> {
+    if (this.stopped) return NEVER;
+    if (this.runnable.length === 0) return this.suspend(t, label, 'runnable');
+    this.passing = t;
+    return this.suspend(t, label, 'blocked');
+  }
+
   /** Blocks `t` until someone calls unpark(t). */
   park(t: Task, label: string): Promise<void> {
     return this.suspend(t, label, 'blocked');
@@ -246,7 +265,11 @@ export class Scheduler {
     if (this.current === null && !this.stopped) this.dispatch();
   }
 
-  /** Awaits a promise from outside the scheduler (a package's wait) as a blocking point of `t`. */
+  /**
+   * Awaits a promise from outside the scheduler as a blocking point of `t`, made runnable when
+   * `p` settles. The simulation does not use it: when `t` becomes runnable then depends on the
+   * microtasks before `p`'s callbacks, relative to the scheduler's picks (see the class rules).
+   */
   async wait<T>(t: Task, p: Promise<T>, label: string): Promise<T> {
     let ok = false;
     let value: T | undefined;
@@ -370,6 +393,11 @@ export class Scheduler {
     const t = this.runnable[i] as Task;
     this.runnable[i] = this.runnable[n - 1] as Task;
     this.runnable.pop();
+    if (this.passing !== null) {
+      this.passing.state = 'runnable';
+      this.runnable.push(this.passing);
+      this.passing = null;
+    }
     this.current = t;
     this.lastDispatched = t;
     t.state = 'running';
@@ -393,6 +421,40 @@ export class Scheduler {
     const r = t.resume;
     t.resume = null;
     r?.();
+  }
+}
+
+/**
+ * A wait queue woken by the simulation itself (the kernel's `wait_event` / `wake_up_all`): a task
+ * parks on it until the code that makes its condition true (an invalidation's end, a reader
+ * leaving) calls `wakeAll()`, which makes every waiter runnable, in the order they came. The
+ * wake-up is a step of the task that wakes, never a promise callback: where a package's promise
+ * announces the same event, the simulation wakes its waiters from its own code at the moment the
+ * package's state says the event happened, so the run does not depend on when the package's
+ * promises settle. Waiters re-check their condition after waking.
+ */
+export class WaitQueue {
+  private waiters: Task[] = [];
+
+  constructor(private readonly sched: Scheduler) {}
+
+  /** Number of parked waiters. */
+  get size(): number {
+    return this.waiters.length;
+  }
+
+  /** Parks `t` (blocked, at `label`) until the next wakeAll(). */
+  wait(t: Task, label: string): Promise<void> {
+    this.waiters.push(t);
+    return this.sched.park(t, label);
+  }
+
+  /** Makes every waiter runnable again, in the order they came. */
+  wakeAll(): void {
+    const woken = this.waiters;
+    if (woken.length === 0) return;
+    this.waiters = [];
+    for (const t of woken) this.sched.unpark(t);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimMutex } from '../src/locks.js';
 import { Prng } from '../src/prng.js';
-import { Scheduler, type StrategyName, type Task } from '../src/scheduler.js';
+import { Scheduler, type StrategyName, type Task, WaitQueue } from '../src/scheduler.js';
 import { counterWorld } from './counter-world.js';
 
 async function interleaving(seed: number, strategy: StrategyName = 'random'): Promise<string[]> {
@@ -93,6 +93,62 @@ describe('Scheduler', () => {
     });
     expect(await sched.run()).toBeUndefined();
     expect(got).toEqual([42]);
+  });
+
+  it('a WaitQueue blocks its waiters until task code wakes them all, in the order they came', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const sched = new Scheduler({ seed });
+      const wq = new WaitQueue(sched);
+      let ready = false;
+      const order: string[] = [];
+      for (const name of ['w0', 'w1']) {
+        sched.spawn(name, async (t) => {
+          while (!ready) await wq.wait(t, 'ready');
+          order.push(name);
+        });
+      }
+      sched.spawn('waker', async (t) => {
+        for (let i = 0; i < 3; i++) await sched.yield(t, 'busy');
+        expect(sched.allTasks.filter((x) => x.state === 'blocked').length).toBe(wq.size);
+        ready = true;
+        wq.wakeAll();
+        expect(wq.size).toBe(0);
+        order.push('woke');
+      });
+      expect(await sched.run()).toBeUndefined();
+      expect(order[0]).toBe('woke'); // the waiters ran only after the wake-up
+      expect([...order].sort()).toEqual(['w0', 'w1', 'woke']);
+    }
+  });
+
+  it('pass() lets another runnable task run first, and returns at once when there is none', async () => {
+    for (const strategy of ['random', 'pct'] as const) {
+      for (let seed = 1; seed <= 20; seed++) {
+        const sched = new Scheduler({ seed, strategy });
+        const order: string[] = [];
+        const passer = sched.spawn('p', async (t) => {
+          await sched.pass(t, 'pass');
+          order.push('p');
+        });
+        sched.spawn('o', async (t) => {
+          order.push('o');
+          await sched.yield(t, 'o');
+          order.push('o');
+        });
+        expect(await sched.run()).toBeUndefined();
+        // Whoever ran first, another turn than p's own came between p's pass and p's next turn.
+        expect(order.indexOf('p')).toBeGreaterThan(0);
+        expect(passer.state).toBe('done');
+      }
+      const alone = new Scheduler({ seed: 1, strategy });
+      let done = false;
+      alone.spawn('p', async (t) => {
+        await alone.pass(t, 'pass');
+        done = true;
+      });
+      expect(await alone.run()).toBeUndefined();
+      expect(done).toBe(true);
+    }
   });
 
   it('reports a task that throws as a crash, and a run without end as a livelock', async () => {

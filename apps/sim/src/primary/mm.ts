@@ -7,7 +7,7 @@ import {
 import type { Checker } from '../checker.js';
 import { perEvent } from '../events.js';
 import { SimRwSem } from '../locks.js';
-import type { Scheduler, Task } from '../scheduler.js';
+import { type Scheduler, type Task, WaitQueue } from '../scheduler.js';
 import type { Stats } from '../stats.js';
 import { FAULT_BEGIN, FAULT_END, type Trace } from '../trace.js';
 import { FrameAllocator } from './frames.js';
@@ -105,6 +105,8 @@ export class AddressSpace {
   private releaseObserver: () => void = () => {};
   /** Ranges whose invalidation ended, for reuse (see newRange). */
   private readonly freeRanges: MmuNotifierRange[] = [];
+  /** Tasks waiting for the notifier's busy period to end (see waitSeqChange). */
+  private readonly seqWaiters: WaitQueue;
 
   constructor(
     readonly ctx: SimContext,
@@ -119,6 +121,7 @@ export class AddressSpace {
     this.pt = new PageTable(pages);
     this.vmas = new VmaSet(pages);
     this.mmapLock = new SimRwSem(ctx.sched, 'mmap_lock');
+    this.seqWaiters = new WaitQueue(ctx.sched);
     this.gather = new DeferredList<number>((f) => this.frames.free(f));
   }
 
@@ -134,7 +137,25 @@ export class AddressSpace {
   /** mmu_notifier_release() (every subscriber drops everything), then tells the observer. */
   async release(): Promise<void> {
     await this.subs.release();
+    this.wakeSeqWaiters();
     this.releaseObserver();
+  }
+
+  /**
+   * Parks `t` at `label` until `subs.invalidateSeq` is no longer `seq` (the odd value of a busy
+   * period of the notifier): the `wait_event(subscriptions->wq, ...)` of mmu_interval_read_begin()
+   * and of a deferred mmu_interval_notifier_remove(). The package's own promise for that wait
+   * settles on later microtasks; here the task that ends the busy period wakes the waiters in the
+   * same step (invEnd, a non-blocking start that fails, release), so when they run again does not
+   * depend on when the package's promises settle. No wait if the period already ended.
+   */
+  async waitSeqChange(t: Task, seq: number, label: string): Promise<void> {
+    while (this.subs.invalidateSeq === seq) await this.seqWaiters.wait(t, label);
+  }
+
+  /** Wakes the waiters of waitSeqChange() once no busy period is open any more. */
+  private wakeSeqWaiters(): void {
+    if (this.seqWaiters.size !== 0 && !this.subs.isInvalidating) this.seqWaiters.wakeAll();
   }
 
   /** False when tracing is off: callers may skip computing an event's arguments. */
@@ -211,6 +232,7 @@ export class AddressSpace {
     this.ctx.stats.invalidations[event]++;
     this.ctx.stats.nonblockStarts++;
     if (!this.subs.invalidateRangeStartNonblock(range)) {
+      this.wakeSeqWaiters(); // the failed start may have ended the busy period it opened
       this.ctx.stats.eagain++;
       this.ev(t, INV_START_NB_EAGAIN[event], start, end, EVENT_CODE[event]);
       return undefined;
@@ -228,6 +250,7 @@ export class AddressSpace {
     this.pt.flush();
     this.pt.windows--;
     this.subs.invalidateRangeEnd(range);
+    this.wakeSeqWaiters();
     if (this.tracing) {
       this.ev(
         t,

@@ -11,7 +11,14 @@ import { type AddressSpace, EBUSY, EFAULT, PAGE_SIZE, type PageRef } from '../pr
 import { PROT_READ } from '../primary/vmas.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
-import { Errno, errnoOf, preemptibleLock, readBegin, teardownOnTask } from './glue.js';
+import {
+  awaitRemoval,
+  Errno,
+  errnoOf,
+  preemptibleLock,
+  readBegin,
+  teardownOnTask,
+} from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface HmmBugs {
@@ -197,19 +204,19 @@ export class HmmMirror implements SecondaryView {
       // BUG(hmm-teardown-zap-first): the removal, with no zap after the faults were stopped.
       const removal = buf.sub.remove();
       this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
-      await sched.wait(t, removal, this.label.closeRemove);
+      await awaitRemoval(this.mm, t, buf.sub, removal, this.label.closeRemove);
     } else if (this.bugs.teardownRemoveFirst) {
       // BUG(hmm-teardown-remove-first): remove and await the removal, then zap: meanwhile the
       // subscription is gone and the translations are not.
       const removal = buf.sub.remove();
       this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
-      await sched.wait(t, removal, this.label.closeRemove);
+      await awaitRemoval(this.mm, t, buf.sub, removal, this.label.closeRemove);
       if (!this.dev.tryLock()) await this.dev.lock();
       this.zap(buf.start, buf.end);
       this.dev.unlock();
       this.mm.ev(t, this.label.closeZapped, buf.start, buf.end);
     } else {
-      await teardownOnTask(this.mm.ctx, t, buf.sub, {
+      await teardownOnTask(this.mm, t, buf.sub, {
         lock: this.dev,
         zap: (first, last) => this.zap(first / PAGE_SIZE, (last + 1) / PAGE_SIZE),
       });
@@ -378,7 +385,7 @@ export class HmmMirror implements SecondaryView {
     try {
       const { retries } = await faultWithRetry({
         subscription: {
-          readBegin: async () => (seq = await readBegin(ctx, t, sub, this.label.readBegin)),
+          readBegin: async () => (seq = await readBegin(this.mm, t, sub, this.label.readBegin)),
           readRetry: (s) => !skipReadRetry && sub.readRetry(s), // BUG(hmm-no-read-retry)
           checkRetry: (s) => sub.checkRetry(s),
         },
@@ -460,7 +467,7 @@ export class HmmMirror implements SecondaryView {
       const r = await this.collisionRetry(t, sub, walk, check);
       return r < 0 ? r : perms;
     } finally {
-      await sched.wait(t, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
+      await awaitRemoval(this.mm, t, sub, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
       stats.intervalRemoves++;
       this.mm.put();
     }
