@@ -90,6 +90,8 @@ let captured: (() => void) | null = null;
 function capture(resolve: () => void): void {
   captured = resolve;
 }
+function same(): void {}
+
 /** A promise that `t.resume()` settles. */
 function parkPromise(t: Task): Promise<void> {
   const p = new Promise<void>(capture);
@@ -123,6 +125,11 @@ export class Scheduler {
   onStep: ((task: Task) => void) | undefined;
   /** Sees every park and resume; changes nothing in the run. */
   observer: SchedulerObserver | undefined;
+  /**
+   * For tests: how many extra microtasks pass before `t`'s code goes on after a scheduling point
+   * (a promise chain of that length). Changes nothing in the run (see the class rules).
+   */
+  resumeDelay: ((t: Task) => number) | undefined;
 
   private readonly prng: Prng;
   private readonly strategy: StrategyName;
@@ -244,7 +251,10 @@ export class Scheduler {
    */
   private suspend(t: Task, label: string, state: 'runnable' | 'blocked'): Promise<void> {
     if (this.stopped) return NEVER;
-    const p = parkPromise(t);
+    let p = parkPromise(t);
+    if (this.resumeDelay !== undefined) {
+      for (let n = this.resumeDelay(t); n > 0; n--) p = p.then(same);
+    }
     t.label = label;
     t.state = state;
     if (this.observer !== undefined) this.observer.parked(t, label, state === 'blocked');
