@@ -422,7 +422,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
           const size = focus > 0 ? Math.min(focus, buf.end - buf.start) : buf.end - buf.start;
           const len = Math.min(size, r.range(1, 8));
           const s = buf.start + r.int(size - len + 1);
-          return dev.access(t, buf, s, s + len, r.chance(0.4));
+          const done = dev.access(t, buf, s, s + len, r.chance(0.4));
+          return typeof done === 'number' ? undefined : done;
         });
         if (i === 0) {
           // dmirror_fops_release(): remove every subscription (after exit they get nothing).

@@ -34,6 +34,8 @@ export const PAGE_SIZE = 4096;
 export const EPERM = -1;
 export const EFAULT = -14;
 export const EBUSY = -16;
+/** faultChecks(): the page must be brought in (no errno has this value). */
+const NEEDS_PAGE = 1;
 
 /** A resolved page, as get_user_pages() or a page-table walk returns it. */
 export interface PageRef {
@@ -300,42 +302,61 @@ export class AddressSpace {
   }
 
   // ---- faults ------------------------------------------------------------------------------
+  //
+  // The fault and access paths return synchronously when they do not sleep (a value, or
+  // undefined for "done"), and a promise only from their first scheduling point on: an access
+  // that finds its page costs no promise and no microtask.
 
   /**
    * handle_mm_fault(): makes `p` accessible (and writable if `write`), allocating a zeroed frame
    * or swapping in. Caller holds mmapLock for read. Returns 0, EFAULT (no VMA / PROT_NONE) or
-   * EPERM (write to a read-only VMA). May sleep (allocation, swap I/O).
+   * EPERM (write to a read-only VMA), at once when no page must be brought in (an upgrade or an
+   * error), else a promise of it: bringing a page in sleeps (allocation, swap I/O).
    */
-  async handleFault(t: Task, p: number, write: boolean): Promise<number> {
+  handleFault(t: Task, p: number, write: boolean): number | Promise<number> {
+    const r = this.faultChecks(p, write);
+    return r === NEEDS_PAGE ? this.faultIn(t, p, write) : r;
+  }
+
+  /**
+   * The checks at the top of handle_mm_fault()'s loop: EFAULT or EPERM, or 0 once the page is
+   * present (a write upgrade is done here: read-only -> writable, as do_wp_page reusing an
+   * exclusive anon page; no translation is taken away, so no notifier call), or NEEDS_PAGE.
+   */
+  private faultChecks(p: number, write: boolean): number {
+    if (this.unstable) return EFAULT;
+    const vma = this.vmas.find(p);
+    if (vma === undefined || (vma.prot & PROT_READ) === 0) return EFAULT;
+    if (write && (vma.prot & PROT_WRITE) === 0) return EPERM;
+    if (this.pt.frame[p]! < 0) return NEEDS_PAGE;
+    this.pt.touch(p, write, true);
+    return 0;
+  }
+
+  /** handle_mm_fault() once faultChecks() said NEEDS_PAGE: bring the page in, check again. */
+  private async faultIn(t: Task, p: number, write: boolean): Promise<number> {
     const pt = this.pt;
     for (;;) {
-      if (this.unstable) return EFAULT;
-      const vma = this.vmas.find(p);
-      if (vma === undefined || (vma.prot & PROT_READ) === 0) return EFAULT;
-      if (write && (vma.prot & PROT_WRITE) === 0) return EPERM;
-      const f = pt.frame[p]!;
-      if (f >= 0) {
-        // Upgrade only (read-only -> writable, as do_wp_page reusing an exclusive anon page):
-        // no translation is taken away, so no notifier call.
-        pt.touch(p, write, true);
-        return 0;
-      }
+      const vma = this.vmas.find(p)!; // faultChecks just found it
       const slot = pt.swap[p]!;
       await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
-      if (pt.frame[p]! >= 0 || pt.swap[p] !== slot) continue; // raced: pte_same() failed
-      if (this.vmas.find(p) !== vma) continue;
-      const nf = this.frames.alloc();
-      if (slot >= 0) {
-        this.frames.data[nf] = this.swap.load(slot);
-        this.swap.free(slot);
-        this.ctx.stats.swapIns++;
-        this.ev(t, 'swap-in', p, nf);
+      // Raced (pte_same() failed, or the VMA changed): the checks decide again.
+      if (pt.frame[p]! < 0 && pt.swap[p] === slot && this.vmas.find(p) === vma) {
+        const nf = this.frames.alloc();
+        if (slot >= 0) {
+          this.frames.data[nf] = this.swap.load(slot);
+          this.swap.free(slot);
+          this.ctx.stats.swapIns++;
+          this.ev(t, 'swap-in', p, nf);
+        }
+        pt.map(
+          p,
+          nf,
+          ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0),
+        );
       }
-      pt.map(
-        p,
-        nf,
-        ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0),
-      );
+      const r = this.faultChecks(p, write);
+      if (r !== NEEDS_PAGE) return r;
     }
   }
 
@@ -353,65 +374,133 @@ export class AddressSpace {
 
   /**
    * get_user_pages() for one page: takes mmapLock for read, faults the page in and returns it.
-   * Caller holds mm_users (get()). Returns a negative errno on failure.
+   * Caller holds mm_users (get()). Returns a negative errno on failure; at once when neither the
+   * lock nor the fault sleeps.
    */
-  async gup(t: Task, p: number, write: boolean): Promise<PageRef | number> {
-    await this.readLock(t);
+  gup(t: Task, p: number, write: boolean): PageRef | number | Promise<PageRef | number> {
+    const w = this.readLock(t);
+    return w === undefined
+      ? this.gupLocked(t, p, write)
+      : w.then(() => this.gupLocked(t, p, write));
+  }
+
+  private gupLocked(
+    t: Task,
+    p: number,
+    write: boolean,
+  ): PageRef | number | Promise<PageRef | number> {
+    let r: number | Promise<number>;
     try {
-      const r = await this.handleFault(t, p, write);
-      if (r < 0) return r;
-      return this.lookup(p)!;
+      r = this.handleFault(t, p, write);
+    } catch (error) {
+      this.mmapLock.readUnlock();
+      throw error;
+    }
+    if (typeof r !== 'number') return this.gupWait(r, p);
+    const ref = r < 0 ? r : this.lookup(p)!;
+    this.mmapLock.readUnlock();
+    return ref;
+  }
+
+  private async gupWait(fault: Promise<number>, p: number): Promise<PageRef | number> {
+    try {
+      const r = await fault;
+      return r < 0 ? r : this.lookup(p)!;
     } finally {
       this.mmapLock.readUnlock();
     }
   }
 
-  /** Takes mmapLock for read (counting a wait if contended). */
-  async readLock(t: Task): Promise<void> {
+  /** Takes mmapLock for read: undefined if taken at once, else the wait (counted). */
+  readLock(t: Task): Promise<void> | undefined {
     const w = this.mmapLock.read(t);
-    if (w !== undefined) {
-      this.ctx.stats.waits.mmapLock++;
-      await w;
-    }
+    if (w !== undefined) this.ctx.stats.waits.mmapLock++;
+    return w;
   }
 
-  /** Takes mmapLock for write. */
-  async writeLock(t: Task): Promise<void> {
+  /** Takes mmapLock for write: undefined if taken at once, else the wait (counted). */
+  writeLock(t: Task): Promise<void> | undefined {
     const w = this.mmapLock.write(t);
-    if (w !== undefined) {
-      this.ctx.stats.waits.mmapLock++;
-      await w;
-    }
+    if (w !== undefined) this.ctx.stats.waits.mmapLock++;
+    return w;
   }
 
   /**
    * An access through the primary page table: by the process itself (`who` = 'cpu') or a
-   * copy_to/from_user() on its behalf (vhost's slow path). Faults if needed.
+   * copy_to/from_user() on its behalf (vhost's slow path). Faults if needed. Undefined when done
+   * without sleeping, else the promise of the rest.
    */
-  async cpuAccess(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost' = 'cpu'): Promise<void> {
-    await this.readLock(t);
+  cpuAccess(
+    t: Task,
+    p: number,
+    write: boolean,
+    who: 'cpu' | 'vhost' = 'cpu',
+  ): Promise<void> | undefined {
+    const w = this.readLock(t);
+    return w === undefined
+      ? this.cpuAccessLocked(t, p, write, who)
+      : w.then(() => this.cpuAccessLocked(t, p, write, who));
+  }
+
+  private cpuAccessLocked(
+    t: Task,
+    p: number,
+    write: boolean,
+    who: 'cpu' | 'vhost',
+  ): Promise<void> | undefined {
+    let unlock = true;
     try {
       const pt = this.pt;
-      if (!pt.accessible(p) || (write && !pt.writable(p))) {
-        this.ctx.stats.faults[who]++;
-        this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
-        const r = await this.handleFault(t, p, write);
-        this.note(t, FAULT_END, r);
-        if (r < 0) {
-          if (r === EPERM) this.ctx.stats.eperm++;
-          else this.ctx.stats.efault++;
-          return;
-        }
-      } else {
+      if (pt.accessible(p) && (!write || pt.writable(p))) {
         pt.touch(p, write, false);
+        this.accessed(t, p, write, who);
+        return undefined;
       }
-      const f = pt.frame[p]!;
-      const g = this.frames.gen[f]!;
-      this.ctx.stats.accesses[who]++;
-      if (write) this.ev(t, ACCESS_LABEL[who].write, p, f, this.checker.write(who, p, f, g));
-      else this.ev(t, ACCESS_LABEL[who].read, p, f, this.checker.read(who, p, f, g));
+      this.ctx.stats.faults[who]++;
+      this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
+      const r = this.handleFault(t, p, write);
+      if (typeof r === 'number') {
+        this.faulted(t, p, write, who, r);
+        return undefined;
+      }
+      unlock = false;
+      return this.cpuAccessWait(r, t, p, write, who);
+    } finally {
+      if (unlock) this.mmapLock.readUnlock();
+    }
+  }
+
+  private async cpuAccessWait(
+    fault: Promise<number>,
+    t: Task,
+    p: number,
+    write: boolean,
+    who: 'cpu' | 'vhost',
+  ): Promise<void> {
+    try {
+      this.faulted(t, p, write, who, await fault);
     } finally {
       this.mmapLock.readUnlock();
     }
+  }
+
+  /** The end of an access's fault (`r`: 0 or -errno): the access, or the error counted. */
+  private faulted(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost', r: number): void {
+    this.note(t, FAULT_END, r);
+    if (r < 0) {
+      if (r === EPERM) this.ctx.stats.eperm++;
+      else this.ctx.stats.efault++;
+      return;
+    }
+    this.accessed(t, p, write, who);
+  }
+
+  /** The access itself, to the present page `p` (checked). */
+  private accessed(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost'): void {
+    const f = this.pt.frame[p]!;
+    const g = this.frames.gen[f]!;
+    this.ctx.stats.accesses[who]++;
+    if (write) this.ev(t, ACCESS_LABEL[who].write, p, f, this.checker.write(who, p, f, g));
+    else this.ev(t, ACCESS_LABEL[who].read, p, f, this.checker.read(who, p, f, g));
   }
 }

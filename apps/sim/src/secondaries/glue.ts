@@ -5,8 +5,8 @@ import {
   type TeardownOptions,
   teardownInterval,
 } from '@mmukit/mmu-notifier';
-import type { AddressSpace, SimContext } from '../primary/mm.js';
-import type { Task } from '../scheduler.js';
+import type { AddressSpace } from '../primary/mm.js';
+import type { Scheduler, Task } from '../scheduler.js';
 
 /**
  * mmu_interval_read_begin() for task `t`: the sequence at once when no invalidation of the
@@ -130,19 +130,33 @@ export function teardownOnTask(
  * always a scheduling point of `t` (`label`), even when it is free. A task can be preempted
  * right before it takes a lock (a sleeping mutex, or a spinlock on a preemptible kernel), that is
  * after faultWithRetry's lockless re-check and before its decisive check under the lock: an
- * invalidation that runs there is seen only by the check under the lock.
+ * invalidation that runs there is seen only by the check under the lock. Made once per task and
+ * lock (its methods are the class's: no closure per fault).
  */
-export function preemptibleLock(
-  ctx: SimContext,
-  t: Task,
-  lock: NotifierLock,
-  label: string,
-): NotifierLock {
-  return {
-    tryLock: () => false,
-    lock: () => ctx.sched.yield(t, label).then(() => (lock.tryLock() ? undefined : lock.lock())),
-    unlock: () => lock.unlock(),
-  };
+export class PreemptibleLock implements NotifierLock {
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly t: Task,
+    private readonly inner: NotifierLock,
+    private readonly label: string,
+  ) {}
+
+  /** Never at once: lock() is the scheduling point. */
+  tryLock(): boolean {
+    return false;
+  }
+
+  lock(): Promise<void> {
+    return this.sched.yield(this.t, this.label).then(this.take);
+  }
+
+  unlock(): void {
+    this.inner.unlock();
+  }
+
+  /** After the scheduling point: the lock at once if free, else its wait. */
+  private readonly take = (): void | PromiseLike<void> =>
+    this.inner.tryLock() ? undefined : this.inner.lock();
 }
 
 /**

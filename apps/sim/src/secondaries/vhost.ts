@@ -1,4 +1,8 @@
-import { FaultRetryLimitError, faultWithRetry } from '@mmukit/fault-retry';
+import {
+  FaultRetryLimitError,
+  faultWithRetry,
+  type SubscriptionFaultOptions,
+} from '@mmukit/fault-retry';
 import { type IntervalNotifier, invalidateOps, type NotifierLock } from '@mmukit/mmu-notifier';
 import { Srcu } from '@mmukit/seqcount';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
@@ -6,7 +10,7 @@ import { SimMutex } from '../locks.js';
 import { type AddressSpace, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import { type Task, WaitQueue } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END, FAULT_GAVE_UP } from '../trace.js';
-import { Errno, errnoOf, faultSubscription, preemptibleLock, teardownOnTask } from './glue.js';
+import { Errno, errnoOf, faultSubscription, PreemptibleLock, teardownOnTask } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface VhostBugs {
@@ -17,6 +21,12 @@ export interface VhostBugs {
 }
 
 const SYNC_LABEL = 'vhost: synchronize_srcu';
+
+/** A worker's map prefetch: the ring it maps, and the faultWithRetry options made once. */
+interface Prefetch {
+  ring: VhostRing;
+  options: SubscriptionFaultOptions<PageRef[]>;
+}
 
 /** One ring: `npages` virtual pages from `start`, and its cached map (a PageRef per page). */
 export interface VhostRing {
@@ -54,6 +64,8 @@ export class VhostDev implements SecondaryView {
   /** The vq mutex, as the packages' helpers take it. */
   private readonly vq: NotifierLock;
   readonly sub: IntervalNotifier;
+  /** Per worker task: its prefetch state (see prefetchOf). */
+  private readonly prefetches = new Map<Task, Prefetch>();
   /** Tasks in synchronize(), woken when a reader leaves. */
   private readonly srcuWaiters: WaitQueue;
   /** synchronize() calls that had to wait, so far; and how many `srcu` still has pending. */
@@ -171,33 +183,12 @@ export class VhostDev implements SecondaryView {
    */
   private async prefetch(t: Task, ring: VhostRing): Promise<void> {
     if (ring.mapped) return;
-    const sub = faultSubscription(this.mm, t, this.sub, 'vhost: mmu_interval_read_begin');
+    const c = this.prefetchOf(t);
+    c.ring = ring;
     this.mm.note(t, FAULT_BEGIN.vhostMap, ring.start, ring.npages);
     let result = 0;
     try {
-      await faultWithRetry({
-        // BUG(vhost-no-prefetch-retry): no check at all (neither readRetry nor checkRetry).
-        subscription: this.bugs.noPrefetchRetry
-          ? { readBegin: sub.readBegin, readRetry: () => false }
-          : sub,
-        lock: preemptibleLock(this.mm.ctx, t, this.vq, 'vhost: take the vq mutex'),
-        resolve: async () => {
-          const refs: PageRef[] = [];
-          for (let i = 0; i < ring.npages; i++) {
-            const r = await this.mm.gup(t, ring.start + i, true);
-            if (typeof r === 'number') throw Errno.of(r);
-            refs.push(r);
-          }
-          return refs;
-        },
-        install: (refs) => {
-          for (const r of refs) this.checker.onInstall('vhost', r.page, r.frame, r.gen, r.writable);
-          ring.map = refs;
-          ring.mapped = true;
-          this.mm.ev(t, 'vhost map', ring.start, ring.npages);
-        },
-        maxRetries: 0,
-      });
+      await faultWithRetry(c.options);
     } catch (error) {
       if (error instanceof FaultRetryLimitError) {
         this.mm.ctx.stats.retries.vhost++;
@@ -206,6 +197,53 @@ export class VhostDev implements SecondaryView {
       } else result = errnoOf(error); // a failed GUP (anything else is rethrown)
     }
     this.mm.note(t, FAULT_END, result);
+  }
+
+  /**
+   * Task `t`'s prefetch state: the ring it maps and the faultWithRetry options, made at its first
+   * prefetch and reused (one prefetch at a time per task; faultWithRetry reads the options when
+   * called), so a prefetch makes no closures.
+   */
+  private prefetchOf(t: Task): Prefetch {
+    let c = this.prefetches.get(t);
+    if (c !== undefined) return c;
+    const sub = faultSubscription(this.mm, t, this.sub, 'vhost: mmu_interval_read_begin');
+    const prefetch: Prefetch = {
+      ring: this.rings[0]!,
+      options: {
+        // BUG(vhost-no-prefetch-retry): no check at all (neither readRetry nor checkRetry).
+        subscription: this.bugs.noPrefetchRetry
+          ? { readBegin: sub.readBegin, readRetry: () => false }
+          : sub,
+        lock: new PreemptibleLock(this.mm.ctx.sched, t, this.vq, 'vhost: take the vq mutex'),
+        resolve: () => this.resolveRing(t, prefetch.ring),
+        install: (refs) => this.installRing(t, prefetch.ring, refs),
+        maxRetries: 0,
+      },
+    };
+    c = prefetch;
+    this.prefetches.set(t, c);
+    return c;
+  }
+
+  /** The prefetch's resolve(): GUP of every page of the ring (errors thrown as Errno). */
+  private async resolveRing(t: Task, ring: VhostRing): Promise<PageRef[]> {
+    const refs: PageRef[] = [];
+    for (let i = 0; i < ring.npages; i++) {
+      const got = this.mm.gup(t, ring.start + i, true);
+      const r = got instanceof Promise ? await got : got;
+      if (typeof r === 'number') throw Errno.of(r);
+      refs.push(r);
+    }
+    return refs;
+  }
+
+  /** The prefetch's install(), under the vq mutex after readRetry passed. */
+  private installRing(t: Task, ring: VhostRing, refs: PageRef[]): void {
+    for (const r of refs) this.checker.onInstall('vhost', r.page, r.frame, r.gen, r.writable);
+    ring.map = refs;
+    ring.mapped = true;
+    this.mm.ev(t, 'vhost map', ring.start, ring.npages);
   }
 
   // ---- checker view ------------------------------------------------------------------------
