@@ -302,9 +302,9 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const focus = config.focus ?? 0;
   const pickRange = (r: Prng, maxLen: number): [number, number] | undefined => {
     if (focus > 0) return sharedRange(r, maxLen);
-    const vmas = mm.vmas.all();
-    if (vmas.length === 0) return undefined;
-    const v: Vma = r.pick(vmas);
+    const n = mm.vmas.size;
+    if (n === 0) return undefined;
+    const v: Vma = mm.vmas.at(r.int(n)); // as r.pick(mm.vmas.all()), without a snapshot
     const len = Math.min(v.end - v.start, r.range(1, maxLen));
     const s = v.start + r.int(v.end - v.start - len + 1);
     return [s, s + len];
@@ -354,7 +354,9 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       const base = which === 0 ? guestBase : which === 1 ? devBase : ringBase;
       const end = base + (which === 0 ? guestPages : which === 1 ? devPages : 8);
       let p = base;
-      for (const v of mm.vmas.overlapping(base, end)) {
+      const vmas = mm.vmas.overlapping(base, end);
+      for (let i = 0; i < vmas.length; i++) {
+        const v = vmas[i]!;
         if (v.start > p) await mmapOp(mm, t, p, v.start, PROT_READ | PROT_WRITE);
         if (v.prot !== (PROT_READ | PROT_WRITE)) {
           await mprotectOp(

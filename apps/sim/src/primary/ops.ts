@@ -80,11 +80,15 @@ export async function mprotectOp(
   try {
     const vmas = mm.vmas.overlapping(start, end);
     let covered = 0;
-    for (const v of vmas) covered += Math.min(v.end, end) - Math.max(v.start, start);
+    for (let i = 0; i < vmas.length; i++) {
+      const v = vmas[i]!;
+      covered += Math.min(v.end, end) - Math.max(v.start, start);
+    }
     if (covered !== end - start) return;
     mm.ev(t, 'mprotect', start, end, prot);
     const range = await mm.invStart(t, start, end, 'protection-vma');
-    for (const v of mm.vmas.carve(start, end)) mm.vmas.insert(v.start, v.end, prot);
+    const pieces = mm.vmas.carve(start, end);
+    for (let i = 0; i < pieces.length; i++) mm.vmas.insert(pieces[i]!.start, pieces[i]!.end, prot);
     const read = (prot & PROT_READ) !== 0;
     mm.pt.protect(
       start,
@@ -107,7 +111,9 @@ export async function madviseDontneedOp(
 ): Promise<void> {
   await mm.readLock(t);
   try {
-    for (const v of mm.vmas.overlapping(start, end)) {
+    const vmas = mm.vmas.overlapping(start, end);
+    for (let i = 0; i < vmas.length; i++) {
+      const v = vmas[i]!;
       const s = Math.max(v.start, start);
       const e = Math.min(v.end, end);
       mm.ev(t, 'madvise DONTNEED', s, e);

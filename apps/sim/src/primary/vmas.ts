@@ -76,6 +76,11 @@ export class VmaSet {
     return out;
   }
 
+  /** The `i`-th VMA in address order (0 <= i < size). */
+  at(i: number): Vma {
+    return this.list[i]!;
+  }
+
   /** All VMAs in address order (a snapshot: later changes do not alter it; do not mutate). */
   all(): readonly Vma[] {
     this.listShared = true;
@@ -141,7 +146,9 @@ export class VmaSet {
    */
   carve(start: number, end: number): Vma[] {
     const removed: Vma[] = [];
-    for (const v of this.overlapping(start, end)) {
+    const hit = this.overlapping(start, end);
+    for (let i = 0; i < hit.length; i++) {
+      const v = hit[i]!;
       this.remove(v);
       if (v.start < start) this.insert(v.start, start, v.prot);
       if (v.end > end) this.insert(end, v.end, v.prot);

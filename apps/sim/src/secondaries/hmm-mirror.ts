@@ -496,6 +496,50 @@ export class HmmMirror implements SecondaryView {
     this.mm.ev(t, this.label.program, start, end);
   }
 
+  /**
+   * A snapshot's walk of [start, end) for the read `seq` (see snapshot()): one SNAP_* byte per
+   * page into `perms`, stopping early once checkRetry(seq).
+   */
+  async walkSnapshot(
+    t: Task,
+    sub: IntervalNotifier,
+    start: number,
+    end: number,
+    perms: Uint8Array,
+    seq: number,
+  ): Promise<void> {
+    for (let p = start; p < end && !sub.checkRetry(seq); p++) {
+      const vma = this.mm.vmas.find(p);
+      const ref = this.mm.lookup(p);
+      perms[p - start] =
+        vma === undefined || (vma.prot & PROT_READ) === 0
+          ? SNAP_ERROR
+          : ref === undefined
+            ? SNAP_NONE
+            : ref.writable
+              ? SNAP_WRITE
+              : SNAP_READ;
+      // Walking takes time: let the world move (only invalidations can make it stale).
+      if ((p & 7) === 7) await this.mm.ctx.sched.yield(t, this.label.snapshotWalk);
+    }
+  }
+
+  /** A snapshot's check once readRetry passed: nothing reported with more than the primary gives. */
+  checkSnapshot(t: Task, start: number, end: number, perms: Uint8Array): void {
+    for (let p = start; p < end; p++) {
+      const v = perms[p - start]!;
+      const more =
+        v >= SNAP_READ && !this.mm.pt.accessible(p)
+          ? 'mapped'
+          : v === SNAP_WRITE && !this.mm.pt.writable(p)
+            ? 'writable'
+            : undefined;
+      if (more !== undefined)
+        this.checker.fail(`${this.name}: snapshot says page ${p} is ${more}, the primary says not`);
+    }
+    this.mm.ev(t, this.label.snapshot, start, end);
+  }
+
   /** Task `t`'s collision-retry state (made at its first fault or snapshot). */
   private retryOf(t: Task): RangeRetry {
     let c = this.retries.get(t);
@@ -547,46 +591,19 @@ export class HmmMirror implements SecondaryView {
    * have collided).
    */
   async snapshot(t: Task, start: number, end: number): Promise<Uint8Array | number> {
-    const { sched, stats } = this.mm.ctx;
+    const { stats } = this.mm.ctx;
     if (!this.mm.get()) return EFAULT;
     const len = (end - start) * PAGE_SIZE;
     const sub = this.mm.subs.insertInterval(start * PAGE_SIZE, len, this.snapshotOps);
     stats.intervalInserts++;
+    const job = this.retryOf(t).snapshot;
+    job.sub = sub;
+    job.start = start;
+    job.end = end;
     const perms = new Uint8Array(end - start);
-    const walk = async (seq: number): Promise<void> => {
-      for (let p = start; p < end && !sub.checkRetry(seq); p++) {
-        const vma = this.mm.vmas.find(p);
-        const ref = this.mm.lookup(p);
-        perms[p - start] =
-          vma === undefined || (vma.prot & PROT_READ) === 0
-            ? SNAP_ERROR
-            : ref === undefined
-              ? SNAP_NONE
-              : ref.writable
-                ? SNAP_WRITE
-                : SNAP_READ;
-        // Walking takes time: let the world move (only invalidations can make it stale).
-        if ((p & 7) === 7) await sched.yield(t, this.label.snapshotWalk);
-      }
-    };
-    const check = (): void => {
-      for (let p = start; p < end; p++) {
-        const v = perms[p - start]!;
-        const more =
-          v >= SNAP_READ && !this.mm.pt.accessible(p)
-            ? 'mapped'
-            : v === SNAP_WRITE && !this.mm.pt.writable(p)
-              ? 'writable'
-              : undefined;
-        if (more !== undefined)
-          this.checker.fail(
-            `${this.name}: snapshot says page ${p} is ${more}, the primary says not`,
-          );
-      }
-      this.mm.ev(t, this.label.snapshot, start, end);
-    };
+    job.perms = perms;
     try {
-      const r = await this.collisionRetry(t, sub, { walk, program: check });
+      const r = await this.collisionRetry(t, sub, job);
       return r < 0 ? r : perms;
     } finally {
       await awaitRemoval(this.mm, t, sub, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
@@ -659,6 +676,21 @@ class RangeFaultJob implements RetryJob<PageRef[]> {
   }
 }
 
+/** A snapshot's job: its temporary subscription, range and result bytes. */
+class SnapshotJob implements RetryJob<void> {
+  sub!: IntervalNotifier;
+  start = 0;
+  end = 0;
+  perms = new Uint8Array(0);
+  readonly walk: (seq: number) => Promise<void>;
+  readonly program: () => void;
+
+  constructor(mirror: HmmMirror, t: Task) {
+    this.walk = (seq) => mirror.walkSnapshot(t, this.sub, this.start, this.end, this.perms, seq);
+    this.program = () => mirror.checkSnapshot(t, this.start, this.end, this.perms);
+  }
+}
+
 /**
  * One device task's collision-retry (a task runs one at a time): the subscription view and the
  * faultWithRetry options, made at the task's first one and reused (faultWithRetry reads the
@@ -674,6 +706,7 @@ class RangeRetry implements FaultSubscription {
   seq = 0;
   readonly options: SubscriptionFaultOptions<unknown>;
   readonly rangeFault: RangeFaultJob;
+  readonly snapshot: SnapshotJob;
 
   constructor(
     private readonly mirror: HmmMirror,
@@ -683,6 +716,7 @@ class RangeRetry implements FaultSubscription {
     private readonly label: ReturnType<typeof labels>,
   ) {
     this.rangeFault = new RangeFaultJob(mirror, t);
+    this.snapshot = new SnapshotJob(mirror, t);
     this.options = {
       subscription: this,
       lock: new PreemptibleLock(mm.ctx.sched, t, lock, label.takeLock),

@@ -121,8 +121,11 @@ export class KvmGuest implements SecondaryView {
 
   /** Host page backing `gfn`, or -1. */
   hvaOf(gfn: number): number {
-    for (const s of this.slots)
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
       if (gfn >= s.gfn && gfn < s.gfn + s.npages) return s.hva + (gfn - s.gfn);
+    }
     return -1;
   }
 
