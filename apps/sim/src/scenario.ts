@@ -5,7 +5,13 @@ import { AddressSpace } from './primary/mm.js';
 import { exitOp, mmapOp, mprotectOp, oomReapOp, reclaimOp } from './primary/ops.js';
 import { PROT_READ, PROT_WRITE, type Vma } from './primary/vmas.js';
 import { Prng } from './prng.js';
-import { type ScheduleChoices, Scheduler, type StrategyName, type Task } from './scheduler.js';
+import {
+  type LoopTurn,
+  type ScheduleChoices,
+  Scheduler,
+  type StrategyName,
+  type Task,
+} from './scheduler.js';
 import { type HmmBugs, HmmMirror, type MirrorBuffer } from './secondaries/hmm-mirror.js';
 import { type KvmBugs, KvmGuest } from './secondaries/kvm.js';
 import { type VhostBugs, VhostDev } from './secondaries/vhost.js';
@@ -265,23 +271,21 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const share = Math.ceil(config.ops / nTasks);
   const newBudget = (): Budget => new Budget(share, budget);
   /**
-   * A task's fixed program: `op` once per operation of its budget until `stop()` says the
-   * process is gone, with a scheduling point (`label`) after each. `op` returns the promise of
-   * what it started (awaited as is, so the loop adds no microtask of its own) or undefined.
+   * A task's fixed program, as the turn of a loop task (Scheduler.spawnLoop): `op` once per
+   * operation of its budget until `stop()` says the process is gone, with a scheduling point
+   * (the loop's label) after each. `op` returns the promise of what it started, or undefined
+   * when it is done (then the turn costs no promise at all).
    */
-  const program = async (
-    t: Task,
+  const program = (
     stop: () => boolean,
-    label: string,
-    op: () => Promise<unknown> | undefined,
-  ): Promise<void> => {
+    op: (t: Task) => Promise<unknown> | undefined,
+  ): LoopTurn => {
     const mine = newBudget();
-    while (!stop() && mine.take()) {
+    return (t) => {
+      if (stop() || !mine.take()) return false;
       stats.ops++;
-      const p = op();
-      if (p !== undefined) await p;
-      await sched.yield(t, label);
-    }
+      return op(t);
+    };
   };
   const dying = (): boolean => mm.dying;
   const dead = (): boolean => mm.dead;
@@ -325,8 +329,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   // ---- tasks ---------------------------------------------------------------------------------
   for (let i = 0; i < config.cpus; i++) {
     const r = rng.fork();
-    sched.spawn(`cpu${i}`, (t) =>
-      program(t, dying, 'cpu', () => {
+    sched.spawnLoop(
+      `cpu${i}`,
+      'cpu',
+      program(dying, (t) => {
         const range = r.chance(0.6) ? sharedRange(r, 1) : pickRange(r, 1);
         return range !== undefined ? mm.cpuAccess(t, range[0], r.chance(0.5)) : undefined;
       }),
@@ -380,8 +386,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
 
   {
     const r = rng.fork();
-    sched.spawn('kswapd', (t) =>
-      program(t, dying, 'kswapd', () => {
+    sched.spawnLoop(
+      'kswapd',
+      'kswapd',
+      program(dying, (t) => {
         const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
         return range !== undefined ? reclaimOp(mm, t, range[0], range[1]) : undefined;
       }),
@@ -392,8 +400,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const guest = kvm;
     for (let i = 0; i < config.vcpus; i++) {
       const r = rng.fork();
-      sched.spawn(`vcpu${i}`, (t) =>
-        program(t, dead, 'vcpu', () => {
+      sched.spawnLoop(
+        `vcpu${i}`,
+        'vcpu',
+        program(dead, (t) => {
           // Guests touch a working set: mostly the low quarter of guest memory.
           const gfn =
             focus > 0
@@ -411,8 +421,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const dev = hmm;
     for (let i = 0; i < config.devices; i++) {
       const r = rng.fork();
-      sched.spawn(`dev${i}`, async (t) => {
-        await program(t, dead, 'device', () => {
+      sched.spawnLoop(
+        `dev${i}`,
+        'device',
+        program(dead, (t) => {
           if (i === 0 && r.chance(config.rebind ?? 0.02)) return rebind(t, r, dev);
           if (r.chance(0.03)) {
             // A snapshot with its own short-lived subscription over a shared region.
@@ -426,12 +438,14 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
           const s = buf.start + r.int(size - len + 1);
           const done = dev.access(t, buf, s, s + len, r.chance(0.4));
           return typeof done === 'number' ? undefined : done;
-        });
-        if (i === 0) {
-          // dmirror_fops_release(): remove every subscription (after exit they get nothing).
-          for (const b of [...dev.buffers]) await dev.close(t, b);
-        }
-      });
+        }),
+        i !== 0
+          ? undefined
+          : async (t) => {
+              // dmirror_fops_release(): remove every subscription (after exit they get nothing).
+              for (const b of [...dev.buffers]) await dev.close(t, b);
+            },
+      );
     }
     // Close one buffer and mirror another range: inserts/removes while invalidations run.
     const rebind = async (t: Task, r: Prng, d: HmmMirror): Promise<void> => {
@@ -452,13 +466,15 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   if (vhost !== undefined) {
     const v = vhost;
     const r = rng.fork();
-    sched.spawn('vhost', async (t) => {
-      await program(t, dead, 'vhost', () => {
+    sched.spawnLoop(
+      'vhost',
+      'vhost',
+      program(dead, (t) => {
         const ring = focus > 0 ? v.rings[0]! : r.pick(v.rings);
         return v.access(t, ring, r.int(ring.npages), r.chance(0.5));
-      });
-      await v.close(t); // vhost_dev_cleanup(): the subscription goes away
-    });
+      }),
+      (t) => v.close(t), // vhost_dev_cleanup(): the subscription goes away
+    );
   }
 
   await sched.run();

@@ -56,10 +56,30 @@ export class Task {
   priority = 0;
   /** @internal resolver of the promise the task is parked on. */
   resume: (() => void) | null = null;
+  /** @internal A loop task's turn (see Scheduler.spawnLoop); null for other tasks. */
+  turn: LoopTurn | null = null;
+  /** @internal A loop task waiting for its next turn: dispatch calls `turn` (no promise). */
+  atTurn = false;
   constructor(
     readonly id: number,
     readonly name: string,
   ) {}
+}
+
+/**
+ * One turn of a loop task (see Scheduler.spawnLoop): `false` ends the loop; undefined means the
+ * turn is done; a promise means it goes on until the promise settles. After a done turn the task
+ * waits at its label for the next one (a scheduling point, as `yield`).
+ */
+export type LoopTurn = (t: Task) => Promise<unknown> | false | undefined;
+
+/** A loop task's turn function and what follows its loop. */
+interface Loop {
+  label: string;
+  tail: ((t: Task) => Promise<void>) | undefined;
+  /** Callbacks of a turn's promise, made once per task. */
+  done: () => void;
+  threw: (error: unknown) => void;
 }
 
 /**
@@ -81,6 +101,7 @@ export interface StopReason {
 }
 
 const NEVER: Promise<never> = new Promise<never>(() => {});
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * One executor shared by every park: it only hands the resolver out through `captured`, so a
@@ -113,6 +134,12 @@ function parkPromise(t: Task): Promise<void> {
  * simulation where the package's state says the event happened; the task takes the package's
  * promise only after it runs again, while it is the running task. So which task runs when
  * depends only on the seed, not on how many microtasks any promise chain takes.
+ *
+ * A loop task (spawnLoop) is resumed without a promise: the scheduler calls its turn, after the
+ * code of the task that parked has returned (turns run one after the other in runTurns, or from
+ * a microtask when a task parks inside other code). Code that a task runs after a park call and
+ * before awaiting its promise may therefore run after other tasks' turns: it must only go on to
+ * that await.
  */
 export class Scheduler {
   /** Logical time: the number of scheduling decisions made so far. */
@@ -147,6 +174,11 @@ export class Scheduler {
   private lastDispatched: Task | null = null;
   /** A task in pass(): runnable again once the next pick is made. */
   private passing: Task | null = null;
+  /** Loop tasks (spawnLoop): their labels, tails and callbacks. */
+  private readonly loops = new Map<Task, Loop>();
+  /** A loop task dispatched while turns are running: its turn runs next (see runTurns). */
+  private nextTurn: Task | null = null;
+  private turning = false;
   private readonly schedule: ScheduleChoices | undefined;
   private preemptions = 0;
   /** PCT: the next priority for a task that spins (below change points, which are >= 1). */
@@ -199,14 +231,103 @@ export class Scheduler {
       .then(() => body(t))
       .then(
         () => this.finish(t),
-        (error: unknown) => {
-          this.finish(t);
-          if (error instanceof StopSignal) return;
-          this.stop({ kind: 'crash', message: `task ${t.name} threw: ${describe(error)}`, error });
-        },
+        (error: unknown) => this.threw(t, error),
       );
     this.runnable.push(t);
     return t;
+  }
+
+  /**
+   * Creates a loop task: at each of its turns the scheduler calls `turn(t)` itself, so a turn
+   * that finishes without sleeping costs no promise and no microtask; between turns the task
+   * waits at `label`, a scheduling point exactly as `await yield(t, label)` at the end of each
+   * pass of `while (...) { ...; await yield(t, label) }` would be. When `turn` returns false the
+   * loop is over: `tail` (if any) runs as the rest of the task, then the task ends.
+   */
+  spawnLoop(name: string, label: string, turn: LoopTurn, tail?: (t: Task) => Promise<void>): Task {
+    const t = new Task(this.tasks.length, name);
+    t.priority = this.pctDepth + this.prng.float();
+    this.tasks.push(t);
+    this.live++;
+    t.turn = turn;
+    t.atTurn = true;
+    this.loops.set(t, {
+      label,
+      tail,
+      done: () => this.turnDone(t),
+      threw: (error: unknown) => this.threw(t, error),
+    });
+    this.runnable.push(t);
+    return t;
+  }
+
+  private readonly runTurnsTask = (): void => this.runTurns();
+
+  /** Runs the turns dispatch handed over, one after the other (never nested). */
+  private runTurns(): void {
+    this.turning = true;
+    try {
+      for (let t = this.nextTurn; t !== null; t = this.nextTurn) {
+        this.nextTurn = null;
+        this.runTurn(t);
+      }
+    } finally {
+      this.turning = false;
+    }
+  }
+
+  private runTurn(t: Task): void {
+    t.atTurn = false;
+    const loop = this.loops.get(t)!;
+    let r: Promise<unknown> | false | undefined;
+    try {
+      r = (t.turn as LoopTurn)(t);
+    } catch (error) {
+      this.threw(t, error);
+      return;
+    }
+    if (r === undefined) this.turnDone(t);
+    else if (r === false) this.endLoop(t, loop);
+    else r.then(loop.done, loop.threw);
+  }
+
+  /** A turn is done: `t` waits at its label for the next one (a scheduling point). */
+  private turnDone(t: Task): void {
+    if (this.stopped) return;
+    const label = this.loops.get(t)!.label;
+    t.atTurn = true;
+    t.label = label;
+    t.state = 'runnable';
+    if (this.observer !== undefined) this.observer.parked(t, label, false);
+    this.runnable.push(t);
+    if (this.current === t || this.current === null) {
+      this.current = null;
+      this.dispatch(true);
+    }
+  }
+
+  /** The loop of `t` is over: its tail runs, then it ends. */
+  private endLoop(t: Task, loop: Loop): void {
+    t.turn = null;
+    if (loop.tail === undefined) {
+      this.finish(t);
+      return;
+    }
+    let rest: Promise<void>;
+    try {
+      rest = loop.tail(t);
+    } catch (error) {
+      this.threw(t, error);
+      return;
+    }
+    rest.then(() => this.finish(t), loop.threw);
+  }
+
+  /** `t` threw (or its promise rejected): it ends, and the run stops as a crash. */
+  private threw(t: Task, error: unknown): void {
+    this.finish(t);
+    if (error instanceof StopSignal) return;
+    this.stop({ kind: 'crash', message: `task ${t.name} threw: ${describe(error)}`, error });
   }
 
   /** A scheduling point: `t` stays runnable, another task (or `t` again) is picked. */
@@ -329,7 +450,7 @@ export class Scheduler {
   /** Runs until every task finished, or the run stopped. */
   async run(): Promise<StopReason | undefined> {
     if (this.live === 0) return undefined;
-    this.dispatch();
+    this.dispatch(true);
     while (!this.finished) {
       // Reached only when the microtask queue is empty: nothing can happen any more unless the
       // scheduler resumes someone.
@@ -341,7 +462,7 @@ export class Scheduler {
         this.current = null;
       }
       if (this.runnable.length > 0) {
-        this.dispatch();
+        this.dispatch(true);
         continue;
       }
       const blocked = this.tasks.filter((t) => t.state === 'blocked');
@@ -362,10 +483,15 @@ export class Scheduler {
       this.finished = true;
       return;
     }
-    if (this.current === null) this.dispatch();
+    if (this.current === null) this.dispatch(true);
   }
 
-  private dispatch(): void {
+  /**
+   * Picks the next task and lets it run. `clean`: called with no task code on the stack (from a
+   * promise callback, or between turns), where a loop task's turn may run at once; elsewhere
+   * (a task parking, maybe deep in a package's callback) the turn runs from a microtask.
+   */
+  private dispatch(clean = false): void {
     if (this.stopped || this.current !== null) return;
     const n = this.runnable.length;
     if (n === 0) return; // idle: a wake-up (unpark) or the run loop continues
@@ -428,6 +554,18 @@ export class Scheduler {
     }
     if (this.stopped) return;
     if (this.observer !== undefined) this.observer.resumed(t);
+    if (t.atTurn) {
+      // A loop task's turn: called by the scheduler, not through a promise. Turns run one after
+      // the other in runTurns (a turn that ends dispatches the next task: no recursion), never
+      // inside another task's code: a task that parks may be inside a package's callback, which
+      // the turn must not run in (the package would see a call from inside its callback).
+      this.nextTurn = t;
+      if (!this.turning) {
+        if (clean) this.runTurns();
+        else RESOLVED.then(this.runTurnsTask); // a microtask (queueMicrotask costs more in Node)
+      }
+      return;
+    }
     const r = t.resume;
     t.resume = null;
     r?.();

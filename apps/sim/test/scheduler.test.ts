@@ -151,6 +151,86 @@ describe('Scheduler', () => {
     }
   });
 
+  it('a loop task (spawnLoop) runs exactly as the same loop written with await yield', async () => {
+    // Two loops: sync turns, turns that yield inside (a promise), then a tail that yields too.
+    const world = async (seed: number, strategy: StrategyName, asLoop: boolean) => {
+      const sched = new Scheduler({ seed, strategy, pctSteps: 60 });
+      const order: string[] = [];
+      const op = async (t: Task, name: string, i: number) => {
+        order.push(`${name}${i}a`);
+        await sched.yield(t, 'inside');
+        order.push(`${name}${i}b`);
+      };
+      for (const name of ['p', 'q']) {
+        const turn = (t: Task, i: number): Promise<void> | undefined => {
+          if (i % 3 === 1) return op(t, name, i);
+          order.push(`${name}${i}`);
+          return undefined;
+        };
+        const tail = async (t: Task) => {
+          await sched.yield(t, 'tail');
+          order.push(`${name} tail`);
+        };
+        if (asLoop) {
+          let i = 0;
+          sched.spawnLoop(name, 'turn', (t) => (i < 8 ? turn(t, i++) : false), tail);
+        } else {
+          sched.spawn(name, async (t) => {
+            for (let i = 0; i < 8; i++) {
+              const p = turn(t, i);
+              if (p !== undefined) await p;
+              await sched.yield(t, 'turn');
+            }
+            await tail(t);
+          });
+        }
+      }
+      sched.spawn('r', async (t) => {
+        for (let i = 0; i < 10; i++) {
+          order.push(`r${i}`);
+          await sched.yield(t, 'r');
+        }
+      });
+      expect(await sched.run()).toBeUndefined();
+      return { order, steps: sched.steps };
+    };
+    for (const strategy of ['random', 'pct'] as const) {
+      for (let seed = 1; seed <= 15; seed++) {
+        const plain = await world(seed, strategy, false);
+        expect(plain.order).toContain('p tail');
+        expect(await world(seed, strategy, true)).toEqual(plain);
+      }
+    }
+  });
+
+  it("a loop task's turn never runs inside another task's code, and a throwing turn is a crash", async () => {
+    const sched = new Scheduler({ seed: 3 });
+    let inside = false;
+    let turns = 0;
+    sched.spawn('a', async (t) => {
+      for (let i = 0; i < 20; i++) {
+        inside = true; // as a task parking inside a package's callback
+        const p = sched.yield(t, 'a');
+        inside = false;
+        await p;
+      }
+    });
+    sched.spawnLoop('l', 'l', () => {
+      expect(inside).toBe(false);
+      return ++turns < 20 ? undefined : false;
+    });
+    expect(await sched.run()).toBeUndefined();
+    expect(turns).toBe(20);
+
+    const bad = new Scheduler({ seed: 1 });
+    bad.spawnLoop('bad', 'l', () => {
+      throw new Error('boom');
+    });
+    const reason = await bad.run();
+    expect(reason?.kind).toBe('crash');
+    expect(reason?.message).toMatch(/task bad threw: Error: boom/);
+  });
+
   it('reports a task that throws as a crash, and a run without end as a livelock', async () => {
     const s1 = new Scheduler({ seed: 1 });
     s1.spawn('bad', async () => {
