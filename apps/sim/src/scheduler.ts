@@ -56,8 +56,8 @@ export class Task {
   priority = 0;
   /** @internal resolver of the promise the task is parked on. */
   resume: (() => void) | null = null;
-  /** @internal A loop task's turn (see Scheduler.spawnLoop); null for other tasks. */
-  turn: LoopTurn | null = null;
+  /** @internal A loop task's turn, label and tail (see Scheduler.spawnLoop); null for others. */
+  loop: Loop | null = null;
   /** @internal A loop task waiting for its next turn: dispatch calls `turn` (no promise). */
   atTurn = false;
   constructor(
@@ -74,7 +74,8 @@ export class Task {
 export type LoopTurn = (t: Task) => Promise<unknown> | false | undefined;
 
 /** A loop task's turn function and what follows its loop. */
-interface Loop {
+export interface Loop {
+  turn: LoopTurn;
   label: string;
   tail: ((t: Task) => Promise<void>) | undefined;
   /** Callbacks of a turn's promise, made once per task. */
@@ -174,8 +175,6 @@ export class Scheduler {
   private lastDispatched: Task | null = null;
   /** A task in pass(): runnable again once the next pick is made. */
   private passing: Task | null = null;
-  /** Loop tasks (spawnLoop): their labels, tails and callbacks. */
-  private readonly loops = new Map<Task, Loop>();
   /** A loop task dispatched while turns are running: its turn runs next (see runTurns). */
   private nextTurn: Task | null = null;
   private turning = false;
@@ -249,14 +248,14 @@ export class Scheduler {
     t.priority = this.pctDepth + this.prng.float();
     this.tasks.push(t);
     this.live++;
-    t.turn = turn;
     t.atTurn = true;
-    this.loops.set(t, {
+    t.loop = {
+      turn,
       label,
       tail,
       done: () => this.turnDone(t),
       threw: (error: unknown) => this.threw(t, error),
-    });
+    };
     this.runnable.push(t);
     return t;
   }
@@ -278,10 +277,10 @@ export class Scheduler {
 
   private runTurn(t: Task): void {
     t.atTurn = false;
-    const loop = this.loops.get(t)!;
+    const loop = t.loop as Loop;
     let r: Promise<unknown> | false | undefined;
     try {
-      r = (t.turn as LoopTurn)(t);
+      r = loop.turn(t);
     } catch (error) {
       this.threw(t, error);
       return;
@@ -294,7 +293,7 @@ export class Scheduler {
   /** A turn is done: `t` waits at its label for the next one (a scheduling point). */
   private turnDone(t: Task): void {
     if (this.stopped) return;
-    const label = this.loops.get(t)!.label;
+    const label = (t.loop as Loop).label;
     t.atTurn = true;
     t.label = label;
     t.state = 'runnable';
@@ -308,7 +307,6 @@ export class Scheduler {
 
   /** The loop of `t` is over: its tail runs, then it ends. */
   private endLoop(t: Task, loop: Loop): void {
-    t.turn = null;
     if (loop.tail === undefined) {
       this.finish(t);
       return;

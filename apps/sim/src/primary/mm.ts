@@ -20,7 +20,7 @@ import {
   PTE_YOUNG,
   SwapSpace,
 } from './page-table.js';
-import { PROT_READ, PROT_WRITE, VmaSet } from './vmas.js';
+import { PROT_READ, PROT_WRITE, type Vma, VmaSet } from './vmas.js';
 
 /** What the address space reports to its one subscriber (the checker): see observe(). */
 export interface PrimaryObserver extends PageTableObserver {
@@ -214,7 +214,7 @@ export class AddressSpace {
   ): Promise<MmuNotifierRange> {
     const range = this.newRange(start, end, event, true, owner);
     this.ctx.stats.invalidations[event]++;
-    this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
+    if (this.tracing) this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
     await this.subs.invalidateRangeStart(range);
     this.pt.windows++;
     return range;
@@ -236,10 +236,10 @@ export class AddressSpace {
     if (!this.subs.invalidateRangeStartNonblock(range)) {
       this.wakeSeqWaiters(); // the failed start may have ended the busy period it opened
       this.ctx.stats.eagain++;
-      this.ev(t, INV_START_NB_EAGAIN[event], start, end, EVENT_CODE[event]);
+      if (this.tracing) this.ev(t, INV_START_NB_EAGAIN[event], start, end, EVENT_CODE[event]);
       return undefined;
     }
-    this.ev(t, INV_START_NB[event], start, end, EVENT_CODE[event]);
+    if (this.tracing) this.ev(t, INV_START_NB[event], start, end, EVENT_CODE[event]);
     this.pt.windows++;
     return range;
   }
@@ -335,29 +335,39 @@ export class AddressSpace {
 
   /** handle_mm_fault() once faultChecks() said NEEDS_PAGE: bring the page in, check again. */
   private async faultIn(t: Task, p: number, write: boolean): Promise<number> {
-    const pt = this.pt;
     for (;;) {
       const vma = this.vmas.find(p)!; // faultChecks just found it
-      const slot = pt.swap[p]!;
+      const slot = this.pt.swap[p]!;
       await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
-      // Raced (pte_same() failed, or the VMA changed): the checks decide again.
-      if (pt.frame[p]! < 0 && pt.swap[p] === slot && this.vmas.find(p) === vma) {
-        const nf = this.frames.alloc();
-        if (slot >= 0) {
-          this.frames.data[nf] = this.swap.load(slot);
-          this.swap.free(slot);
-          this.ctx.stats.swapIns++;
-          this.ev(t, 'swap-in', p, nf);
-        }
-        pt.map(
-          p,
-          nf,
-          ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0),
-        );
-      }
-      const r = this.faultChecks(p, write);
+      const r = this.faultAfterSleep(t, p, write, vma, slot);
       if (r !== NEEDS_PAGE) return r;
     }
+  }
+
+  /**
+   * The part of faultIn's loop after its scheduling point (the allocation or the swap-in I/O,
+   * for `vma` and swap slot `slot` as they were before it): maps the page unless something raced
+   * (pte_same() failed, or the VMA changed), then the checks decide again (NEEDS_PAGE: another
+   * pass). The callers that must go on after the fault run this loop themselves (one async
+   * function less per fault).
+   */
+  private faultAfterSleep(t: Task, p: number, write: boolean, vma: Vma, slot: number): number {
+    const pt = this.pt;
+    if (pt.frame[p]! < 0 && pt.swap[p] === slot && this.vmas.find(p) === vma) {
+      const nf = this.frames.alloc();
+      if (slot >= 0) {
+        this.frames.data[nf] = this.swap.load(slot);
+        this.swap.free(slot);
+        this.ctx.stats.swapIns++;
+        this.ev(t, 'swap-in', p, nf);
+      }
+      pt.map(
+        p,
+        nf,
+        ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0),
+      );
+    }
+    return this.faultChecks(p, write);
   }
 
   /** The current translation of `p` as a PageRef, or undefined if not accessible. */
@@ -389,22 +399,29 @@ export class AddressSpace {
     p: number,
     write: boolean,
   ): PageRef | number | Promise<PageRef | number> {
-    let r: number | Promise<number>;
+    let r: number;
     try {
-      r = this.handleFault(t, p, write);
+      r = this.faultChecks(p, write);
     } catch (error) {
       this.mmapLock.readUnlock();
       throw error;
     }
-    if (typeof r !== 'number') return this.gupWait(r, p);
+    if (r === NEEDS_PAGE) return this.gupFaultIn(t, p, write);
     const ref = r < 0 ? r : this.lookup(p)!;
     this.mmapLock.readUnlock();
     return ref;
   }
 
-  private async gupWait(fault: Promise<number>, p: number): Promise<PageRef | number> {
+  /** gup() whose fault must bring the page in (faultIn's loop, then the page), mmapLock held. */
+  private async gupFaultIn(t: Task, p: number, write: boolean): Promise<PageRef | number> {
     try {
-      const r = await fault;
+      let r: number;
+      do {
+        const vma = this.vmas.find(p)!;
+        const slot = this.pt.swap[p]!;
+        await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
+        r = this.faultAfterSleep(t, p, write, vma, slot);
+      } while (r === NEEDS_PAGE);
       return r < 0 ? r : this.lookup(p)!;
     } finally {
       this.mmapLock.readUnlock();
@@ -458,27 +475,34 @@ export class AddressSpace {
       }
       this.ctx.stats.faults[who]++;
       this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
-      const r = this.handleFault(t, p, write);
-      if (typeof r === 'number') {
+      const r = this.faultChecks(p, write);
+      if (r !== NEEDS_PAGE) {
         this.faulted(t, p, write, who, r);
         return undefined;
       }
       unlock = false;
-      return this.cpuAccessWait(r, t, p, write, who);
+      return this.cpuFaultIn(t, p, write, who);
     } finally {
       if (unlock) this.mmapLock.readUnlock();
     }
   }
 
-  private async cpuAccessWait(
-    fault: Promise<number>,
+  /** An access whose fault must bring the page in (faultIn's loop, then the access). */
+  private async cpuFaultIn(
     t: Task,
     p: number,
     write: boolean,
     who: 'cpu' | 'vhost',
   ): Promise<void> {
     try {
-      this.faulted(t, p, write, who, await fault);
+      let r: number;
+      do {
+        const vma = this.vmas.find(p)!;
+        const slot = this.pt.swap[p]!;
+        await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
+        r = this.faultAfterSleep(t, p, write, vma, slot);
+      } while (r === NEEDS_PAGE);
+      this.faulted(t, p, write, who, r);
     } finally {
       this.mmapLock.readUnlock();
     }

@@ -274,17 +274,9 @@ export class HmmMirror implements SecondaryView {
       this.leave(buf);
       throw error;
     }
-    if (typeof r !== 'number') return this.accessWait(r, buf);
+    if (typeof r !== 'number') return r; // copyRest leaves `buf` when it ends
     this.leave(buf);
     return r;
-  }
-
-  private async accessWait(copy: Promise<number>, buf: MirrorBuffer): Promise<number> {
-    try {
-      return await copy;
-    } finally {
-      this.leave(buf);
-    }
   }
 
   /** The end of an access of `buf`: the last one out wakes a close() waiting for it. */
@@ -324,7 +316,8 @@ export class HmmMirror implements SecondaryView {
   /**
    * The copy from page `p` on, from where copy() stopped: COPY_LOCKED (the lock is taken or
    * being waited for, `pending` is that wait or a scheduling point, and the copy goes on after
-   * it) or COPY_MISSING (the lock is dropped and page `p` must be faulted in).
+   * it) or COPY_MISSING (the lock is dropped and page `p` must be faulted in). The access of
+   * `buf` ends with it (leave).
    */
   private async copyRest(
     t: Task,
@@ -337,25 +330,29 @@ export class HmmMirror implements SecondaryView {
     pending: PromiseLike<void> | void,
   ): Promise<number> {
     const stats = this.mm.ctx.stats;
-    for (;;) {
-      if (from === COPY_LOCKED) {
-        await pending;
-        const stop = this.copyRun(t, p, end, write, out);
-        p = this.copyAt;
-        if (stop === COPY_YIELD) {
-          pending = this.mm.ctx.sched.yield(t, this.label.copy);
-          continue;
+    try {
+      for (;;) {
+        if (from === COPY_LOCKED) {
+          await pending;
+          const stop = this.copyRun(t, p, end, write, out);
+          p = this.copyAt;
+          if (stop === COPY_YIELD) {
+            pending = this.mm.ctx.sched.yield(t, this.label.copy);
+            continue;
+          }
+          this.dev.unlock();
+          if (stop === COPY_DONE) return 0;
         }
-        this.dev.unlock();
-        if (stop === COPY_DONE) return 0;
+        stats.faults.hmm++;
+        this.mm.note(t, FAULT_BEGIN.hmm, p, write ? 1 : 0);
+        const r = await this.fault(t, buf, p, end, write);
+        this.mm.note(t, FAULT_END, r);
+        if (r < 0) return r;
+        from = COPY_LOCKED;
+        pending = this.dev.lock();
       }
-      stats.faults.hmm++;
-      this.mm.note(t, FAULT_BEGIN.hmm, p, write ? 1 : 0);
-      const r = await this.fault(t, buf, p, end, write);
-      this.mm.note(t, FAULT_END, r);
-      if (r < 0) return r;
-      from = COPY_LOCKED;
-      pending = this.dev.lock();
+    } finally {
+      this.leave(buf);
     }
   }
 
@@ -415,13 +412,18 @@ export class HmmMirror implements SecondaryView {
       job.end = end;
       job.write = write;
       job.keep = this.bugs.installUnlocked === true;
-      if (!job.keep) {
-        return await this.collisionRetry(t, buf.sub, job, this.bugs.skipReadRetry);
+      // collisionRetry(), written out here (one async function less per fault).
+      const c = this.prepareRetry(t, buf.sub, job, this.bugs.skipReadRetry === true);
+      let r = 0;
+      try {
+        const { retries } = await faultWithRetry(c.options);
+        this.mm.ctx.stats.retries.hmm += retries;
+      } catch (error) {
+        r = errnoOf(error);
       }
+      if (!job.keep || r < 0) return r;
       // BUG(hmm-install-unlocked): readRetry under the lock, program after unlocking and after
       // a scheduling point (the table allocation), when an invalidation may have zapped.
-      const r = await this.collisionRetry(t, buf.sub, job, this.bugs.skipReadRetry);
-      if (r < 0) return r;
       this.mm.ev(t, this.label.programAlloc, start, end);
       await this.mm.ctx.sched.yield(t, this.label.programAlloc);
       try {
@@ -564,20 +566,30 @@ export class HmmMirror implements SecondaryView {
     job: RetryJob<P>,
     skipReadRetry = false,
   ): Promise<number> {
-    const { ctx } = this.mm;
-    const c = this.retryOf(t);
-    c.sub = sub;
-    c.job = job as RetryJob<unknown>;
-    c.skipReadRetry = skipReadRetry;
-    c.deadline = ctx.sched.steps + HMM_TIMEOUT_STEPS;
-    c.seq = 0; // the read the walk belongs to
+    const c = this.prepareRetry(t, sub, job, skipReadRetry);
     try {
       const { retries } = await faultWithRetry(c.options);
-      ctx.stats.retries.hmm += retries;
+      this.mm.ctx.stats.retries.hmm += retries;
       return 0;
     } catch (error) {
       return errnoOf(error);
     }
+  }
+
+  /** Task `t`'s collision-retry state, set for a collision-retry of `job` on `sub`. */
+  private prepareRetry<P>(
+    t: Task,
+    sub: IntervalNotifier,
+    job: RetryJob<P>,
+    skipReadRetry: boolean,
+  ): RangeRetry {
+    const c = this.retryOf(t);
+    c.sub = sub;
+    c.job = job as RetryJob<unknown>;
+    c.skipReadRetry = skipReadRetry;
+    c.deadline = this.mm.ctx.sched.steps + HMM_TIMEOUT_STEPS;
+    c.seq = 0; // the read the walk belongs to
+    return c;
   }
 
   /**

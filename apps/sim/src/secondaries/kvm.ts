@@ -177,14 +177,35 @@ export class KvmGuest implements SecondaryView {
     return true;
   }
 
-  /** The rest of access() after a miss: up to 4 attempts, each a fault then a re-entry. */
+  /**
+   * The rest of access() after a miss: up to 4 attempts, each a fault then a re-entry. A fault
+   * is the EPT-violation path: resolve gfn -> hva -> page (GUP), install under mmu_lock
+   * (faultWithRetry, with the vCPU's options), holding mm_users across it.
+   */
   private async faultAndRetry(t: Task, gfn: number, write: boolean): Promise<void> {
     const stats = this.mm.ctx.stats;
     for (let attempt = 0; attempt < 4; attempt++) {
       if (attempt > 0 && this.hit(t, gfn, write)) return;
       stats.faults.kvm++;
       this.mm.note(t, FAULT_BEGIN.kvm, gfn, write ? 1 : 0);
-      const r = await this.fault(t, gfn, write);
+      let r = EFAULT;
+      const hva = this.hvaOf(gfn);
+      if (hva >= 0 && this.mm.get()) {
+        const c = this.vcpuFault(t);
+        c.gfn = gfn;
+        c.hva = hva;
+        c.write = write;
+        c.options.gfn = gfn;
+        try {
+          const { retries } = await faultWithRetry(c.options);
+          stats.retries.kvm += retries;
+          r = 0;
+        } catch (error) {
+          r = errnoOf(error);
+        } finally {
+          this.mm.put();
+        }
+      }
       this.mm.note(t, FAULT_END, r);
       if (r < 0) {
         if (r === EPERM) stats.eperm++;
@@ -193,26 +214,6 @@ export class KvmGuest implements SecondaryView {
       }
       // The guest re-executes the access; the SPTE may already be gone again.
       await this.mm.ctx.sched.yield(t, 'vcpu re-enter guest');
-    }
-  }
-
-  /** The EPT-violation path: resolve gfn -> hva -> page (GUP), install under mmu_lock. */
-  private async fault(t: Task, gfn: number, write: boolean): Promise<number> {
-    const hva = this.hvaOf(gfn);
-    if (hva < 0 || !this.mm.get()) return EFAULT;
-    const c = this.vcpuFault(t);
-    c.gfn = gfn;
-    c.hva = hva;
-    c.write = write;
-    c.options.gfn = gfn;
-    try {
-      const { retries } = await faultWithRetry(c.options);
-      this.mm.ctx.stats.retries.kvm += retries;
-      return 0;
-    } catch (error) {
-      return errnoOf(error);
-    } finally {
-      this.mm.put();
     }
   }
 
