@@ -343,19 +343,26 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const mixWeights = MM_OPERATIONS.map((op) => config.mix[op.name]);
   {
     const r = rng.fork();
-    sched.spawn('mm', async (t) => {
-      const mine = newBudget();
-      while (!mm.dying && mine.used < endAt && mine.take()) {
+    const mine = newBudget();
+    sched.spawnLoop(
+      'mm',
+      'mm',
+      (t) => {
+        if (!(!mm.dying && mine.used < endAt && mine.take())) return false;
         stats.ops++;
-        await mmOp(t, r);
-        // The process (think QEMU) keeps re-establishing its shared regions, so the
-        // secondaries keep something to mirror: fill holes, make them read-write again.
-        if (r.chance(0.35)) await restore(t, r.int(3));
-        await sched.yield(t, 'mm');
-      }
-      if (endMode === 'oom') await oomReapOp(mm, t);
-      await exitOp(mm, t);
-    });
+        return mmTurn(t);
+      },
+      async (t) => {
+        if (endMode === 'oom') await oomReapOp(mm, t);
+        await exitOp(mm, t);
+      },
+    );
+    const mmTurn = async (t: Task): Promise<void> => {
+      await mmOp(t, r);
+      // The process (think QEMU) keeps re-establishing its shared regions, so the
+      // secondaries keep something to mirror: fill holes, make them read-write again.
+      if (r.chance(0.35)) await restore(t, r.int(3));
+    };
     const restore = async (t: Task, which: number): Promise<void> => {
       const base = which === 0 ? guestBase : which === 1 ? devBase : ringBase;
       const end = base + (which === 0 ? guestPages : which === 1 ? devPages : 8);
