@@ -5,7 +5,13 @@ import { AddressSpace } from './primary/mm.js';
 import { exitOp, mmapOp, mprotectOp, oomReapOp, reclaimOp } from './primary/ops.js';
 import { PROT_READ, PROT_WRITE, type Vma } from './primary/vmas.js';
 import { Prng } from './prng.js';
-import { type ScheduleChoices, Scheduler, type StrategyName, type Task } from './scheduler.js';
+import {
+  type LoopTurn,
+  type ScheduleChoices,
+  Scheduler,
+  type StrategyName,
+  type Task,
+} from './scheduler.js';
 import { type HmmBugs, HmmMirror, type MirrorBuffer } from './secondaries/hmm-mirror.js';
 import { type KvmBugs, KvmGuest } from './secondaries/kvm.js';
 import { type VhostBugs, VhostDev } from './secondaries/vhost.js';
@@ -265,23 +271,21 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const share = Math.ceil(config.ops / nTasks);
   const newBudget = (): Budget => new Budget(share, budget);
   /**
-   * A task's fixed program: `op` once per operation of its budget until `stop()` says the
-   * process is gone, with a scheduling point (`label`) after each. `op` returns the promise of
-   * what it started (awaited as is, so the loop adds no microtask of its own) or undefined.
+   * A task's fixed program, as the turn of a loop task (Scheduler.spawnLoop): `op` once per
+   * operation of its budget until `stop()` says the process is gone, with a scheduling point
+   * (the loop's label) after each. `op` returns the promise of what it started, or undefined
+   * when it is done (then the turn costs no promise at all).
    */
-  const program = async (
-    t: Task,
+  const program = (
     stop: () => boolean,
-    label: string,
-    op: () => Promise<unknown> | undefined,
-  ): Promise<void> => {
+    op: (t: Task) => Promise<unknown> | undefined,
+  ): LoopTurn => {
     const mine = newBudget();
-    while (!stop() && mine.take()) {
+    return (t) => {
+      if (stop() || !mine.take()) return false;
       stats.ops++;
-      const p = op();
-      if (p !== undefined) await p;
-      await sched.yield(t, label);
-    }
+      return op(t);
+    };
   };
   const dying = (): boolean => mm.dying;
   const dead = (): boolean => mm.dead;
@@ -302,9 +306,9 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const focus = config.focus ?? 0;
   const pickRange = (r: Prng, maxLen: number): [number, number] | undefined => {
     if (focus > 0) return sharedRange(r, maxLen);
-    const vmas = mm.vmas.all();
-    if (vmas.length === 0) return undefined;
-    const v: Vma = r.pick(vmas);
+    const n = mm.vmas.size;
+    if (n === 0) return undefined;
+    const v: Vma = mm.vmas.at(r.int(n)); // as r.pick(mm.vmas.all()), without a snapshot
     const len = Math.min(v.end - v.start, r.range(1, maxLen));
     const s = v.start + r.int(v.end - v.start - len + 1);
     return [s, s + len];
@@ -325,8 +329,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   // ---- tasks ---------------------------------------------------------------------------------
   for (let i = 0; i < config.cpus; i++) {
     const r = rng.fork();
-    sched.spawn(`cpu${i}`, (t) =>
-      program(t, dying, 'cpu', () => {
+    sched.spawnLoop(
+      `cpu${i}`,
+      'cpu',
+      program(dying, (t) => {
         const range = r.chance(0.6) ? sharedRange(r, 1) : pickRange(r, 1);
         return range !== undefined ? mm.cpuAccess(t, range[0], r.chance(0.5)) : undefined;
       }),
@@ -337,24 +343,33 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const mixWeights = MM_OPERATIONS.map((op) => config.mix[op.name]);
   {
     const r = rng.fork();
-    sched.spawn('mm', async (t) => {
-      const mine = newBudget();
-      while (!mm.dying && mine.used < endAt && mine.take()) {
+    const mine = newBudget();
+    sched.spawnLoop(
+      'mm',
+      'mm',
+      (t) => {
+        if (!(!mm.dying && mine.used < endAt && mine.take())) return false;
         stats.ops++;
-        await mmOp(t, r);
-        // The process (think QEMU) keeps re-establishing its shared regions, so the
-        // secondaries keep something to mirror: fill holes, make them read-write again.
-        if (r.chance(0.35)) await restore(t, r.int(3));
-        await sched.yield(t, 'mm');
-      }
-      if (endMode === 'oom') await oomReapOp(mm, t);
-      await exitOp(mm, t);
-    });
+        return mmTurn(t);
+      },
+      async (t) => {
+        if (endMode === 'oom') await oomReapOp(mm, t);
+        await exitOp(mm, t);
+      },
+    );
+    const mmTurn = async (t: Task): Promise<void> => {
+      await mmOp(t, r);
+      // The process (think QEMU) keeps re-establishing its shared regions, so the
+      // secondaries keep something to mirror: fill holes, make them read-write again.
+      if (r.chance(0.35)) await restore(t, r.int(3));
+    };
     const restore = async (t: Task, which: number): Promise<void> => {
       const base = which === 0 ? guestBase : which === 1 ? devBase : ringBase;
       const end = base + (which === 0 ? guestPages : which === 1 ? devPages : 8);
       let p = base;
-      for (const v of mm.vmas.overlapping(base, end)) {
+      const vmas = mm.vmas.overlapping(base, end);
+      for (let i = 0; i < vmas.length; i++) {
+        const v = vmas[i]!;
         if (v.start > p) await mmapOp(mm, t, p, v.start, PROT_READ | PROT_WRITE);
         if (v.prot !== (PROT_READ | PROT_WRITE)) {
           await mprotectOp(
@@ -378,8 +393,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
 
   {
     const r = rng.fork();
-    sched.spawn('kswapd', (t) =>
-      program(t, dying, 'kswapd', () => {
+    sched.spawnLoop(
+      'kswapd',
+      'kswapd',
+      program(dying, (t) => {
         const range = r.chance(0.6) ? sharedRange(r, 16) : pickRange(r, 32);
         return range !== undefined ? reclaimOp(mm, t, range[0], range[1]) : undefined;
       }),
@@ -390,8 +407,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const guest = kvm;
     for (let i = 0; i < config.vcpus; i++) {
       const r = rng.fork();
-      sched.spawn(`vcpu${i}`, (t) =>
-        program(t, dead, 'vcpu', () => {
+      sched.spawnLoop(
+        `vcpu${i}`,
+        'vcpu',
+        program(dead, (t) => {
           // Guests touch a working set: mostly the low quarter of guest memory.
           const gfn =
             focus > 0
@@ -409,8 +428,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const dev = hmm;
     for (let i = 0; i < config.devices; i++) {
       const r = rng.fork();
-      sched.spawn(`dev${i}`, async (t) => {
-        await program(t, dead, 'device', () => {
+      sched.spawnLoop(
+        `dev${i}`,
+        'device',
+        program(dead, (t) => {
           if (i === 0 && r.chance(config.rebind ?? 0.02)) return rebind(t, r, dev);
           if (r.chance(0.03)) {
             // A snapshot with its own short-lived subscription over a shared region.
@@ -422,13 +443,16 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
           const size = focus > 0 ? Math.min(focus, buf.end - buf.start) : buf.end - buf.start;
           const len = Math.min(size, r.range(1, 8));
           const s = buf.start + r.int(size - len + 1);
-          return dev.access(t, buf, s, s + len, r.chance(0.4));
-        });
-        if (i === 0) {
-          // dmirror_fops_release(): remove every subscription (after exit they get nothing).
-          for (const b of [...dev.buffers]) await dev.close(t, b);
-        }
-      });
+          const done = dev.access(t, buf, s, s + len, r.chance(0.4));
+          return typeof done === 'number' ? undefined : done;
+        }),
+        i !== 0
+          ? undefined
+          : async (t) => {
+              // dmirror_fops_release(): remove every subscription (after exit they get nothing).
+              for (const b of [...dev.buffers]) await dev.close(t, b);
+            },
+      );
     }
     // Close one buffer and mirror another range: inserts/removes while invalidations run.
     const rebind = async (t: Task, r: Prng, d: HmmMirror): Promise<void> => {
@@ -449,13 +473,15 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   if (vhost !== undefined) {
     const v = vhost;
     const r = rng.fork();
-    sched.spawn('vhost', async (t) => {
-      await program(t, dead, 'vhost', () => {
+    sched.spawnLoop(
+      'vhost',
+      'vhost',
+      program(dead, (t) => {
         const ring = focus > 0 ? v.rings[0]! : r.pick(v.rings);
         return v.access(t, ring, r.int(ring.npages), r.chance(0.5));
-      });
-      await v.close(t); // vhost_dev_cleanup(): the subscription goes away
-    });
+      }),
+      (t) => v.close(t), // vhost_dev_cleanup(): the subscription goes away
+    );
   }
 
   await sched.run();

@@ -56,10 +56,31 @@ export class Task {
   priority = 0;
   /** @internal resolver of the promise the task is parked on. */
   resume: (() => void) | null = null;
+  /** @internal A loop task's turn, label and tail (see Scheduler.spawnLoop); null for others. */
+  loop: Loop | null = null;
+  /** @internal A loop task waiting for its next turn: dispatch calls `turn` (no promise). */
+  atTurn = false;
   constructor(
     readonly id: number,
     readonly name: string,
   ) {}
+}
+
+/**
+ * One turn of a loop task (see Scheduler.spawnLoop): `false` ends the loop; undefined means the
+ * turn is done; a promise means it goes on until the promise settles. After a done turn the task
+ * waits at its label for the next one (a scheduling point, as `yield`).
+ */
+export type LoopTurn = (t: Task) => Promise<unknown> | false | undefined;
+
+/** A loop task's turn function and what follows its loop. */
+export interface Loop {
+  turn: LoopTurn;
+  label: string;
+  tail: ((t: Task) => Promise<void>) | undefined;
+  /** Callbacks of a turn's promise, made once per task. */
+  done: () => void;
+  threw: (error: unknown) => void;
 }
 
 /**
@@ -81,6 +102,7 @@ export interface StopReason {
 }
 
 const NEVER: Promise<never> = new Promise<never>(() => {});
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * One executor shared by every park: it only hands the resolver out through `captured`, so a
@@ -90,6 +112,8 @@ let captured: (() => void) | null = null;
 function capture(resolve: () => void): void {
   captured = resolve;
 }
+function same(): void {}
+
 /** A promise that `t.resume()` settles. */
 function parkPromise(t: Task): Promise<void> {
   const p = new Promise<void>(capture);
@@ -105,8 +129,18 @@ function parkPromise(t: Task): Promise<void> {
  * when the microtask queue drains (observed with one setImmediate) and no task is runnable while
  * some are still alive, that is a deadlock.
  *
- * Rule: a task's own code runs only between its resume and its next park; promises from the
- * packages are awaited through `wait()`, so their wake-ups also go through the scheduler.
+ * Rules: a task's own code runs only between its resume and its next park, and a blocked task
+ * is made runnable only by task code (unpark, a WaitQueue's wakeAll), never by a promise
+ * settling. A package's wait (an invalidation's end, a grace period) is a WaitQueue woken by the
+ * simulation where the package's state says the event happened; the task takes the package's
+ * promise only after it runs again, while it is the running task. So which task runs when
+ * depends only on the seed, not on how many microtasks any promise chain takes.
+ *
+ * A loop task (spawnLoop) is resumed without a promise: the scheduler calls its turn, after the
+ * code of the task that parked has returned (turns run one after the other in runTurns, or from
+ * a microtask when a task parks inside other code). Code that a task runs after a park call and
+ * before awaiting its promise may therefore run after other tasks' turns: it must only go on to
+ * that await.
  */
 export class Scheduler {
   /** Logical time: the number of scheduling decisions made so far. */
@@ -119,6 +153,11 @@ export class Scheduler {
   onStep: ((task: Task) => void) | undefined;
   /** Sees every park and resume; changes nothing in the run. */
   observer: SchedulerObserver | undefined;
+  /**
+   * For tests: how many extra microtasks pass before `t`'s code goes on after a scheduling point
+   * (a promise chain of that length). Changes nothing in the run (see the class rules).
+   */
+  resumeDelay: ((t: Task) => number) | undefined;
 
   private readonly prng: Prng;
   private readonly strategy: StrategyName;
@@ -134,6 +173,11 @@ export class Scheduler {
   private nextChange = 0;
   private readonly pctDepth: number;
   private lastDispatched: Task | null = null;
+  /** A task in pass(): runnable again once the next pick is made. */
+  private passing: Task | null = null;
+  /** A loop task dispatched while turns are running: its turn runs next (see runTurns). */
+  private nextTurn: Task | null = null;
+  private turning = false;
   private readonly schedule: ScheduleChoices | undefined;
   private preemptions = 0;
   /** PCT: the next priority for a task that spins (below change points, which are >= 1). */
@@ -186,14 +230,102 @@ export class Scheduler {
       .then(() => body(t))
       .then(
         () => this.finish(t),
-        (error: unknown) => {
-          this.finish(t);
-          if (error instanceof StopSignal) return;
-          this.stop({ kind: 'crash', message: `task ${t.name} threw: ${describe(error)}`, error });
-        },
+        (error: unknown) => this.threw(t, error),
       );
     this.runnable.push(t);
     return t;
+  }
+
+  /**
+   * Creates a loop task: at each of its turns the scheduler calls `turn(t)` itself, so a turn
+   * that finishes without sleeping costs no promise and no microtask; between turns the task
+   * waits at `label`, a scheduling point exactly as `await yield(t, label)` at the end of each
+   * pass of `while (...) { ...; await yield(t, label) }` would be. When `turn` returns false the
+   * loop is over: `tail` (if any) runs as the rest of the task, then the task ends.
+   */
+  spawnLoop(name: string, label: string, turn: LoopTurn, tail?: (t: Task) => Promise<void>): Task {
+    const t = new Task(this.tasks.length, name);
+    t.priority = this.pctDepth + this.prng.float();
+    this.tasks.push(t);
+    this.live++;
+    t.atTurn = true;
+    t.loop = {
+      turn,
+      label,
+      tail,
+      done: () => this.turnDone(t),
+      threw: (error: unknown) => this.threw(t, error),
+    };
+    this.runnable.push(t);
+    return t;
+  }
+
+  private readonly runTurnsTask = (): void => this.runTurns();
+
+  /** Runs the turns dispatch handed over, one after the other (never nested). */
+  private runTurns(): void {
+    this.turning = true;
+    try {
+      for (let t = this.nextTurn; t !== null; t = this.nextTurn) {
+        this.nextTurn = null;
+        this.runTurn(t);
+      }
+    } finally {
+      this.turning = false;
+    }
+  }
+
+  private runTurn(t: Task): void {
+    t.atTurn = false;
+    const loop = t.loop as Loop;
+    let r: Promise<unknown> | false | undefined;
+    try {
+      r = loop.turn(t);
+    } catch (error) {
+      this.threw(t, error);
+      return;
+    }
+    if (r === undefined) this.turnDone(t);
+    else if (r === false) this.endLoop(t, loop);
+    else r.then(loop.done, loop.threw);
+  }
+
+  /** A turn is done: `t` waits at its label for the next one (a scheduling point). */
+  private turnDone(t: Task): void {
+    if (this.stopped) return;
+    const label = (t.loop as Loop).label;
+    t.atTurn = true;
+    t.label = label;
+    t.state = 'runnable';
+    if (this.observer !== undefined) this.observer.parked(t, label, false);
+    this.runnable.push(t);
+    if (this.current === t || this.current === null) {
+      this.current = null;
+      this.dispatch(true);
+    }
+  }
+
+  /** The loop of `t` is over: its tail runs, then it ends. */
+  private endLoop(t: Task, loop: Loop): void {
+    if (loop.tail === undefined) {
+      this.finish(t);
+      return;
+    }
+    let rest: Promise<void>;
+    try {
+      rest = loop.tail(t);
+    } catch (error) {
+      this.threw(t, error);
+      return;
+    }
+    rest.then(() => this.finish(t), loop.threw);
+  }
+
+  /** `t` threw (or its promise rejected): it ends, and the run stops as a crash. */
+  private threw(t: Task, error: unknown): void {
+    this.finish(t);
+    if (error instanceof StopSignal) return;
+    this.stop({ kind: 'crash', message: `task ${t.name} threw: ${describe(error)}`, error });
   }
 
   /** A scheduling point: `t` stays runnable, another task (or `t` again) is picked. */
@@ -214,6 +346,19 @@ export class Scheduler {
     return this.suspend(t, label, 'runnable');
   }
 
+  /**
+   * A scheduling point at which `t` lets another task run first: `t` sits out the next pick and
+   * is runnable again right after it (at once if no other task is runnable). For a wait that
+   * ends on its own, without anyone's help, but not at once (a removal with no invalidation to
+   * wait for, a grace period with no reader inside): the task blocks, and the others get a turn.
+   */
+  pass(t: Task, label: string): Promise<void> {
+    if (this.stopped) return NEVER;
+    if (this.runnable.length === 0) return this.suspend(t, label, 'runnable');
+    this.passing = t;
+    return this.suspend(t, label, 'blocked');
+  }
+
   /** Blocks `t` until someone calls unpark(t). */
   park(t: Task, label: string): Promise<void> {
     return this.suspend(t, label, 'blocked');
@@ -225,7 +370,10 @@ export class Scheduler {
    */
   private suspend(t: Task, label: string, state: 'runnable' | 'blocked'): Promise<void> {
     if (this.stopped) return NEVER;
-    const p = parkPromise(t);
+    let p = parkPromise(t);
+    if (this.resumeDelay !== undefined) {
+      for (let n = this.resumeDelay(t); n > 0; n--) p = p.then(same);
+    }
     t.label = label;
     t.state = state;
     if (this.observer !== undefined) this.observer.parked(t, label, state === 'blocked');
@@ -246,7 +394,11 @@ export class Scheduler {
     if (this.current === null && !this.stopped) this.dispatch();
   }
 
-  /** Awaits a promise from outside the scheduler (a package's wait) as a blocking point of `t`. */
+  /**
+   * Awaits a promise from outside the scheduler as a blocking point of `t`, made runnable when
+   * `p` settles. The simulation does not use it: when `t` becomes runnable then depends on the
+   * microtasks before `p`'s callbacks, relative to the scheduler's picks (see the class rules).
+   */
   async wait<T>(t: Task, p: Promise<T>, label: string): Promise<T> {
     let ok = false;
     let value: T | undefined;
@@ -296,7 +448,7 @@ export class Scheduler {
   /** Runs until every task finished, or the run stopped. */
   async run(): Promise<StopReason | undefined> {
     if (this.live === 0) return undefined;
-    this.dispatch();
+    this.dispatch(true);
     while (!this.finished) {
       // Reached only when the microtask queue is empty: nothing can happen any more unless the
       // scheduler resumes someone.
@@ -308,7 +460,7 @@ export class Scheduler {
         this.current = null;
       }
       if (this.runnable.length > 0) {
-        this.dispatch();
+        this.dispatch(true);
         continue;
       }
       const blocked = this.tasks.filter((t) => t.state === 'blocked');
@@ -329,10 +481,15 @@ export class Scheduler {
       this.finished = true;
       return;
     }
-    if (this.current === null) this.dispatch();
+    if (this.current === null) this.dispatch(true);
   }
 
-  private dispatch(): void {
+  /**
+   * Picks the next task and lets it run. `clean`: called with no task code on the stack (from a
+   * promise callback, or between turns), where a loop task's turn may run at once; elsewhere
+   * (a task parking, maybe deep in a package's callback) the turn runs from a microtask.
+   */
+  private dispatch(clean = false): void {
     if (this.stopped || this.current !== null) return;
     const n = this.runnable.length;
     if (n === 0) return; // idle: a wake-up (unpark) or the run loop continues
@@ -370,6 +527,11 @@ export class Scheduler {
     const t = this.runnable[i] as Task;
     this.runnable[i] = this.runnable[n - 1] as Task;
     this.runnable.pop();
+    if (this.passing !== null) {
+      this.passing.state = 'runnable';
+      this.runnable.push(this.passing);
+      this.passing = null;
+    }
     this.current = t;
     this.lastDispatched = t;
     t.state = 'running';
@@ -390,9 +552,55 @@ export class Scheduler {
     }
     if (this.stopped) return;
     if (this.observer !== undefined) this.observer.resumed(t);
+    if (t.atTurn) {
+      // A loop task's turn: called by the scheduler, not through a promise. Turns run one after
+      // the other in runTurns (a turn that ends dispatches the next task: no recursion), never
+      // inside another task's code: a task that parks may be inside a package's callback, which
+      // the turn must not run in (the package would see a call from inside its callback).
+      this.nextTurn = t;
+      if (!this.turning) {
+        if (clean) this.runTurns();
+        else RESOLVED.then(this.runTurnsTask); // a microtask (queueMicrotask costs more in Node)
+      }
+      return;
+    }
     const r = t.resume;
     t.resume = null;
     r?.();
+  }
+}
+
+/**
+ * A wait queue woken by the simulation itself (the kernel's `wait_event` / `wake_up_all`): a task
+ * parks on it until the code that makes its condition true (an invalidation's end, a reader
+ * leaving) calls `wakeAll()`, which makes every waiter runnable, in the order they came. The
+ * wake-up is a step of the task that wakes, never a promise callback: where a package's promise
+ * announces the same event, the simulation wakes its waiters from its own code at the moment the
+ * package's state says the event happened, so the run does not depend on when the package's
+ * promises settle. Waiters re-check their condition after waking.
+ */
+export class WaitQueue {
+  private waiters: Task[] = [];
+
+  constructor(private readonly sched: Scheduler) {}
+
+  /** Number of parked waiters. */
+  get size(): number {
+    return this.waiters.length;
+  }
+
+  /** Parks `t` (blocked, at `label`) until the next wakeAll(). */
+  wait(t: Task, label: string): Promise<void> {
+    this.waiters.push(t);
+    return this.sched.park(t, label);
+  }
+
+  /** Makes every waiter runnable again, in the order they came. */
+  wakeAll(): void {
+    const woken = this.waiters;
+    if (woken.length === 0) return;
+    this.waiters = [];
+    for (const t of woken) this.sched.unpark(t);
   }
 }
 

@@ -7,7 +7,7 @@ import {
 import type { Checker } from '../checker.js';
 import { perEvent } from '../events.js';
 import { SimRwSem } from '../locks.js';
-import type { Scheduler, Task } from '../scheduler.js';
+import { type Scheduler, type Task, WaitQueue } from '../scheduler.js';
 import type { Stats } from '../stats.js';
 import { FAULT_BEGIN, FAULT_END, type Trace } from '../trace.js';
 import { FrameAllocator } from './frames.js';
@@ -20,7 +20,7 @@ import {
   PTE_YOUNG,
   SwapSpace,
 } from './page-table.js';
-import { PROT_READ, PROT_WRITE, VmaSet } from './vmas.js';
+import { PROT_READ, PROT_WRITE, type Vma, VmaSet } from './vmas.js';
 
 /** What the address space reports to its one subscriber (the checker): see observe(). */
 export interface PrimaryObserver extends PageTableObserver {
@@ -34,6 +34,8 @@ export const PAGE_SIZE = 4096;
 export const EPERM = -1;
 export const EFAULT = -14;
 export const EBUSY = -16;
+/** faultChecks(): the page must be brought in (no errno has this value). */
+const NEEDS_PAGE = 1;
 
 /** A resolved page, as get_user_pages() or a page-table walk returns it. */
 export interface PageRef {
@@ -105,6 +107,8 @@ export class AddressSpace {
   private releaseObserver: () => void = () => {};
   /** Ranges whose invalidation ended, for reuse (see newRange). */
   private readonly freeRanges: MmuNotifierRange[] = [];
+  /** Tasks waiting for the notifier's busy period to end (see waitSeqChange). */
+  private readonly seqWaiters: WaitQueue;
 
   constructor(
     readonly ctx: SimContext,
@@ -119,6 +123,7 @@ export class AddressSpace {
     this.pt = new PageTable(pages);
     this.vmas = new VmaSet(pages);
     this.mmapLock = new SimRwSem(ctx.sched, 'mmap_lock');
+    this.seqWaiters = new WaitQueue(ctx.sched);
     this.gather = new DeferredList<number>((f) => this.frames.free(f));
   }
 
@@ -134,7 +139,25 @@ export class AddressSpace {
   /** mmu_notifier_release() (every subscriber drops everything), then tells the observer. */
   async release(): Promise<void> {
     await this.subs.release();
+    this.wakeSeqWaiters();
     this.releaseObserver();
+  }
+
+  /**
+   * Parks `t` at `label` until `subs.invalidateSeq` is no longer `seq` (the odd value of a busy
+   * period of the notifier): the `wait_event(subscriptions->wq, ...)` of mmu_interval_read_begin()
+   * and of a deferred mmu_interval_notifier_remove(). The package's own promise for that wait
+   * settles on later microtasks; here the task that ends the busy period wakes the waiters in the
+   * same step (invEnd, a non-blocking start that fails, release), so when they run again does not
+   * depend on when the package's promises settle. No wait if the period already ended.
+   */
+  async waitSeqChange(t: Task, seq: number, label: string): Promise<void> {
+    while (this.subs.invalidateSeq === seq) await this.seqWaiters.wait(t, label);
+  }
+
+  /** Wakes the waiters of waitSeqChange() once no busy period is open any more. */
+  private wakeSeqWaiters(): void {
+    if (this.seqWaiters.size !== 0 && !this.subs.isInvalidating) this.seqWaiters.wakeAll();
   }
 
   /** False when tracing is off: callers may skip computing an event's arguments. */
@@ -191,7 +214,7 @@ export class AddressSpace {
   ): Promise<MmuNotifierRange> {
     const range = this.newRange(start, end, event, true, owner);
     this.ctx.stats.invalidations[event]++;
-    this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
+    if (this.tracing) this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
     await this.subs.invalidateRangeStart(range);
     this.pt.windows++;
     return range;
@@ -211,11 +234,12 @@ export class AddressSpace {
     this.ctx.stats.invalidations[event]++;
     this.ctx.stats.nonblockStarts++;
     if (!this.subs.invalidateRangeStartNonblock(range)) {
+      this.wakeSeqWaiters(); // the failed start may have ended the busy period it opened
       this.ctx.stats.eagain++;
-      this.ev(t, INV_START_NB_EAGAIN[event], start, end, EVENT_CODE[event]);
+      if (this.tracing) this.ev(t, INV_START_NB_EAGAIN[event], start, end, EVENT_CODE[event]);
       return undefined;
     }
-    this.ev(t, INV_START_NB[event], start, end, EVENT_CODE[event]);
+    if (this.tracing) this.ev(t, INV_START_NB[event], start, end, EVENT_CODE[event]);
     this.pt.windows++;
     return range;
   }
@@ -228,6 +252,7 @@ export class AddressSpace {
     this.pt.flush();
     this.pt.windows--;
     this.subs.invalidateRangeEnd(range);
+    this.wakeSeqWaiters();
     if (this.tracing) {
       this.ev(
         t,
@@ -277,30 +302,58 @@ export class AddressSpace {
   }
 
   // ---- faults ------------------------------------------------------------------------------
+  //
+  // The fault and access paths return synchronously when they do not sleep (a value, or
+  // undefined for "done"), and a promise only from their first scheduling point on: an access
+  // that finds its page costs no promise and no microtask.
 
   /**
    * handle_mm_fault(): makes `p` accessible (and writable if `write`), allocating a zeroed frame
    * or swapping in. Caller holds mmapLock for read. Returns 0, EFAULT (no VMA / PROT_NONE) or
-   * EPERM (write to a read-only VMA). May sleep (allocation, swap I/O).
+   * EPERM (write to a read-only VMA), at once when no page must be brought in (an upgrade or an
+   * error), else a promise of it: bringing a page in sleeps (allocation, swap I/O).
    */
-  async handleFault(t: Task, p: number, write: boolean): Promise<number> {
-    const pt = this.pt;
+  handleFault(t: Task, p: number, write: boolean): number | Promise<number> {
+    const r = this.faultChecks(p, write);
+    return r === NEEDS_PAGE ? this.faultIn(t, p, write) : r;
+  }
+
+  /**
+   * The checks at the top of handle_mm_fault()'s loop: EFAULT or EPERM, or 0 once the page is
+   * present (a write upgrade is done here: read-only -> writable, as do_wp_page reusing an
+   * exclusive anon page; no translation is taken away, so no notifier call), or NEEDS_PAGE.
+   */
+  private faultChecks(p: number, write: boolean): number {
+    if (this.unstable) return EFAULT;
+    const vma = this.vmas.find(p);
+    if (vma === undefined || (vma.prot & PROT_READ) === 0) return EFAULT;
+    if (write && (vma.prot & PROT_WRITE) === 0) return EPERM;
+    if (this.pt.frame[p]! < 0) return NEEDS_PAGE;
+    this.pt.touch(p, write, true);
+    return 0;
+  }
+
+  /** handle_mm_fault() once faultChecks() said NEEDS_PAGE: bring the page in, check again. */
+  private async faultIn(t: Task, p: number, write: boolean): Promise<number> {
     for (;;) {
-      if (this.unstable) return EFAULT;
-      const vma = this.vmas.find(p);
-      if (vma === undefined || (vma.prot & PROT_READ) === 0) return EFAULT;
-      if (write && (vma.prot & PROT_WRITE) === 0) return EPERM;
-      const f = pt.frame[p]!;
-      if (f >= 0) {
-        // Upgrade only (read-only -> writable, as do_wp_page reusing an exclusive anon page):
-        // no translation is taken away, so no notifier call.
-        pt.touch(p, write, true);
-        return 0;
-      }
-      const slot = pt.swap[p]!;
+      const vma = this.vmas.find(p)!; // faultChecks just found it
+      const slot = this.pt.swap[p]!;
       await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
-      if (pt.frame[p]! >= 0 || pt.swap[p] !== slot) continue; // raced: pte_same() failed
-      if (this.vmas.find(p) !== vma) continue;
+      const r = this.faultAfterSleep(t, p, write, vma, slot);
+      if (r !== NEEDS_PAGE) return r;
+    }
+  }
+
+  /**
+   * The part of faultIn's loop after its scheduling point (the allocation or the swap-in I/O,
+   * for `vma` and swap slot `slot` as they were before it): maps the page unless something raced
+   * (pte_same() failed, or the VMA changed), then the checks decide again (NEEDS_PAGE: another
+   * pass). The callers that must go on after the fault run this loop themselves (one async
+   * function less per fault).
+   */
+  private faultAfterSleep(t: Task, p: number, write: boolean, vma: Vma, slot: number): number {
+    const pt = this.pt;
+    if (pt.frame[p]! < 0 && pt.swap[p] === slot && this.vmas.find(p) === vma) {
       const nf = this.frames.alloc();
       if (slot >= 0) {
         this.frames.data[nf] = this.swap.load(slot);
@@ -314,6 +367,7 @@ export class AddressSpace {
         ((vma.prot & PROT_WRITE) !== 0 ? PTE_WRITE : 0) | PTE_YOUNG | (write ? PTE_DIRTY : 0),
       );
     }
+    return this.faultChecks(p, write);
   }
 
   /** The current translation of `p` as a PageRef, or undefined if not accessible. */
@@ -330,65 +384,147 @@ export class AddressSpace {
 
   /**
    * get_user_pages() for one page: takes mmapLock for read, faults the page in and returns it.
-   * Caller holds mm_users (get()). Returns a negative errno on failure.
+   * Caller holds mm_users (get()). Returns a negative errno on failure; at once when neither the
+   * lock nor the fault sleeps.
    */
-  async gup(t: Task, p: number, write: boolean): Promise<PageRef | number> {
-    await this.readLock(t);
+  gup(t: Task, p: number, write: boolean): PageRef | number | Promise<PageRef | number> {
+    const w = this.readLock(t);
+    return w === undefined
+      ? this.gupLocked(t, p, write)
+      : w.then(() => this.gupLocked(t, p, write));
+  }
+
+  private gupLocked(
+    t: Task,
+    p: number,
+    write: boolean,
+  ): PageRef | number | Promise<PageRef | number> {
+    let r: number;
     try {
-      const r = await this.handleFault(t, p, write);
-      if (r < 0) return r;
-      return this.lookup(p)!;
+      r = this.faultChecks(p, write);
+    } catch (error) {
+      this.mmapLock.readUnlock();
+      throw error;
+    }
+    if (r === NEEDS_PAGE) return this.gupFaultIn(t, p, write);
+    const ref = r < 0 ? r : this.lookup(p)!;
+    this.mmapLock.readUnlock();
+    return ref;
+  }
+
+  /** gup() whose fault must bring the page in (faultIn's loop, then the page), mmapLock held. */
+  private async gupFaultIn(t: Task, p: number, write: boolean): Promise<PageRef | number> {
+    try {
+      let r: number;
+      do {
+        const vma = this.vmas.find(p)!;
+        const slot = this.pt.swap[p]!;
+        await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
+        r = this.faultAfterSleep(t, p, write, vma, slot);
+      } while (r === NEEDS_PAGE);
+      return r < 0 ? r : this.lookup(p)!;
     } finally {
       this.mmapLock.readUnlock();
     }
   }
 
-  /** Takes mmapLock for read (counting a wait if contended). */
-  async readLock(t: Task): Promise<void> {
+  /** Takes mmapLock for read: undefined if taken at once, else the wait (counted). */
+  readLock(t: Task): Promise<void> | undefined {
     const w = this.mmapLock.read(t);
-    if (w !== undefined) {
-      this.ctx.stats.waits.mmapLock++;
-      await w;
-    }
+    if (w !== undefined) this.ctx.stats.waits.mmapLock++;
+    return w;
   }
 
-  /** Takes mmapLock for write. */
-  async writeLock(t: Task): Promise<void> {
+  /** Takes mmapLock for write: undefined if taken at once, else the wait (counted). */
+  writeLock(t: Task): Promise<void> | undefined {
     const w = this.mmapLock.write(t);
-    if (w !== undefined) {
-      this.ctx.stats.waits.mmapLock++;
-      await w;
-    }
+    if (w !== undefined) this.ctx.stats.waits.mmapLock++;
+    return w;
   }
 
   /**
    * An access through the primary page table: by the process itself (`who` = 'cpu') or a
-   * copy_to/from_user() on its behalf (vhost's slow path). Faults if needed.
+   * copy_to/from_user() on its behalf (vhost's slow path). Faults if needed. Undefined when done
+   * without sleeping, else the promise of the rest.
    */
-  async cpuAccess(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost' = 'cpu'): Promise<void> {
-    await this.readLock(t);
+  cpuAccess(
+    t: Task,
+    p: number,
+    write: boolean,
+    who: 'cpu' | 'vhost' = 'cpu',
+  ): Promise<void> | undefined {
+    const w = this.readLock(t);
+    return w === undefined
+      ? this.cpuAccessLocked(t, p, write, who)
+      : w.then(() => this.cpuAccessLocked(t, p, write, who));
+  }
+
+  private cpuAccessLocked(
+    t: Task,
+    p: number,
+    write: boolean,
+    who: 'cpu' | 'vhost',
+  ): Promise<void> | undefined {
+    let unlock = true;
     try {
       const pt = this.pt;
-      if (!pt.accessible(p) || (write && !pt.writable(p))) {
-        this.ctx.stats.faults[who]++;
-        this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
-        const r = await this.handleFault(t, p, write);
-        this.note(t, FAULT_END, r);
-        if (r < 0) {
-          if (r === EPERM) this.ctx.stats.eperm++;
-          else this.ctx.stats.efault++;
-          return;
-        }
-      } else {
+      if (pt.accessible(p) && (!write || pt.writable(p))) {
         pt.touch(p, write, false);
+        this.accessed(t, p, write, who);
+        return undefined;
       }
-      const f = pt.frame[p]!;
-      const g = this.frames.gen[f]!;
-      this.ctx.stats.accesses[who]++;
-      if (write) this.ev(t, ACCESS_LABEL[who].write, p, f, this.checker.write(who, p, f, g));
-      else this.ev(t, ACCESS_LABEL[who].read, p, f, this.checker.read(who, p, f, g));
+      this.ctx.stats.faults[who]++;
+      this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
+      const r = this.faultChecks(p, write);
+      if (r !== NEEDS_PAGE) {
+        this.faulted(t, p, write, who, r);
+        return undefined;
+      }
+      unlock = false;
+      return this.cpuFaultIn(t, p, write, who);
+    } finally {
+      if (unlock) this.mmapLock.readUnlock();
+    }
+  }
+
+  /** An access whose fault must bring the page in (faultIn's loop, then the access). */
+  private async cpuFaultIn(
+    t: Task,
+    p: number,
+    write: boolean,
+    who: 'cpu' | 'vhost',
+  ): Promise<void> {
+    try {
+      let r: number;
+      do {
+        const vma = this.vmas.find(p)!;
+        const slot = this.pt.swap[p]!;
+        await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
+        r = this.faultAfterSleep(t, p, write, vma, slot);
+      } while (r === NEEDS_PAGE);
+      this.faulted(t, p, write, who, r);
     } finally {
       this.mmapLock.readUnlock();
     }
+  }
+
+  /** The end of an access's fault (`r`: 0 or -errno): the access, or the error counted. */
+  private faulted(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost', r: number): void {
+    this.note(t, FAULT_END, r);
+    if (r < 0) {
+      if (r === EPERM) this.ctx.stats.eperm++;
+      else this.ctx.stats.efault++;
+      return;
+    }
+    this.accessed(t, p, write, who);
+  }
+
+  /** The access itself, to the present page `p` (checked). */
+  private accessed(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost'): void {
+    const f = this.pt.frame[p]!;
+    const g = this.frames.gen[f]!;
+    this.ctx.stats.accesses[who]++;
+    if (write) this.ev(t, ACCESS_LABEL[who].write, p, f, this.checker.write(who, p, f, g));
+    else this.ev(t, ACCESS_LABEL[who].read, p, f, this.checker.read(who, p, f, g));
   }
 }

@@ -80,11 +80,15 @@ export async function mprotectOp(
   try {
     const vmas = mm.vmas.overlapping(start, end);
     let covered = 0;
-    for (const v of vmas) covered += Math.min(v.end, end) - Math.max(v.start, start);
+    for (let i = 0; i < vmas.length; i++) {
+      const v = vmas[i]!;
+      covered += Math.min(v.end, end) - Math.max(v.start, start);
+    }
     if (covered !== end - start) return;
     mm.ev(t, 'mprotect', start, end, prot);
     const range = await mm.invStart(t, start, end, 'protection-vma');
-    for (const v of mm.vmas.carve(start, end)) mm.vmas.insert(v.start, v.end, prot);
+    const pieces = mm.vmas.carve(start, end);
+    for (let i = 0; i < pieces.length; i++) mm.vmas.insert(pieces[i]!.start, pieces[i]!.end, prot);
     const read = (prot & PROT_READ) !== 0;
     mm.pt.protect(
       start,
@@ -107,7 +111,9 @@ export async function madviseDontneedOp(
 ): Promise<void> {
   await mm.readLock(t);
   try {
-    for (const v of mm.vmas.overlapping(start, end)) {
+    const vmas = mm.vmas.overlapping(start, end);
+    for (let i = 0; i < vmas.length; i++) {
+      const v = vmas[i]!;
       const s = Math.max(v.start, start);
       const e = Math.min(v.end, end);
       mm.ev(t, 'madvise DONTNEED', s, e);
@@ -207,38 +213,62 @@ export async function migrateOp(
  * The mmap read lock is taken with trylock and only to keep this model simple (the kernel
  * reaches pages through the rmap, not the mm).
  */
-export async function reclaimOp(
+export function reclaimOp(
   mm: AddressSpace,
   t: Task,
   from: number,
   to: number,
-): Promise<void> {
-  if (!mm.mmapLock.tryRead()) return;
+): Promise<void> | undefined {
+  if (!mm.mmapLock.tryRead()) return undefined;
+  let p: number;
+  try {
+    p = reclaimScan(mm, t, from, to);
+  } catch (error) {
+    mm.mmapLock.readUnlock();
+    throw error;
+  }
+  if (p < to) return reclaimFrom(mm, t, p, to);
+  mm.mmapLock.readUnlock();
+  return undefined;
+}
+
+/**
+ * Ages the present pages of [p, to) (young ones get their second chance) up to the first old
+ * one, which is returned for swap-out; `to` if there is none. Synchronous: no notifier call.
+ */
+function reclaimScan(mm: AddressSpace, t: Task, p: number, to: number): number {
+  const pt = mm.pt;
+  const stats = mm.ctx.stats;
+  for (; p < to; p++) {
+    if (pt.frame[p]! < 0 || (pt.flags[p]! & PTE_PROTNONE) !== 0) continue;
+    const young = (pt.flags[p]! & PTE_YOUNG) !== 0;
+    pt.clearYoung(p);
+    const secYoung = mm.subs.clearFlushYoung(p * 4096, (p + 1) * 4096);
+    if (secYoung) stats.secondaryYoung++;
+    if (!young && !secYoung) return p;
+    stats.agedSkips++;
+    mm.ev(t, 'age: young, keep', p, young ? 1 : 0, secYoung ? 1 : 0);
+  }
+  return to;
+}
+
+/** Reclaim from the old page `p` on (mmapLock held for read; dropped at the end). */
+async function reclaimFrom(mm: AddressSpace, t: Task, p: number, to: number): Promise<void> {
   try {
     const pt = mm.pt;
-    const stats = mm.ctx.stats;
-    for (let p = from; p < to; p++) {
+    while (p < to) {
       const f = pt.frame[p]!;
-      if (f < 0 || (pt.flags[p]! & PTE_PROTNONE) !== 0) continue;
-      const young = (pt.flags[p]! & PTE_YOUNG) !== 0;
-      pt.clearYoung(p);
-      const secYoung = mm.subs.clearFlushYoung(p * 4096, (p + 1) * 4096);
-      if (secYoung) stats.secondaryYoung++;
-      if (young || secYoung) {
-        stats.agedSkips++;
-        mm.ev(t, 'age: young, keep', p, young ? 1 : 0, secYoung ? 1 : 0);
-        continue;
-      }
       const gen = mm.frames.gen[f]!;
       const range = await mm.invStart(t, p, p + 1, 'clear');
       // pte_same(): the page may have been zapped or migrated while we slept in the start.
       if (pt.frame[p] === f && mm.frames.gen[f] === gen) {
         pt.swapOut(p, mm.swap.store(mm.frames.data[f]!));
         mm.gather.submit(f);
-        stats.swapOuts++;
+        mm.ctx.stats.swapOuts++;
         mm.ev(t, 'swap-out', p, f);
       }
       mm.invEnd(t, range);
+      p = reclaimScan(mm, t, p + 1, to);
     }
   } finally {
     mm.mmapLock.readUnlock();

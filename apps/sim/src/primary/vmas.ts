@@ -12,11 +12,15 @@ export interface Vma {
   id: number;
 }
 
+/** Most VMAs in one block of VmaSet's list; a fuller block is split in two. */
+const BLOCK_MAX = 64;
+
 /**
- * The address space's VMAs, kept non-overlapping (the kernel keeps them in a maple tree): sorted
- * by address in one array, where the VMAs overlapping a range are one run found by binary search
- * (the VMAs do not overlap, so their ends are sorted too), and, per page, which VMA holds it
- * (find() is one array read, isFree() a scan of the range's pages).
+ * The address space's VMAs, kept non-overlapping (the kernel keeps them in a maple tree): in
+ * address order in a list of small blocks (the VMAs overlapping a range are one run found by
+ * binary search, as the VMAs do not overlap, so their ends are sorted too; an insert or a
+ * removal moves at most one block's entries, however many VMAs there are), and, per page, which
+ * VMA holds it (find() is one array read, isFree() a scan of the range's pages).
  */
 export class VmaSet {
   private nextId = 1;
@@ -25,13 +29,12 @@ export class VmaSet {
   /** The VMAs by slot (slot 0 stays empty); the slots of removed VMAs are reused. */
   private readonly slots: (Vma | undefined)[] = [undefined];
   private readonly freeSlots: number[] = [];
-  /**
-   * The VMAs in address order, changed in place by insert/remove (binary search + splice).
-   * all() hands it out; the next change then copies it first (copy on write), so a handed-out
-   * array never changes under its reader.
-   */
-  private list: Vma[] = [];
-  private listShared = false;
+  /** The VMAs in address order: the blocks one after the other; no block is empty. */
+  private readonly blocks: Vma[][] = [];
+  private count = 0;
+  /** Where locate() found the first VMA ending after a page: block, index in it. */
+  private atBlock = 0;
+  private atIndex = 0;
 
   constructor(readonly pages: number) {
     this.slotAt = new Int32Array(pages);
@@ -39,7 +42,7 @@ export class VmaSet {
 
   /** Number of VMAs. */
   get size(): number {
-    return this.list.length;
+    return this.count;
   }
 
   /** The VMA containing `page`, if any. */
@@ -59,7 +62,8 @@ export class VmaSet {
   /** True if some VMA overlaps `[start, end)`. */
   overlaps(start: number, end: number): boolean {
     checkRange(start, end, 'overlaps');
-    const v = this.list[this.firstEndingAfter(start)];
+    this.locate(start);
+    const v = this.blocks[this.atBlock]?.[this.atIndex];
     return v !== undefined && v.start < end;
   }
 
@@ -67,19 +71,35 @@ export class VmaSet {
   overlapping(start: number, end: number): Vma[] {
     checkRange(start, end, 'overlapping');
     const out: Vma[] = [];
-    const list = this.list;
-    for (let i = this.firstEndingAfter(start); i < list.length; i++) {
-      const v = list[i]!;
-      if (v.start >= end) break;
-      out.push(v);
+    this.locate(start);
+    const blocks = this.blocks;
+    for (let b = this.atBlock, i = this.atIndex; b < blocks.length; b++, i = 0) {
+      const block = blocks[b]!;
+      for (; i < block.length; i++) {
+        const v = block[i]!;
+        if (v.start >= end) return out;
+        out.push(v);
+      }
     }
     return out;
   }
 
+  /** The `i`-th VMA in address order (0 <= i < size). */
+  at(i: number): Vma {
+    const blocks = this.blocks;
+    for (let b = 0; b < blocks.length; b++) {
+      const block = blocks[b]!;
+      if (i < block.length) return block[i]!;
+      i -= block.length;
+    }
+    throw new RangeError(`VmaSet.at: no VMA ${i} past the last`);
+  }
+
   /** All VMAs in address order (a snapshot: later changes do not alter it; do not mutate). */
   all(): readonly Vma[] {
-    this.listShared = true;
-    return this.list;
+    const out: Vma[] = [];
+    for (const block of this.blocks) for (const v of block) out.push(v);
+    return out;
   }
 
   /** Inserts a VMA over a free range. */
@@ -87,7 +107,22 @@ export class VmaSet {
     if (!this.isFree(start, end))
       throw new RangeError(`VMA [${start}, ${end}) overlaps or is out of range`);
     const vma: Vma = { start, end, prot, id: this.nextId++ };
-    this.ownList().splice(this.firstEndingAfter(start), 0, vma);
+    // Before the first VMA ending after `start` (it starts at `end` or later), or last.
+    this.locate(start);
+    const blocks = this.blocks;
+    let b = this.atBlock;
+    let i = this.atIndex;
+    if (b === blocks.length) {
+      if (b === 0) blocks.push([]);
+      else {
+        b--;
+        i = blocks[b]!.length;
+      }
+    }
+    const block = blocks[b]!;
+    block.splice(i, 0, vma);
+    if (block.length > BLOCK_MAX) blocks.splice(b + 1, 0, block.splice(BLOCK_MAX >> 1));
+    this.count++;
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       slot = this.slots.length;
@@ -100,9 +135,12 @@ export class VmaSet {
 
   /** Removes a VMA. */
   remove(vma: Vma): void {
-    const i = this.firstEndingAfter(vma.start);
-    if (this.list[i] !== vma) throw new Error(`VMA ${vma.id} is not in the set`);
-    this.ownList().splice(i, 1);
+    this.locate(vma.start);
+    const block = this.blocks[this.atBlock];
+    if (block?.[this.atIndex] !== vma) throw new Error(`VMA ${vma.id} is not in the set`);
+    block.splice(this.atIndex, 1);
+    if (block.length === 0) this.blocks.splice(this.atBlock, 1);
+    this.count--;
     const slotAt = this.slotAt;
     const slot = slotAt[vma.start]!;
     this.slots[slot] = undefined;
@@ -111,28 +149,34 @@ export class VmaSet {
   }
 
   /**
-   * Index in `list` of the first VMA that ends after `page` (the one containing it, or the next
-   * one after it); `list.length` if none.
+   * Finds the first VMA that ends after `page` (the one containing it, or the next one after
+   * it): its block in `atBlock` and its index there in `atIndex`; `atBlock` = the number of
+   * blocks if there is none.
    */
-  private firstEndingAfter(page: number): number {
-    const list = this.list;
+  private locate(page: number): void {
+    const blocks = this.blocks;
     let lo = 0;
-    let hi = list.length;
+    let hi = blocks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (list[mid]!.end <= page) lo = mid + 1;
+      const block = blocks[mid]!;
+      if (block[block.length - 1]!.end <= page) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
-  }
-
-  /** `list`, copied first if all() handed it out. */
-  private ownList(): Vma[] {
-    if (this.listShared) {
-      this.list = this.list.slice();
-      this.listShared = false;
+    this.atBlock = lo;
+    if (lo === blocks.length) {
+      this.atIndex = 0;
+      return;
     }
-    return this.list;
+    const block = blocks[lo]!;
+    let l = 0;
+    let h = block.length;
+    while (l < h) {
+      const mid = (l + h) >>> 1;
+      if (block[mid]!.end <= page) l = mid + 1;
+      else h = mid;
+    }
+    this.atIndex = l;
   }
 
   /**
@@ -141,7 +185,9 @@ export class VmaSet {
    */
   carve(start: number, end: number): Vma[] {
     const removed: Vma[] = [];
-    for (const v of this.overlapping(start, end)) {
+    const hit = this.overlapping(start, end);
+    for (let i = 0; i < hit.length; i++) {
+      const v = hit[i]!;
       this.remove(v);
       if (v.start < start) this.insert(v.start, start, v.prot);
       if (v.end > end) this.insert(end, v.end, v.prot);

@@ -5,52 +5,103 @@ import {
   type TeardownOptions,
   teardownInterval,
 } from '@mmukit/mmu-notifier';
-import type { SimContext } from '../primary/mm.js';
-import type { Task } from '../scheduler.js';
+import type { AddressSpace } from '../primary/mm.js';
+import type { Scheduler, Task } from '../scheduler.js';
 
 /**
  * mmu_interval_read_begin() for task `t`: the sequence at once when no invalidation of the
- * subscription is running (tryReadBegin), else the wait for it as a scheduling point of `t`
- * (counted in `stats.waits.readBegin`). Returns a number or a promise of one, so the common
- * case costs no await.
+ * subscription is running (tryReadBegin), else the wait for that invalidation's end, a blocking
+ * point of `t` (`label`, counted in `stats.waits.readBegin`). Returns a number or a promise of
+ * one, so the common case costs no await.
  */
 export function readBegin(
-  ctx: SimContext,
+  mm: AddressSpace,
   t: Task,
   sub: IntervalNotifier,
   label: string,
 ): number | Promise<number> {
   const seq = sub.tryReadBegin();
   if (seq !== undefined) return seq;
-  ctx.stats.waits.readBegin++;
-  return ctx.sched.wait(t, sub.readBegin(), label);
+  mm.ctx.stats.waits.readBegin++;
+  // The package's readBegin waits for the same end; `t` is woken by the task that ends the busy
+  // period (see waitSeqChange) and then takes the package's value, settled within microtasks.
+  return afterSeqChange(mm, t, mm.subs.invalidateSeq, sub.readBegin(), label);
 }
 
 /**
- * `sub` as task `t` hands it to faultWithRetry: `readBegin()` waits as a scheduling point of `t`
+ * Waits (as `t`, at `label`) for the busy period `seq` to end, then for `p`, a package promise
+ * that settles at that end: what the package says happened at the end, without letting its
+ * promise decide when `t` runs again.
+ */
+async function afterSeqChange<T>(
+  mm: AddressSpace,
+  t: Task,
+  seq: number,
+  p: Promise<T>,
+  label: string,
+): Promise<T> {
+  p.catch(ignore); // a rejection is taken below, after the wait
+  await mm.waitSeqChange(t, seq, label);
+  return p;
+}
+
+function ignore(): void {}
+
+/**
+ * `sub` as task `t` hands it to faultWithRetry: `readBegin()` waits as a blocking point of `t`
  * (the other calls go to `sub`). A plain object: `sub` itself is never made a prototype.
  */
 export function faultSubscription(
-  ctx: SimContext,
+  mm: AddressSpace,
   t: Task,
   sub: IntervalNotifier,
   label: string,
 ): FaultSubscription {
   return {
     tryReadBegin: () => sub.tryReadBegin(),
-    readBegin: () => readBegin(ctx, t, sub, label),
+    readBegin: () => readBegin(mm, t, sub, label),
     readRetry: (seq) => sub.readRetry(seq),
     checkRetry: (seq) => sub.checkRetry(seq),
   };
 }
 
 /**
+ * The wait for a removal `sub.remove()` just returned (`removal`), by task `t` at `label`. A
+ * removal deferred by a running invalidation (state 'pending-remove') ends with that busy
+ * period: `t` blocks until the task that ends it wakes it (see waitSeqChange). One done at once
+ * still blocks `t` for a turn of another task (Scheduler.pass). Then `t` takes the package's promise (settled by the end:
+ * within microtasks). Call it at once after `remove()` (it reads the state remove() left).
+ */
+export function awaitRemoval(
+  mm: AddressSpace,
+  t: Task,
+  sub: IntervalNotifier,
+  removal: Promise<void>,
+  label: string,
+): Promise<void> {
+  if (sub.state === 'pending-remove')
+    return afterSeqChange(mm, t, mm.subs.invalidateSeq, removal, label);
+  return afterPass(mm, t, removal, label);
+}
+
+async function afterPass(
+  mm: AddressSpace,
+  t: Task,
+  removal: Promise<void>,
+  label: string,
+): Promise<void> {
+  removal.catch(ignore); // a rejection is taken below, after the scheduling point
+  await mm.ctx.sched.pass(t, label);
+  return removal;
+}
+
+/**
  * teardownInterval(sub) by task `t`. The helper calls `remove()` while it holds the lock and
  * awaits the removal only after unlocking; the view's `remove()` starts the removal at once but
- * becomes a scheduling point of `t` only when awaited, so `t` never parks holding the lock.
+ * becomes a wait of `t` (awaitRemoval) only when awaited, so `t` never parks holding the lock.
  */
 export function teardownOnTask(
-  ctx: SimContext,
+  mm: AddressSpace,
   t: Task,
   sub: IntervalNotifier,
   options: TeardownOptions,
@@ -59,10 +110,15 @@ export function teardownOnTask(
   const remove = {
     value: () => {
       const removal = sub.remove();
+      const deferred = sub.state === 'pending-remove';
+      const seq = mm.subs.invalidateSeq;
       return {
         // biome-ignore lint/suspicious/noThenProperty: a lazy thenable, by design (see above)
         then: (ok: () => void, fail: (e: unknown) => void) =>
-          ctx.sched.wait(t, removal, label).then(ok, fail),
+          (deferred
+            ? afterSeqChange(mm, t, seq, removal, label)
+            : afterPass(mm, t, removal, label)
+          ).then(ok, fail),
       };
     },
   };
@@ -74,19 +130,33 @@ export function teardownOnTask(
  * always a scheduling point of `t` (`label`), even when it is free. A task can be preempted
  * right before it takes a lock (a sleeping mutex, or a spinlock on a preemptible kernel), that is
  * after faultWithRetry's lockless re-check and before its decisive check under the lock: an
- * invalidation that runs there is seen only by the check under the lock.
+ * invalidation that runs there is seen only by the check under the lock. Made once per task and
+ * lock (its methods are the class's: no closure per fault).
  */
-export function preemptibleLock(
-  ctx: SimContext,
-  t: Task,
-  lock: NotifierLock,
-  label: string,
-): NotifierLock {
-  return {
-    tryLock: () => false,
-    lock: () => ctx.sched.yield(t, label).then(() => (lock.tryLock() ? undefined : lock.lock())),
-    unlock: () => lock.unlock(),
-  };
+export class PreemptibleLock implements NotifierLock {
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly t: Task,
+    private readonly inner: NotifierLock,
+    private readonly label: string,
+  ) {}
+
+  /** Never at once: lock() is the scheduling point. */
+  tryLock(): boolean {
+    return false;
+  }
+
+  lock(): Promise<void> {
+    return this.sched.yield(this.t, this.label).then(this.take);
+  }
+
+  unlock(): void {
+    this.inner.unlock();
+  }
+
+  /** After the scheduling point: the lock at once if free, else its wait. */
+  private readonly take = (): void | PromiseLike<void> =>
+    this.inner.tryLock() ? undefined : this.inner.lock();
 }
 
 /**

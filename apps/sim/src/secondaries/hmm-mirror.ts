@@ -1,4 +1,8 @@
-import { faultWithRetry } from '@mmukit/fault-retry';
+import {
+  type FaultSubscription,
+  faultWithRetry,
+  type SubscriptionFaultOptions,
+} from '@mmukit/fault-retry';
 import {
   type IntervalNotifier,
   type IntervalNotifierOps,
@@ -11,7 +15,14 @@ import { type AddressSpace, EBUSY, EFAULT, PAGE_SIZE, type PageRef } from '../pr
 import { PROT_READ } from '../primary/vmas.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
-import { Errno, errnoOf, preemptibleLock, readBegin, teardownOnTask } from './glue.js';
+import {
+  awaitRemoval,
+  Errno,
+  errnoOf,
+  PreemptibleLock,
+  readBegin,
+  teardownOnTask,
+} from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface HmmBugs {
@@ -68,6 +79,12 @@ export interface MirrorBuffer {
 
 const DPT_WRITE = 1;
 
+/** Where a copy stopped (HmmMirror.copyRun) or goes on from (copyRest). */
+const COPY_DONE = 0;
+const COPY_MISSING = 1;
+const COPY_YIELD = 2;
+const COPY_LOCKED = 3;
+
 /** Trace and wait labels, built once per device. */
 const labels = (name: string) => ({
   close: `${name} close`,
@@ -117,6 +134,10 @@ export class HmmMirror implements SecondaryView {
   private readonly gen: Float64Array;
   private readonly flags: Uint8Array;
   private readonly present = new Set<number>();
+  /** Per device task: its collision-retry state (see RangeRetry). */
+  private readonly retries = new Map<Task, RangeRetry>();
+  /** Where the last copyRun() stopped (read at once by its caller). */
+  private copyAt = 0;
   private readonly removed = new Set<IntervalNotifier>();
   private readonly label: ReturnType<typeof labels>;
   /** dmirror_interval_invalidate(), for the buffers' subscriptions. */
@@ -197,19 +218,19 @@ export class HmmMirror implements SecondaryView {
       // BUG(hmm-teardown-zap-first): the removal, with no zap after the faults were stopped.
       const removal = buf.sub.remove();
       this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
-      await sched.wait(t, removal, this.label.closeRemove);
+      await awaitRemoval(this.mm, t, buf.sub, removal, this.label.closeRemove);
     } else if (this.bugs.teardownRemoveFirst) {
       // BUG(hmm-teardown-remove-first): remove and await the removal, then zap: meanwhile the
       // subscription is gone and the translations are not.
       const removal = buf.sub.remove();
       this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
-      await sched.wait(t, removal, this.label.closeRemove);
+      await awaitRemoval(this.mm, t, buf.sub, removal, this.label.closeRemove);
       if (!this.dev.tryLock()) await this.dev.lock();
       this.zap(buf.start, buf.end);
       this.dev.unlock();
       this.mm.ev(t, this.label.closeZapped, buf.start, buf.end);
     } else {
-      await teardownOnTask(this.mm.ctx, t, buf.sub, {
+      await teardownOnTask(this.mm, t, buf.sub, {
         lock: this.dev,
         zap: (first, last) => this.zap(first / PAGE_SIZE, (last + 1) / PAGE_SIZE),
       });
@@ -231,67 +252,145 @@ export class HmmMirror implements SecondaryView {
 
   // ---- device access -----------------------------------------------------------------------
 
-  /** dmirror_read()/dmirror_write() of [start, end) inside `buf`. Returns 0 or -errno. */
-  async access(
+  /**
+   * dmirror_read()/dmirror_write() of [start, end) inside `buf`. Returns 0 or -errno: at once
+   * when the copy needed no scheduling point (the lock was free, every page present, at most one
+   * 4-page stretch), else a promise of it.
+   */
+  access(
     t: Task,
     buf: MirrorBuffer,
     start: number,
     end: number,
     write: boolean,
     out?: number[],
-  ): Promise<number> {
+  ): number | Promise<number> {
     if (buf.closing) return EFAULT;
     buf.users++;
+    let r: number | Promise<number>;
     try {
-      return await this.copy(t, buf, start, end, write, out);
-    } finally {
-      if (--buf.users === 0 && buf.closer !== null) {
-        const c = buf.closer;
-        buf.closer = null;
-        this.mm.ctx.sched.unpark(c);
-      }
+      r = this.copy(t, buf, start, end, write, out);
+    } catch (error) {
+      this.leave(buf);
+      throw error;
+    }
+    if (typeof r !== 'number') return r; // copyRest leaves `buf` when it ends
+    this.leave(buf);
+    return r;
+  }
+
+  /** The end of an access of `buf`: the last one out wakes a close() waiting for it. */
+  private leave(buf: MirrorBuffer): void {
+    if (--buf.users === 0 && buf.closer !== null) {
+      const c = buf.closer;
+      buf.closer = null;
+      this.mm.ctx.sched.unpark(c);
     }
   }
 
-  private async copy(
+  /**
+   * The copy of [start, end) under the device lock (the lock is held across the copy, as dmirror
+   * holds its mutex, with a scheduling point every 4 pages: copying takes time), faulting in
+   * what the device page table lacks. The part up to the first scheduling point runs here.
+   */
+  private copy(
     t: Task,
     buf: MirrorBuffer,
     start: number,
     end: number,
     write: boolean,
     out: number[] | undefined,
+  ): number | Promise<number> {
+    const w = this.dev.lock();
+    if (w) return this.copyRest(t, buf, start, end, write, out, COPY_LOCKED, w);
+    const stop = this.copyRun(t, start, end, write, out);
+    if (stop === COPY_YIELD) {
+      const y = this.mm.ctx.sched.yield(t, this.label.copy);
+      return this.copyRest(t, buf, this.copyAt, end, write, out, COPY_LOCKED, y);
+    }
+    this.dev.unlock();
+    if (stop === COPY_DONE) return 0;
+    return this.copyRest(t, buf, this.copyAt, end, write, out, COPY_MISSING, undefined);
+  }
+
+  /**
+   * The copy from page `p` on, from where copy() stopped: COPY_LOCKED (the lock is taken or
+   * being waited for, `pending` is that wait or a scheduling point, and the copy goes on after
+   * it) or COPY_MISSING (the lock is dropped and page `p` must be faulted in). The access of
+   * `buf` ends with it (leave).
+   */
+  private async copyRest(
+    t: Task,
+    buf: MirrorBuffer,
+    p: number,
+    end: number,
+    write: boolean,
+    out: number[] | undefined,
+    from: number,
+    pending: PromiseLike<void> | void,
   ): Promise<number> {
     const stats = this.mm.ctx.stats;
-    let p = start;
-    while (p < end) {
-      await this.dev.lock();
-      let missing = false;
-      while (p < end) {
-        const f = this.frame[p]!;
-        if (f < 0 || (write && (this.flags[p]! & DPT_WRITE) === 0)) {
-          missing = true;
-          break;
+    try {
+      for (;;) {
+        if (from === COPY_LOCKED) {
+          await pending;
+          const stop = this.copyRun(t, p, end, write, out);
+          p = this.copyAt;
+          if (stop === COPY_YIELD) {
+            pending = this.mm.ctx.sched.yield(t, this.label.copy);
+            continue;
+          }
+          this.dev.unlock();
+          if (stop === COPY_DONE) return 0;
         }
-        stats.accesses.hmm++;
-        const g = this.gen[p]!;
-        const v = write
-          ? this.checker.write(this.name, p, f, g)
-          : this.checker.read(this.name, p, f, g);
-        out?.push(v);
-        this.mm.ev(t, write ? this.label.write : this.label.read, p, f, v);
-        p++;
-        // Copying takes time: the device lock is held across it, as dmirror holds its mutex.
-        if (p < end && (p & 3) === 0) await this.mm.ctx.sched.yield(t, this.label.copy);
+        stats.faults.hmm++;
+        this.mm.note(t, FAULT_BEGIN.hmm, p, write ? 1 : 0);
+        const r = await this.fault(t, buf, p, end, write);
+        this.mm.note(t, FAULT_END, r);
+        if (r < 0) return r;
+        from = COPY_LOCKED;
+        pending = this.dev.lock();
       }
-      this.dev.unlock();
-      if (!missing) return 0;
-      stats.faults.hmm++;
-      this.mm.note(t, FAULT_BEGIN.hmm, p, write ? 1 : 0);
-      const r = await this.fault(t, buf, p, end, write);
-      this.mm.note(t, FAULT_END, r);
-      if (r < 0) return r;
+    } finally {
+      this.leave(buf);
     }
-    return 0;
+  }
+
+  /**
+   * Under the device lock: copies the pages from `p` while the device page table has them (with
+   * the access asked for), up to `end` or the next scheduling point (after every 4th page).
+   * Leaves the page it stopped at in `copyAt` and says why it stopped (COPY_*).
+   */
+  private copyRun(
+    t: Task,
+    p: number,
+    end: number,
+    write: boolean,
+    out: number[] | undefined,
+  ): number {
+    const stats = this.mm.ctx.stats;
+    let stop = COPY_DONE;
+    while (p < end) {
+      const f = this.frame[p]!;
+      if (f < 0 || (write && (this.flags[p]! & DPT_WRITE) === 0)) {
+        stop = COPY_MISSING;
+        break;
+      }
+      stats.accesses.hmm++;
+      const g = this.gen[p]!;
+      const v = write
+        ? this.checker.write(this.name, p, f, g)
+        : this.checker.read(this.name, p, f, g);
+      out?.push(v);
+      this.mm.ev(t, write ? this.label.write : this.label.read, p, f, v);
+      p++;
+      if (p < end && (p & 3) === 0) {
+        stop = COPY_YIELD;
+        break;
+      }
+    }
+    this.copyAt = p;
+    return stop;
   }
 
   /**
@@ -307,47 +406,28 @@ export class HmmMirror implements SecondaryView {
   ): Promise<number> {
     if (buf.closing || !this.mm.get()) return EFAULT; // mmget_not_zero()
     try {
-      const walk = async (seq: number): Promise<PageRef[]> => {
-        const refs: PageRef[] = [];
-        for (let p = start; p < end; ) {
-          if (buf.sub.checkRetry(seq)) break; // -EBUSY
-          const ref = this.mm.lookup(p);
-          if (ref !== undefined && (!write || ref.writable)) {
-            refs.push(ref);
-            p++;
-            continue;
-          }
-          const r = await this.mm.handleFault(t, p, write); // then walk again from p
-          if (r < 0) throw Errno.of(r);
-        }
-        return refs;
-      };
-      const program = (refs: PageRef[]): void => {
-        if (buf.closing) throw Errno.of(EFAULT);
-        for (const ref of refs) {
-          this.checker.onInstall(this.name, ref.page, ref.frame, ref.gen, ref.writable);
-          this.frame[ref.page] = ref.frame;
-          this.gen[ref.page] = ref.gen;
-          this.flags[ref.page] = ref.writable ? DPT_WRITE : 0;
-          this.present.add(ref.page);
-        }
-        this.mm.ev(t, this.label.program, start, end);
-      };
-      if (!this.bugs.installUnlocked) {
-        return await this.collisionRetry(t, buf.sub, walk, program, this.bugs.skipReadRetry);
+      const job = this.retryOf(t).rangeFault;
+      job.buf = buf;
+      job.start = start;
+      job.end = end;
+      job.write = write;
+      job.keep = this.bugs.installUnlocked === true;
+      // collisionRetry(), written out here (one async function less per fault).
+      const c = this.prepareRetry(t, buf.sub, job, this.bugs.skipReadRetry === true);
+      let r = 0;
+      try {
+        const { retries } = await faultWithRetry(c.options);
+        this.mm.ctx.stats.retries.hmm += retries;
+      } catch (error) {
+        r = errnoOf(error);
       }
+      if (!job.keep || r < 0) return r;
       // BUG(hmm-install-unlocked): readRetry under the lock, program after unlocking and after
       // a scheduling point (the table allocation), when an invalidation may have zapped.
-      let checked: PageRef[] = [];
-      const keep = (refs: PageRef[]): void => {
-        checked = refs;
-      };
-      const r = await this.collisionRetry(t, buf.sub, walk, keep, this.bugs.skipReadRetry);
-      if (r < 0) return r;
       this.mm.ev(t, this.label.programAlloc, start, end);
       await this.mm.ctx.sched.yield(t, this.label.programAlloc);
       try {
-        program(checked);
+        this.program(t, buf, start, end, job.checked);
         return 0;
       } catch (error) {
         return errnoOf(error);
@@ -358,53 +438,158 @@ export class HmmMirror implements SecondaryView {
   }
 
   /**
+   * hmm_range_fault() of [start, end) for the read `seq`: the present pages (writable ones if
+   * `write`), faulting in the others; stops early once checkRetry(seq) (-EBUSY). Synchronous
+   * unless a fault sleeps.
+   */
+  walkRange(
+    t: Task,
+    buf: MirrorBuffer,
+    start: number,
+    end: number,
+    write: boolean,
+    seq: number,
+  ): PageRef[] | Promise<PageRef[]> {
+    const refs: PageRef[] = [];
+    for (let p = start; p < end; ) {
+      if (buf.sub.checkRetry(seq)) break; // -EBUSY
+      const ref = this.mm.lookup(p);
+      if (ref !== undefined && (!write || ref.writable)) {
+        refs.push(ref);
+        p++;
+        continue;
+      }
+      const r = this.mm.handleFault(t, p, write); // then walk again from p
+      if (typeof r !== 'number') return this.walkRangeFrom(r, t, buf, p, end, write, seq, refs);
+      if (r < 0) throw Errno.of(r);
+    }
+    return refs;
+  }
+
+  /** walkRange() from page `p` on, after the fault of `p` slept. */
+  private async walkRangeFrom(
+    fault: Promise<number>,
+    t: Task,
+    buf: MirrorBuffer,
+    p: number,
+    end: number,
+    write: boolean,
+    seq: number,
+    refs: PageRef[],
+  ): Promise<PageRef[]> {
+    const r = await fault;
+    if (r < 0) throw Errno.of(r);
+    const rest = this.walkRange(t, buf, p, end, write, seq);
+    const more = rest instanceof Promise ? await rest : rest;
+    for (const ref of more) refs.push(ref);
+    return refs;
+  }
+
+  /** Programs the device page table with the walked pages (under the device lock). */
+  program(t: Task, buf: MirrorBuffer, start: number, end: number, refs: PageRef[]): void {
+    if (buf.closing) throw Errno.of(EFAULT);
+    for (const ref of refs) {
+      this.checker.onInstall(this.name, ref.page, ref.frame, ref.gen, ref.writable);
+      this.frame[ref.page] = ref.frame;
+      this.gen[ref.page] = ref.gen;
+      this.flags[ref.page] = ref.writable ? DPT_WRITE : 0;
+      this.present.add(ref.page);
+    }
+    this.mm.ev(t, this.label.program, start, end);
+  }
+
+  /**
+   * A snapshot's walk of [start, end) for the read `seq` (see snapshot()): one SNAP_* byte per
+   * page into `perms`, stopping early once checkRetry(seq).
+   */
+  async walkSnapshot(
+    t: Task,
+    sub: IntervalNotifier,
+    start: number,
+    end: number,
+    perms: Uint8Array,
+    seq: number,
+  ): Promise<void> {
+    for (let p = start; p < end && !sub.checkRetry(seq); p++) {
+      const vma = this.mm.vmas.find(p);
+      const ref = this.mm.lookup(p);
+      perms[p - start] =
+        vma === undefined || (vma.prot & PROT_READ) === 0
+          ? SNAP_ERROR
+          : ref === undefined
+            ? SNAP_NONE
+            : ref.writable
+              ? SNAP_WRITE
+              : SNAP_READ;
+      // Walking takes time: let the world move (only invalidations can make it stale).
+      if ((p & 7) === 7) await this.mm.ctx.sched.yield(t, this.label.snapshotWalk);
+    }
+  }
+
+  /** A snapshot's check once readRetry passed: nothing reported with more than the primary gives. */
+  checkSnapshot(t: Task, start: number, end: number, perms: Uint8Array): void {
+    for (let p = start; p < end; p++) {
+      const v = perms[p - start]!;
+      const more =
+        v >= SNAP_READ && !this.mm.pt.accessible(p)
+          ? 'mapped'
+          : v === SNAP_WRITE && !this.mm.pt.writable(p)
+            ? 'writable'
+            : undefined;
+      if (more !== undefined)
+        this.checker.fail(`${this.name}: snapshot says page ${p} is ${more}, the primary says not`);
+    }
+    this.mm.ev(t, this.label.snapshot, start, end);
+  }
+
+  /** Task `t`'s collision-retry state (made at its first fault or snapshot). */
+  private retryOf(t: Task): RangeRetry {
+    let c = this.retries.get(t);
+    if (c === undefined) {
+      c = new RangeRetry(this, this.mm, t, this.dev, this.label);
+      this.retries.set(t, c);
+    }
+    return c;
+  }
+
+  /**
    * The driver's collision-retry on `sub`, through faultWithRetry: readBegin (a scheduler wait
-   * if it blocks), `walk(seq)` under the mmap read lock, then under the device mutex readRetry
-   * and `program`. A walk that sees checkRetry(seq) stops early (-EBUSY, counted): what it
-   * returns then is never programmed, since faultWithRetry's checks see the same collision and
-   * retry. The retry backoff is a scheduling point; after HMM_TIMEOUT_STEPS steps the fault
-   * gives up with -EBUSY (HMM_RANGE_DEFAULT_TIMEOUT). Returns 0 or the -errno thrown.
+   * if it blocks), `job.walk(seq)` under the mmap read lock, then under the device mutex
+   * readRetry and `job.program`. A walk that sees checkRetry(seq) stops early (-EBUSY, counted):
+   * what it returns then is never programmed, since faultWithRetry's checks see the same
+   * collision and retry. The retry backoff is a scheduling point; after HMM_TIMEOUT_STEPS steps
+   * the fault gives up with -EBUSY (HMM_RANGE_DEFAULT_TIMEOUT). Returns 0 or the -errno thrown.
    */
   private async collisionRetry<P>(
     t: Task,
     sub: IntervalNotifier,
-    walk: (seq: number) => Promise<P>,
-    program: (walked: P) => void,
+    job: RetryJob<P>,
     skipReadRetry = false,
   ): Promise<number> {
-    const { ctx } = this.mm;
-    const deadline = ctx.sched.steps + HMM_TIMEOUT_STEPS;
-    let seq = 0; // the read the walk belongs to
+    const c = this.prepareRetry(t, sub, job, skipReadRetry);
     try {
-      const { retries } = await faultWithRetry({
-        subscription: {
-          readBegin: async () => (seq = await readBegin(ctx, t, sub, this.label.readBegin)),
-          readRetry: (s) => !skipReadRetry && sub.readRetry(s), // BUG(hmm-no-read-retry)
-          checkRetry: (s) => sub.checkRetry(s),
-        },
-        lock: preemptibleLock(ctx, t, this.dev, this.label.takeLock),
-        resolve: async () => {
-          await this.mm.readLock(t);
-          try {
-            const walked = await walk(seq);
-            if (sub.checkRetry(seq)) ctx.stats.hmmBusy++; // the walk stopped early: -EBUSY
-            return walked;
-          } finally {
-            this.mm.mmapLock.readUnlock();
-          }
-        },
-        install: program,
-        backoff: () => {
-          if (this.timedOut(deadline)) throw Errno.of(EBUSY);
-          this.mm.ev(t, this.label.readRetry, sub.start / PAGE_SIZE, (sub.last + 1) / PAGE_SIZE);
-          return ctx.sched.spinYield(t, this.label.readRetry);
-        },
-      });
-      ctx.stats.retries.hmm += retries;
+      const { retries } = await faultWithRetry(c.options);
+      this.mm.ctx.stats.retries.hmm += retries;
       return 0;
     } catch (error) {
       return errnoOf(error);
     }
+  }
+
+  /** Task `t`'s collision-retry state, set for a collision-retry of `job` on `sub`. */
+  private prepareRetry<P>(
+    t: Task,
+    sub: IntervalNotifier,
+    job: RetryJob<P>,
+    skipReadRetry: boolean,
+  ): RangeRetry {
+    const c = this.retryOf(t);
+    c.sub = sub;
+    c.job = job as RetryJob<unknown>;
+    c.skipReadRetry = skipReadRetry;
+    c.deadline = this.mm.ctx.sched.steps + HMM_TIMEOUT_STEPS;
+    c.seq = 0; // the read the walk belongs to
+    return c;
   }
 
   /**
@@ -418,49 +603,22 @@ export class HmmMirror implements SecondaryView {
    * have collided).
    */
   async snapshot(t: Task, start: number, end: number): Promise<Uint8Array | number> {
-    const { sched, stats } = this.mm.ctx;
+    const { stats } = this.mm.ctx;
     if (!this.mm.get()) return EFAULT;
     const len = (end - start) * PAGE_SIZE;
     const sub = this.mm.subs.insertInterval(start * PAGE_SIZE, len, this.snapshotOps);
     stats.intervalInserts++;
+    const job = this.retryOf(t).snapshot;
+    job.sub = sub;
+    job.start = start;
+    job.end = end;
     const perms = new Uint8Array(end - start);
-    const walk = async (seq: number): Promise<void> => {
-      for (let p = start; p < end && !sub.checkRetry(seq); p++) {
-        const vma = this.mm.vmas.find(p);
-        const ref = this.mm.lookup(p);
-        perms[p - start] =
-          vma === undefined || (vma.prot & PROT_READ) === 0
-            ? SNAP_ERROR
-            : ref === undefined
-              ? SNAP_NONE
-              : ref.writable
-                ? SNAP_WRITE
-                : SNAP_READ;
-        // Walking takes time: let the world move (only invalidations can make it stale).
-        if ((p & 7) === 7) await sched.yield(t, this.label.snapshotWalk);
-      }
-    };
-    const check = (): void => {
-      for (let p = start; p < end; p++) {
-        const v = perms[p - start]!;
-        const more =
-          v >= SNAP_READ && !this.mm.pt.accessible(p)
-            ? 'mapped'
-            : v === SNAP_WRITE && !this.mm.pt.writable(p)
-              ? 'writable'
-              : undefined;
-        if (more !== undefined)
-          this.checker.fail(
-            `${this.name}: snapshot says page ${p} is ${more}, the primary says not`,
-          );
-      }
-      this.mm.ev(t, this.label.snapshot, start, end);
-    };
+    job.perms = perms;
     try {
-      const r = await this.collisionRetry(t, sub, walk, check);
+      const r = await this.collisionRetry(t, sub, job);
       return r < 0 ? r : perms;
     } finally {
-      await sched.wait(t, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
+      await awaitRemoval(this.mm, t, sub, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
       stats.intervalRemoves++;
       this.mm.put();
     }
@@ -470,7 +628,7 @@ export class HmmMirror implements SecondaryView {
    * True (and counted) once the scheduler passed `deadline`: the fault or snapshot gives up
    * with -EBUSY, as hmm_range_fault() after HMM_RANGE_DEFAULT_TIMEOUT.
    */
-  private timedOut(deadline: number): boolean {
+  timedOut(deadline: number): boolean {
     if (this.mm.ctx.sched.steps <= deadline) return false;
     this.mm.ctx.stats.hmmTimeouts++;
     return true;
@@ -501,4 +659,123 @@ export class HmmMirror implements SecondaryView {
 /** `sub` with a setSeq that does nothing (the hmm-no-set-seq negative control only). */
 function noSetSeq(sub: IntervalNotifier): IntervalNotifier {
   return Object.create(sub, { setSeq: { value: () => {} } }) as IntervalNotifier;
+}
+
+/** What a collision-retry walks (without the device lock) and programs (under it). */
+interface RetryJob<P> {
+  walk(seq: number): P | Promise<P>;
+  program(walked: P): void;
+}
+
+/** A device fault's job: its range, and (hmm-install-unlocked) the pages kept for later. */
+class RangeFaultJob implements RetryJob<PageRef[]> {
+  buf!: MirrorBuffer;
+  start = 0;
+  end = 0;
+  write = false;
+  /** BUG(hmm-install-unlocked): program() only keeps the checked pages in `checked`. */
+  keep = false;
+  checked: PageRef[] = [];
+  readonly walk: (seq: number) => PageRef[] | Promise<PageRef[]>;
+  readonly program: (refs: PageRef[]) => void;
+
+  constructor(mirror: HmmMirror, t: Task) {
+    this.walk = (seq) => mirror.walkRange(t, this.buf, this.start, this.end, this.write, seq);
+    this.program = (refs) => {
+      if (this.keep) this.checked = refs;
+      else mirror.program(t, this.buf, this.start, this.end, refs);
+    };
+  }
+}
+
+/** A snapshot's job: its temporary subscription, range and result bytes. */
+class SnapshotJob implements RetryJob<void> {
+  sub!: IntervalNotifier;
+  start = 0;
+  end = 0;
+  perms = new Uint8Array(0);
+  readonly walk: (seq: number) => Promise<void>;
+  readonly program: () => void;
+
+  constructor(mirror: HmmMirror, t: Task) {
+    this.walk = (seq) => mirror.walkSnapshot(t, this.sub, this.start, this.end, this.perms, seq);
+    this.program = () => mirror.checkSnapshot(t, this.start, this.end, this.perms);
+  }
+}
+
+/**
+ * One device task's collision-retry (a task runs one at a time): the subscription view and the
+ * faultWithRetry options, made at the task's first one and reused (faultWithRetry reads the
+ * options when called), so a fault makes no closures. `sub`, `job` and the rest are set per
+ * collision-retry.
+ */
+class RangeRetry implements FaultSubscription {
+  sub!: IntervalNotifier;
+  job!: RetryJob<unknown>;
+  skipReadRetry = false;
+  deadline = 0;
+  /** The read the walk belongs to. */
+  seq = 0;
+  readonly options: SubscriptionFaultOptions<unknown>;
+  readonly rangeFault: RangeFaultJob;
+  readonly snapshot: SnapshotJob;
+
+  constructor(
+    private readonly mirror: HmmMirror,
+    private readonly mm: AddressSpace,
+    private readonly t: Task,
+    lock: NotifierLock,
+    private readonly label: ReturnType<typeof labels>,
+  ) {
+    this.rangeFault = new RangeFaultJob(mirror, t);
+    this.snapshot = new SnapshotJob(mirror, t);
+    this.options = {
+      subscription: this,
+      lock: new PreemptibleLock(mm.ctx.sched, t, lock, label.takeLock),
+      resolve: () => this.resolve(),
+      install: (walked) => this.job.program(walked),
+      backoff: () => this.backoff(),
+    };
+  }
+
+  readBegin(): number | Promise<number> {
+    const s = readBegin(this.mm, this.t, this.sub, this.label.readBegin);
+    if (typeof s === 'number') {
+      this.seq = s;
+      return s;
+    }
+    return s.then((v) => {
+      this.seq = v;
+      return v;
+    });
+  }
+
+  readRetry(seq: number): boolean {
+    return !this.skipReadRetry && this.sub.readRetry(seq); // BUG(hmm-no-read-retry)
+  }
+
+  checkRetry(seq: number): boolean {
+    return this.sub.checkRetry(seq);
+  }
+
+  /** The walk under the mmap read lock. */
+  private async resolve(): Promise<unknown> {
+    const w = this.mm.readLock(this.t);
+    if (w !== undefined) await w;
+    try {
+      const walking = this.job.walk(this.seq);
+      const walked = walking instanceof Promise ? await walking : walking;
+      if (this.sub.checkRetry(this.seq)) this.mm.ctx.stats.hmmBusy++; // stopped early: -EBUSY
+      return walked;
+    } finally {
+      this.mm.mmapLock.readUnlock();
+    }
+  }
+
+  private backoff(): Promise<void> {
+    if (this.mirror.timedOut(this.deadline)) throw Errno.of(EBUSY);
+    const sub = this.sub;
+    this.mm.ev(this.t, this.label.readRetry, sub.start / PAGE_SIZE, (sub.last + 1) / PAGE_SIZE);
+    return this.mm.ctx.sched.spinYield(this.t, this.label.readRetry);
+  }
 }

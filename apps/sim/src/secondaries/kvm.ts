@@ -1,4 +1,5 @@
 import {
+  type FaultOptions,
   type FaultTracker,
   faultWithRetry,
   InvalidationTracker,
@@ -12,7 +13,7 @@ import { SimSpinLock } from '../locks.js';
 import { type AddressSpace, EFAULT, EPERM, PAGE_SIZE, type PageRef } from '../primary/mm.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
-import { Errno, errnoOf, preemptibleLock } from './glue.js';
+import { Errno, errnoOf, PreemptibleLock } from './glue.js';
 
 /** A memslot: guest frames [gfn, gfn + npages) backed by host pages [hva, hva + npages). */
 export interface Memslot {
@@ -27,6 +28,14 @@ export interface KvmBugs {
   skipRetry?: boolean;
   /** invalidateRangeStart does the tracker bookkeeping but leaves the shadow PTEs in place. */
   skipZap?: boolean;
+}
+
+/** A vCPU's fault in progress, and the faultWithRetry options made once for the vCPU. */
+interface VcpuFault {
+  gfn: number;
+  hva: number;
+  write: boolean;
+  options: FaultOptions<PageRef>;
 }
 
 const SPTE_WRITE = 1;
@@ -62,6 +71,7 @@ export class KvmGuest implements SecondaryView {
   private readonly sptGen: Float64Array;
   private readonly sptFlags: Uint8Array;
   private readonly notifier: MmuNotifier;
+  private readonly vcpuFaults = new Map<Task, VcpuFault>();
 
   constructor(
     private readonly mm: AddressSpace,
@@ -111,8 +121,11 @@ export class KvmGuest implements SecondaryView {
 
   /** Host page backing `gfn`, or -1. */
   hvaOf(gfn: number): number {
-    for (const s of this.slots)
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
       if (gfn >= s.gfn && gfn < s.gfn + s.npages) return s.hva + (gfn - s.gfn);
+    }
     return -1;
   }
 
@@ -143,23 +156,56 @@ export class KvmGuest implements SecondaryView {
 
   // ---- vCPU side ---------------------------------------------------------------------------
 
-  /** One guest access to `gfn`: through the shadow PTE, faulting it in as needed. */
-  async access(t: Task, gfn: number, write: boolean): Promise<void> {
+  /**
+   * One guest access to `gfn`: through the shadow PTE, faulting it in as needed. Undefined when
+   * the shadow PTE allowed it at once, else the promise of the faults and re-entries.
+   */
+  access(t: Task, gfn: number, write: boolean): Promise<void> | undefined {
+    return this.hit(t, gfn, write) ? undefined : this.faultAndRetry(t, gfn, write);
+  }
+
+  /** The access through the shadow PTE if it allows it (then true), else false. */
+  private hit(t: Task, gfn: number, write: boolean): boolean {
+    const f = this.sptFrame[gfn]!;
+    if (f < 0 || (write && (this.sptFlags[gfn]! & SPTE_WRITE) === 0)) return false;
+    const hva = this.hvaOf(gfn);
+    const g = this.sptGen[gfn]!;
+    this.sptFlags[gfn] = this.sptFlags[gfn]! | SPTE_YOUNG;
+    this.mm.ctx.stats.accesses.kvm++;
+    if (write) this.mm.ev(t, 'kvm write', hva, f, this.checker.write('kvm', hva, f, g));
+    else this.mm.ev(t, 'kvm read', hva, f, this.checker.read('kvm', hva, f, g));
+    return true;
+  }
+
+  /**
+   * The rest of access() after a miss: up to 4 attempts, each a fault then a re-entry. A fault
+   * is the EPT-violation path: resolve gfn -> hva -> page (GUP), install under mmu_lock
+   * (faultWithRetry, with the vCPU's options), holding mm_users across it.
+   */
+  private async faultAndRetry(t: Task, gfn: number, write: boolean): Promise<void> {
     const stats = this.mm.ctx.stats;
     for (let attempt = 0; attempt < 4; attempt++) {
-      const f = this.sptFrame[gfn]!;
-      if (f >= 0 && (!write || (this.sptFlags[gfn]! & SPTE_WRITE) !== 0)) {
-        const hva = this.hvaOf(gfn);
-        const g = this.sptGen[gfn]!;
-        this.sptFlags[gfn] = this.sptFlags[gfn]! | SPTE_YOUNG;
-        stats.accesses.kvm++;
-        if (write) this.mm.ev(t, 'kvm write', hva, f, this.checker.write('kvm', hva, f, g));
-        else this.mm.ev(t, 'kvm read', hva, f, this.checker.read('kvm', hva, f, g));
-        return;
-      }
+      if (attempt > 0 && this.hit(t, gfn, write)) return;
       stats.faults.kvm++;
       this.mm.note(t, FAULT_BEGIN.kvm, gfn, write ? 1 : 0);
-      const r = await this.fault(t, gfn, write);
+      let r = EFAULT;
+      const hva = this.hvaOf(gfn);
+      if (hva >= 0 && this.mm.get()) {
+        const c = this.vcpuFault(t);
+        c.gfn = gfn;
+        c.hva = hva;
+        c.write = write;
+        c.options.gfn = gfn;
+        try {
+          const { retries } = await faultWithRetry(c.options);
+          stats.retries.kvm += retries;
+          r = 0;
+        } catch (error) {
+          r = errnoOf(error);
+        } finally {
+          this.mm.put();
+        }
+      }
       this.mm.note(t, FAULT_END, r);
       if (r < 0) {
         if (r === EPERM) stats.eperm++;
@@ -171,38 +217,51 @@ export class KvmGuest implements SecondaryView {
     }
   }
 
-  /** The EPT-violation path: resolve gfn -> hva -> page (GUP), install under mmu_lock. */
-  private async fault(t: Task, gfn: number, write: boolean): Promise<number> {
-    const hva = this.hvaOf(gfn);
-    if (hva < 0 || !this.mm.get()) return EFAULT;
-    try {
-      const { retries } = await faultWithRetry({
+  /**
+   * vCPU `t`'s fault state and the faultWithRetry options that read it, made at its first fault
+   * and reused by the next ones (a vCPU has one fault at a time; faultWithRetry reads the
+   * options when called): no closures per fault.
+   */
+  private vcpuFault(t: Task): VcpuFault {
+    let c = this.vcpuFaults.get(t);
+    if (c !== undefined) return c;
+    const { sched } = this.mm.ctx;
+    const fault: VcpuFault = {
+      gfn: 0,
+      hva: 0,
+      write: false,
+      options: {
         tracker: this.bugs.skipRetry ? NO_RETRY : this.tracker,
-        gfn,
-        lock: preemptibleLock(this.mm.ctx, t, this.lock, 'kvm: take mmu_lock'),
-        resolve: async (): Promise<PageRef> => {
-          const r = await this.mm.gup(t, hva, write);
-          if (typeof r === 'number') throw Errno.of(r);
-          // The vCPU can be preempted between hva_to_pfn() and taking mmu_lock.
-          await this.mm.ctx.sched.yield(t, 'kvm: pfn resolved');
-          return r;
-        },
-        install: (ref) => {
-          this.checker.onInstall('kvm', hva, ref.frame, ref.gen, ref.writable);
-          this.sptFrame[gfn] = ref.frame;
-          this.sptGen[gfn] = ref.gen;
-          this.sptFlags[gfn] = ref.writable ? SPTE_WRITE : 0;
-          this.mm.ev(t, 'kvm install', gfn, ref.frame, ref.writable ? 1 : 0);
-        },
-        backoff: () => this.mm.ctx.sched.spinYield(t, 'kvm fault retry'),
-      });
-      this.mm.ctx.stats.retries.kvm += retries;
-      return 0;
-    } catch (error) {
-      return errnoOf(error);
-    } finally {
-      this.mm.put();
-    }
+        gfn: 0,
+        lock: new PreemptibleLock(sched, t, this.lock, 'kvm: take mmu_lock'),
+        resolve: () => this.resolve(t, fault),
+        install: (ref) => this.install(t, fault, ref),
+        backoff: () => sched.spinYield(t, 'kvm fault retry'),
+      },
+    };
+    c = fault;
+    this.vcpuFaults.set(t, c);
+    return c;
+  }
+
+  /** The fault's resolve(): GUP of the host page (errors thrown as Errno). */
+  private async resolve(t: Task, c: VcpuFault): Promise<PageRef> {
+    const got = this.mm.gup(t, c.hva, c.write);
+    const r = got instanceof Promise ? await got : got;
+    if (typeof r === 'number') throw Errno.of(r);
+    // The vCPU can be preempted between hva_to_pfn() and taking mmu_lock.
+    await this.mm.ctx.sched.yield(t, 'kvm: pfn resolved');
+    return r;
+  }
+
+  /** The fault's install(), under mmu_lock after the retry check passed. */
+  private install(t: Task, c: VcpuFault, ref: PageRef): void {
+    const gfn = c.gfn;
+    this.checker.onInstall('kvm', c.hva, ref.frame, ref.gen, ref.writable);
+    this.sptFrame[gfn] = ref.frame;
+    this.sptGen[gfn] = ref.gen;
+    this.sptFlags[gfn] = ref.writable ? SPTE_WRITE : 0;
+    this.mm.ev(t, 'kvm install', gfn, ref.frame, ref.writable ? 1 : 0);
   }
 
   // ---- checker view ------------------------------------------------------------------------

@@ -1,12 +1,16 @@
-import { FaultRetryLimitError, faultWithRetry } from '@mmukit/fault-retry';
+import {
+  FaultRetryLimitError,
+  faultWithRetry,
+  type SubscriptionFaultOptions,
+} from '@mmukit/fault-retry';
 import { type IntervalNotifier, invalidateOps, type NotifierLock } from '@mmukit/mmu-notifier';
 import { Srcu } from '@mmukit/seqcount';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimMutex } from '../locks.js';
 import { type AddressSpace, PAGE_SIZE, type PageRef } from '../primary/mm.js';
-import type { Task } from '../scheduler.js';
+import { type Task, WaitQueue } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END, FAULT_GAVE_UP } from '../trace.js';
-import { Errno, errnoOf, faultSubscription, preemptibleLock, teardownOnTask } from './glue.js';
+import { Errno, errnoOf, faultSubscription, PreemptibleLock, teardownOnTask } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface VhostBugs {
@@ -14,6 +18,14 @@ export interface VhostBugs {
   noWait?: boolean;
   /** The map prefetch installs without readRetry (a map can outlive its invalidation). */
   noPrefetchRetry?: boolean;
+}
+
+const SYNC_LABEL = 'vhost: synchronize_srcu';
+
+/** A worker's map prefetch: the ring it maps, and the faultWithRetry options made once. */
+interface Prefetch {
+  ring: VhostRing;
+  options: SubscriptionFaultOptions<PageRef[]>;
 }
 
 /** One ring: `npages` virtual pages from `start`, and its cached map (a PageRef per page). */
@@ -52,6 +64,13 @@ export class VhostDev implements SecondaryView {
   /** The vq mutex, as the packages' helpers take it. */
   private readonly vq: NotifierLock;
   readonly sub: IntervalNotifier;
+  /** Per worker task: its prefetch state (see prefetchOf). */
+  private readonly prefetches = new Map<Task, Prefetch>();
+  /** Tasks in synchronize(), woken when a reader leaves. */
+  private readonly srcuWaiters: WaitQueue;
+  /** synchronize() calls that had to wait, so far; and how many `srcu` still has pending. */
+  private syncs = 0;
+  private syncsPending = 0;
 
   constructor(
     private readonly mm: AddressSpace,
@@ -63,6 +82,7 @@ export class VhostDev implements SecondaryView {
     const lo = Math.min(...rings.map((r) => r.start));
     const hi = Math.max(...rings.map((r) => r.start + r.npages));
     this.vq = new SimMutex(mm.ctx.sched, 'vhost.vq_mutex').notifierLock();
+    this.srcuWaiters = new WaitQueue(mm.ctx.sched);
     const { sched, stats } = mm.ctx;
     const ops = invalidateOps({ lock: this.vq, zap: (a, b) => this.clear(a, b + 1) }); // setSeq too
     const invalidate: typeof ops.invalidate = (sub, range, curSeq) => {
@@ -76,12 +96,42 @@ export class VhostDev implements SecondaryView {
       if (!inside) return ok;
       stats.waits.vhostReader++;
       mm.ev(t, 'vhost invalidate: wait for the worker', s, e);
-      const synced = () => sched.wait(t, this.srcu.synchronize(), 'vhost: synchronize_srcu');
       return Promise.resolve(ok)
-        .then(synced)
+        .then(() => this.synchronize(t))
         .then(() => true);
     };
     this.sub = mm.subs.insertInterval(lo * PAGE_SIZE, (hi - lo) * PAGE_SIZE, { invalidate });
+  }
+
+  /**
+   * synchronize_srcu() by task `t`: `srcu.synchronize()`, and `t` blocks until the readers inside
+   * now have left. The worker wakes it when it leaves its section (readUnlock below), at the
+   * moment `srcu` retires the wait, and `t` then takes the package's promise (settled by then,
+   * within microtasks). With no reader inside, `t` still blocks for a turn of another task.
+   */
+  private async synchronize(t: Task): Promise<void> {
+    const inside = this.srcu.readers > 0;
+    const done = this.srcu.synchronize();
+    if (!inside) {
+      await this.mm.ctx.sched.pass(t, SYNC_LABEL); // a grace period, with nobody to wait for
+    } else {
+      // Waits are retired in the order they began: ours is done once no more of them are
+      // pending than began after it.
+      const ticket = this.syncs++;
+      this.syncsPending = this.srcu.waiting;
+      while (this.srcu.waiting > this.syncs - ticket - 1)
+        await this.srcuWaiters.wait(t, SYNC_LABEL);
+    }
+    await done;
+  }
+
+  /** srcu_read_unlock(), and the wake-up of the synchronize() calls it completes. */
+  private readUnlock(reader: number): void {
+    this.srcu.readUnlock(reader);
+    if (this.srcu.waiting < this.syncsPending) {
+      this.syncsPending = this.srcu.waiting;
+      this.srcuWaiters.wakeAll();
+    }
   }
 
   /** Drops the maps of the rings overlapping the bytes [start, end). */
@@ -93,7 +143,7 @@ export class VhostDev implements SecondaryView {
   /** vhost_dev_cleanup(): teardownInterval (remove + drop the maps in one hold of the vq lock). */
   async close(t: Task): Promise<void> {
     const zap = (): void => this.clear(0, Number.POSITIVE_INFINITY);
-    await teardownOnTask(this.mm.ctx, t, this.sub, { lock: this.vq, zap });
+    await teardownOnTask(this.mm, t, this.sub, { lock: this.vq, zap });
   }
 
   /** One worker access (vhost_get_user/vhost_put_user) to a page of a ring. */
@@ -111,10 +161,10 @@ export class VhostDev implements SecondaryView {
       await sched.yield(t, 'vhost copy through map');
       if (write) this.mm.ev(t, 'vhost map write', page, f, this.checker.write('vhost', page, f, g));
       else this.mm.ev(t, 'vhost map read', page, f, this.checker.read('vhost', page, f, g));
-      this.srcu.readUnlock(reader);
+      this.readUnlock(reader);
       return;
     }
-    this.srcu.readUnlock(reader);
+    this.readUnlock(reader);
     // Slow path: copy_to/from_user() through the primary MMU, then try to rebuild the map.
     stats.vhostSlow++;
     if (!this.mm.get()) return;
@@ -133,33 +183,12 @@ export class VhostDev implements SecondaryView {
    */
   private async prefetch(t: Task, ring: VhostRing): Promise<void> {
     if (ring.mapped) return;
-    const sub = faultSubscription(this.mm.ctx, t, this.sub, 'vhost: mmu_interval_read_begin');
+    const c = this.prefetchOf(t);
+    c.ring = ring;
     this.mm.note(t, FAULT_BEGIN.vhostMap, ring.start, ring.npages);
     let result = 0;
     try {
-      await faultWithRetry({
-        // BUG(vhost-no-prefetch-retry): no check at all (neither readRetry nor checkRetry).
-        subscription: this.bugs.noPrefetchRetry
-          ? { readBegin: sub.readBegin, readRetry: () => false }
-          : sub,
-        lock: preemptibleLock(this.mm.ctx, t, this.vq, 'vhost: take the vq mutex'),
-        resolve: async () => {
-          const refs: PageRef[] = [];
-          for (let i = 0; i < ring.npages; i++) {
-            const r = await this.mm.gup(t, ring.start + i, true);
-            if (typeof r === 'number') throw Errno.of(r);
-            refs.push(r);
-          }
-          return refs;
-        },
-        install: (refs) => {
-          for (const r of refs) this.checker.onInstall('vhost', r.page, r.frame, r.gen, r.writable);
-          ring.map = refs;
-          ring.mapped = true;
-          this.mm.ev(t, 'vhost map', ring.start, ring.npages);
-        },
-        maxRetries: 0,
-      });
+      await faultWithRetry(c.options);
     } catch (error) {
       if (error instanceof FaultRetryLimitError) {
         this.mm.ctx.stats.retries.vhost++;
@@ -168,6 +197,53 @@ export class VhostDev implements SecondaryView {
       } else result = errnoOf(error); // a failed GUP (anything else is rethrown)
     }
     this.mm.note(t, FAULT_END, result);
+  }
+
+  /**
+   * Task `t`'s prefetch state: the ring it maps and the faultWithRetry options, made at its first
+   * prefetch and reused (one prefetch at a time per task; faultWithRetry reads the options when
+   * called), so a prefetch makes no closures.
+   */
+  private prefetchOf(t: Task): Prefetch {
+    let c = this.prefetches.get(t);
+    if (c !== undefined) return c;
+    const sub = faultSubscription(this.mm, t, this.sub, 'vhost: mmu_interval_read_begin');
+    const prefetch: Prefetch = {
+      ring: this.rings[0]!,
+      options: {
+        // BUG(vhost-no-prefetch-retry): no check at all (neither readRetry nor checkRetry).
+        subscription: this.bugs.noPrefetchRetry
+          ? { readBegin: sub.readBegin, readRetry: () => false }
+          : sub,
+        lock: new PreemptibleLock(this.mm.ctx.sched, t, this.vq, 'vhost: take the vq mutex'),
+        resolve: () => this.resolveRing(t, prefetch.ring),
+        install: (refs) => this.installRing(t, prefetch.ring, refs),
+        maxRetries: 0,
+      },
+    };
+    c = prefetch;
+    this.prefetches.set(t, c);
+    return c;
+  }
+
+  /** The prefetch's resolve(): GUP of every page of the ring (errors thrown as Errno). */
+  private async resolveRing(t: Task, ring: VhostRing): Promise<PageRef[]> {
+    const refs: PageRef[] = [];
+    for (let i = 0; i < ring.npages; i++) {
+      const got = this.mm.gup(t, ring.start + i, true);
+      const r = got instanceof Promise ? await got : got;
+      if (typeof r === 'number') throw Errno.of(r);
+      refs.push(r);
+    }
+    return refs;
+  }
+
+  /** The prefetch's install(), under the vq mutex after readRetry passed. */
+  private installRing(t: Task, ring: VhostRing, refs: PageRef[]): void {
+    for (const r of refs) this.checker.onInstall('vhost', r.page, r.frame, r.gen, r.writable);
+    ring.map = refs;
+    ring.mapped = true;
+    this.mm.ev(t, 'vhost map', ring.start, ring.npages);
   }
 
   // ---- checker view ------------------------------------------------------------------------
