@@ -5,7 +5,29 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const packages = ['interval-tree', 'seqcount', 'deferred-list', 'mmu-notifier', 'fault-retry'];
+/**
+ * The code the sim is there to check: the notifier core, the fault retry and KVM's notifier,
+ * the deferred list, and the SRCU the vhost worker uses. The rest of the packages (the interval
+ * tree, the other seqcount primitives, the shared-memory variants, input validation helpers,
+ * tracing) is checked by their own tests; the sim runs little or none of it.
+ */
+const files = [
+  'mmu-notifier/src/subscriptions.ts',
+  'mmu-notifier/src/interval-notifier.ts',
+  'mmu-notifier/src/itree-walk.ts',
+  'mmu-notifier/src/itree.ts',
+  'mmu-notifier/src/mm-state.ts',
+  'mmu-notifier/src/invalidate-ops.ts',
+  'mmu-notifier/src/classic-notifier.ts',
+  'mmu-notifier/src/wait-queue.ts',
+  'fault-retry/src/fault-with-retry.ts',
+  'fault-retry/src/fault-lock.ts',
+  'fault-retry/src/invalidation-tracker.ts',
+  'fault-retry/src/kvm-notifier.ts',
+  'deferred-list/src/deferred-list.ts',
+  'deferred-list/src/ring-queue.ts',
+  'seqcount/src/srcu.ts',
+];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -16,12 +38,11 @@ export default {
   vitest: { configFile: 'apps/sim/vitest.mutation.config.ts', related: false },
   coverageAnalysis: 'perTest',
   concurrency: 2,
-  // Mutants in the packages' sources, but not in what only their own entry points re-export.
-  mutate: packages.flatMap((p) => [`packages/${p}/src/**/*.ts`, `!packages/${p}/src/index.ts`]),
+  mutate: files.map((f) => `packages/${f}`),
   disableTypeChecks: 'packages/*/src/**/*.ts',
   // The packages' own Stryker disable comments mark equivalent mutants; they hold here too.
   ignorePatterns: ['**/dist', '**/reports', '**/.stryker-tmp*', 'apps/sim/test', 'docs'],
-  timeoutMS: 20_000,
+  timeoutMS: 5_000,
   cleanTempDir: 'always',
   tempDirName: 'apps/sim/.stryker-tmp',
   reporters: ['clear-text', 'progress', 'html', 'json'],

@@ -68,8 +68,9 @@ for (const [file, { source, mutants }] of Object.entries(report.files)) {
   sum.behaviourKilled += s.behaviourKilled;
   if (s.behaviour > 0) {
     const pct = ((100 * s.behaviourKilled) / s.behaviour).toFixed(1);
+    const name = file.replace(/^.*packages\/([^/]+)\/src\/(.*)$/, '@mmukit/$1 $2');
     rows.push(
-      `| ${file} | ${s.all} | ${s.covered} | ${s.behaviour} | ${s.behaviourKilled} | ${pct}% |`,
+      `| ${name} | ${s.all} | ${s.covered} | ${s.behaviour} | ${s.behaviourKilled} | ${pct}% |`,
     );
   }
 }
