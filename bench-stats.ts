@@ -70,3 +70,12 @@ export function formatRange(summary: Summary, format: ValueFormat = 1, separator
   const f = typeof format === 'number' ? (x: number) => x.toFixed(format) : format;
   return `${f(summary.median)} (${f(summary.min)}${separator}${f(summary.max)})`;
 }
+
+/** A count with a k/M suffix: 950, 12.3k, 4.56M (for rates in bench tables). */
+export function formatCount(x: number): string {
+  return x >= 1e6
+    ? `${(x / 1e6).toFixed(2)}M`
+    : x >= 1e3
+      ? `${(x / 1e3).toFixed(1)}k`
+      : x.toFixed(0);
+}

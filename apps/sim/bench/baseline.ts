@@ -25,7 +25,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatRange, median, summarize } from '../../../bench-stats.js';
+import { formatCount, formatRange, median, summarize } from '../../../bench-stats.js';
 import type { RunResult, ScenarioConfig } from '../src/scenario.js';
 
 type RunScenario = (config?: Partial<ScenarioConfig>) => Promise<RunResult>;
@@ -36,13 +36,7 @@ const WARMUP = Number(process.env.WARMUP ?? 4);
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const SAME = process.env.SAME !== '0';
 
-function fmt(x: number): string {
-  return x >= 1e6
-    ? `${(x / 1e6).toFixed(2)}M`
-    : x >= 1e3
-      ? `${(x / 1e3).toFixed(1)}k`
-      : x.toFixed(0);
-}
+const fmt = formatCount;
 
 async function load(path: string): Promise<RunScenario> {
   const mod = (await import(path)) as { runScenario?: RunScenario };

@@ -11,7 +11,7 @@
  * current source instead, side by side in this process (see bench/baseline.ts).
  */
 
-import { formatRange, summarize } from '../../../bench-stats.js';
+import { formatCount, formatRange, summarize } from '../../../bench-stats.js';
 import { runScenario } from '../src/scenario.js';
 import { Scheduler } from '../src/scheduler.js';
 import { Stats } from '../src/stats.js';
@@ -26,13 +26,7 @@ if (process.env.BASELINE !== undefined) {
 const RUNS = Number(process.env.RUNS ?? 5);
 const WARMUP = Number(process.env.WARMUP ?? 3);
 
-function fmt(x: number): string {
-  return x >= 1e6
-    ? `${(x / 1e6).toFixed(2)}M`
-    : x >= 1e3
-      ? `${(x / 1e3).toFixed(1)}k`
-      : x.toFixed(0);
-}
+const fmt = formatCount;
 
 async function measure(label: string, config: Parameters<typeof runScenario>[0]) {
   const faults: number[] = [];

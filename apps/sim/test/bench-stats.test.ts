@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRange, median, summarize } from '../../../bench-stats.js';
+import { formatCount, formatRange, median, summarize } from '../../../bench-stats.js';
 
 // The statistics helpers shared by every package's bench/ scripts (root bench-stats.ts).
 describe('bench-stats', () => {
@@ -45,5 +45,9 @@ describe('bench-stats', () => {
     expect(formatRange(s, 2)).toBe('12.34 (11.96–14.00)');
     expect(formatRange(s, 0)).toBe('12 (12–14)');
     expect(formatRange(s, (x) => `${Math.round(x)}k`, '..')).toBe('12k (12k..14k)');
+  });
+
+  it('formatCount: plain below a thousand, then k and M with their decimals', () => {
+    expect([950, 12_345, 4_560_000, 0].map(formatCount)).toEqual(['950', '12.3k', '4.56M', '0']);
   });
 });

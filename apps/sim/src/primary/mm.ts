@@ -415,13 +415,7 @@ export class AddressSpace {
   /** gup() whose fault must bring the page in (faultIn's loop, then the page), mmapLock held. */
   private async gupFaultIn(t: Task, p: number, write: boolean): Promise<PageRef | number> {
     try {
-      let r: number;
-      do {
-        const vma = this.vmas.find(p)!;
-        const slot = this.pt.swap[p]!;
-        await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
-        r = this.faultAfterSleep(t, p, write, vma, slot);
-      } while (r === NEEDS_PAGE);
+      const r = await this.bringIn(t, p, write);
       return r < 0 ? r : this.lookup(p)!;
     } finally {
       this.mmapLock.readUnlock();
@@ -487,6 +481,21 @@ export class AddressSpace {
     }
   }
 
+  /**
+   * faultIn's loop for a page that must be brought in: sleep (allocation or swap-in I/O, a
+   * scheduling point), then re-validate and map, until it is mapped or fails. mmapLock held.
+   */
+  private async bringIn(t: Task, p: number, write: boolean): Promise<number> {
+    let r: number;
+    do {
+      const vma = this.vmas.find(p)!;
+      const slot = this.pt.swap[p]!;
+      await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
+      r = this.faultAfterSleep(t, p, write, vma, slot);
+    } while (r === NEEDS_PAGE);
+    return r;
+  }
+
   /** An access whose fault must bring the page in (faultIn's loop, then the access). */
   private async cpuFaultIn(
     t: Task,
@@ -495,14 +504,7 @@ export class AddressSpace {
     who: 'cpu' | 'vhost',
   ): Promise<void> {
     try {
-      let r: number;
-      do {
-        const vma = this.vmas.find(p)!;
-        const slot = this.pt.swap[p]!;
-        await this.ctx.sched.yield(t, slot >= 0 ? 'swap-in I/O' : 'page alloc');
-        r = this.faultAfterSleep(t, p, write, vma, slot);
-      } while (r === NEEDS_PAGE);
-      this.faulted(t, p, write, who, r);
+      this.faulted(t, p, write, who, await this.bringIn(t, p, write));
     } finally {
       this.mmapLock.readUnlock();
     }
