@@ -5,16 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ChromeTraceEvent, chromeTraceJson } from '../src/chrome-trace.js';
-import { type RunResult, runScenario, type ScenarioConfig } from '../src/scenario.js';
-import { Timeline } from '../src/timeline.js';
-
-async function runWithTimeline(
-  config: Partial<ScenarioConfig>,
-): Promise<{ r: RunResult; timeline: Timeline }> {
-  const timeline = new Timeline();
-  const r = await runScenario({ ...config, onStart: (t, s) => timeline.attach(t, s) });
-  return { r, timeline };
-}
+import { runScenario } from '../src/scenario.js';
+import { runWithTimeline } from './world.js';
 
 /**
  * The structural checks of a Chrome trace: every track has a thread_name, every B has its E

@@ -6,18 +6,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htmlReport, reportCharts } from '../src/html-report.js';
 import { CHARTS_SCRIPT } from '../src/html-report-script.js';
-import { type RunResult, runScenario, type ScenarioConfig } from '../src/scenario.js';
-import { Timeline } from '../src/timeline.js';
+import type { RunResult, ScenarioConfig } from '../src/scenario.js';
 import { checkPage, launchChromium } from './page-check.js';
-
-/** A run with a timeline attached. */
-async function runWithTimeline(
-  config: Partial<ScenarioConfig>,
-): Promise<{ r: RunResult; timeline: Timeline }> {
-  const timeline = new Timeline();
-  const r = await runScenario({ ...config, onStart: (t, s) => timeline.attach(t, s) });
-  return { r, timeline };
-}
+import { runWithTimeline } from './world.js';
 
 /** A violating run: kvm-no-retry, seed 1 (found by `explore --bug kvm-no-retry --ops 1000`). */
 const VIOLATING: Partial<ScenarioConfig> = {

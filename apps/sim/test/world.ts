@@ -1,8 +1,10 @@
 import { Checker, type SecondaryView } from '../src/checker.js';
 import { AddressSpace } from '../src/primary/mm.js';
+import { type RunResult, runScenario, type ScenarioConfig } from '../src/scenario.js';
 import { Scheduler, type StrategyName, type Task } from '../src/scheduler.js';
 import { type HmmBugs, HmmMirror } from '../src/secondaries/hmm-mirror.js';
 import { Stats } from '../src/stats.js';
+import { Timeline } from '../src/timeline.js';
 import { Trace } from '../src/trace.js';
 
 /** A small hand-built world for scripted tests: one mm, a checker, optional mirrors. */
@@ -42,4 +44,13 @@ export function translations(
   const out: { page: number; frame: number; writable: boolean }[] = [];
   view.forEachTranslation((page, frame, _gen, writable) => out.push({ page, frame, writable }));
   return out;
+}
+
+/** A run with a timeline attached (what `--trace FILE` and `--report` record). */
+export async function runWithTimeline(
+  config: Partial<ScenarioConfig>,
+): Promise<{ r: RunResult; timeline: Timeline }> {
+  const timeline = new Timeline();
+  const r = await runScenario({ ...config, onStart: (t, s) => timeline.attach(t, s) });
+  return { r, timeline };
 }
