@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { PAGE_SIZE } from '../src/primary/mm.js';
 import { mmapOp, munmapOp, oomReapOp, reclaimOp } from '../src/primary/ops.js';
 import { PROT_READ, PROT_WRITE } from '../src/primary/vmas.js';
+import { awaitRemoval } from '../src/secondaries/glue.js';
 import { KvmGuest } from '../src/secondaries/kvm.js';
 import { VhostDev } from '../src/secondaries/vhost.js';
 import { makeWorld, translations } from './world.js';
@@ -90,5 +92,42 @@ describe('OOM reaper', () => {
       expect(w.mm.pt.frame[200]).toBe(-1); // reaped in the end
     }
     expect(eagainRuns).toBeGreaterThan(0);
+  });
+});
+
+describe('waits for a package promise (glue)', () => {
+  it('a deferred removal wakes when the invalidation ends; a package promise that settles earlier is a violation', async () => {
+    for (const early of [false, true]) {
+      const w = makeWorld();
+      const sub = w.mm.subs.insertInterval(0, 16 * PAGE_SIZE, {
+        invalidate: (s, _range, seq) => {
+          s.setSeq(seq);
+          return true;
+        },
+      });
+      const order: string[] = [];
+      const runs = w.run(
+        async (t) => {
+          const range = await w.mm.invStart(t, 0, 4, 'clear');
+          order.push('started');
+          for (let i = 0; i < 4; i++) await w.sched.yield(t, 'inside');
+          order.push('ended');
+          w.mm.invEnd(t, range);
+        },
+        async (t) => {
+          while (!order.includes('started')) await w.sched.yield(t, 'before');
+          const removal = sub.remove();
+          expect(sub.state).toBe('pending-remove');
+          await awaitRemoval(w.mm, t, sub, early ? Promise.resolve() : removal, 'remove');
+          order.push('removed');
+          expect(sub.state).toBe('removed');
+        },
+      );
+      if (early) await expect(runs).rejects.toThrow(/remove settled before the invalidation/);
+      else {
+        await runs;
+        expect(order).toEqual(['started', 'ended', 'removed']);
+      }
+    }
   });
 });

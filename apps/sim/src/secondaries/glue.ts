@@ -31,7 +31,8 @@ export function readBegin(
 /**
  * Waits (as `t`, at `label`) for the busy period `seq` to end, then for `p`, a package promise
  * that settles at that end: what the package says happened at the end, without letting its
- * promise decide when `t` runs again.
+ * promise decide when `t` runs again. A `p` that settles while the period is still open is a
+ * bug of the package (its wait ended early): a violation once `t` is woken.
  */
 async function afterSeqChange<T>(
   mm: AddressSpace,
@@ -40,8 +41,15 @@ async function afterSeqChange<T>(
   p: Promise<T>,
   label: string,
 ): Promise<T> {
-  p.catch(ignore); // a rejection is taken below, after the wait
+  let early = false;
+  const settled = (): void => {
+    if (mm.subs.invalidateSeq === seq) early = true;
+  };
+  p.then(settled, settled); // a rejection is taken below, after the wait
   await mm.waitSeqChange(t, seq, label);
+  if (early) {
+    mm.checker.fail(`${t.name}: ${label} settled before the invalidation it waits for ended`);
+  }
   return p;
 }
 
