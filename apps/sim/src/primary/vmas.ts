@@ -120,7 +120,9 @@ export class VmaSet {
       }
     }
     const block = blocks[b]!;
-    block.splice(i, 0, vma);
+    // block.splice(i, 0, vma), without the splice's result array.
+    for (let j = block.length; j > i; j--) block[j] = block[j - 1]!;
+    block[i] = vma;
     if (block.length > BLOCK_MAX) blocks.splice(b + 1, 0, block.splice(BLOCK_MAX >> 1));
     this.count++;
     let slot = this.freeSlots.pop();
@@ -138,7 +140,9 @@ export class VmaSet {
     this.locate(vma.start);
     const block = this.blocks[this.atBlock];
     if (block?.[this.atIndex] !== vma) throw new Error(`VMA ${vma.id} is not in the set`);
-    block.splice(this.atIndex, 1);
+    // block.splice(atIndex, 1), without the splice's result array.
+    for (let j = this.atIndex + 1; j < block.length; j++) block[j - 1] = block[j]!;
+    block.pop();
     if (block.length === 0) this.blocks.splice(this.atBlock, 1);
     this.count--;
     const slotAt = this.slotAt;

@@ -115,22 +115,21 @@ export function teardownOnTask(
   options: TeardownOptions,
 ): Promise<void> {
   const label = 'mmu_interval_notifier_remove';
-  const remove = {
-    value: () => {
-      const removal = sub.remove();
-      const deferred = sub.state === 'pending-remove';
-      const seq = mm.subs.invalidateSeq;
-      return {
-        // biome-ignore lint/suspicious/noThenProperty: a lazy thenable, by design (see above)
-        then: (ok: () => void, fail: (e: unknown) => void) =>
-          (deferred
-            ? afterSeqChange(mm, t, seq, removal, label)
-            : afterPass(mm, t, removal, label)
-          ).then(ok, fail),
-      };
-    },
+  const view = Object.create(sub) as IntervalNotifier;
+  view.remove = () => {
+    const removal = sub.remove();
+    const deferred = sub.state === 'pending-remove';
+    const seq = mm.subs.invalidateSeq;
+    return {
+      // biome-ignore lint/suspicious/noThenProperty: a lazy thenable, by design (see above)
+      then: (ok: () => void, fail: (e: unknown) => void) =>
+        (deferred
+          ? afterSeqChange(mm, t, seq, removal, label)
+          : afterPass(mm, t, removal, label)
+        ).then(ok, fail),
+    } as Promise<void>;
   };
-  return teardownInterval(Object.create(sub, { remove }) as IntervalNotifier, options);
+  return teardownInterval(view, options);
 }
 
 /**
