@@ -104,9 +104,10 @@ async function afterPass(
 }
 
 /**
- * teardownInterval(sub) by task `t`. The helper calls `remove()` while it holds the lock and
- * awaits the removal only after unlocking; the view's `remove()` starts the removal at once but
- * becomes a wait of `t` (awaitRemoval) only when awaited, so `t` never parks holding the lock.
+ * teardownInterval(sub) by task `t`, through a view of `sub` (its range and `remove()`). The
+ * helper calls `remove()` while it holds the lock and awaits the removal only after unlocking;
+ * the view's `remove()` starts the removal at once but becomes a wait of `t` (awaitRemoval) only
+ * when awaited, so `t` never parks holding the lock.
  */
 export function teardownOnTask(
   mm: AddressSpace,
@@ -115,8 +116,9 @@ export function teardownOnTask(
   options: TeardownOptions,
 ): Promise<void> {
   const label = 'mmu_interval_notifier_remove';
-  const view = Object.create(sub) as IntervalNotifier;
-  view.remove = () => {
+  // What teardownInterval uses of the subscription (its range and remove()), as a plain object:
+  // `sub` itself is never made a prototype (that would slow every later access to it).
+  const remove = () => {
     const removal = sub.remove();
     const deferred = sub.state === 'pending-remove';
     const seq = mm.subs.invalidateSeq;
@@ -129,7 +131,8 @@ export function teardownOnTask(
         ).then(ok, fail),
     } as Promise<void>;
   };
-  return teardownInterval(view, options);
+  const view = { start: sub.start, last: sub.last, remove };
+  return teardownInterval(view as unknown as IntervalNotifier, options);
 }
 
 /**
