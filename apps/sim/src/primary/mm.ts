@@ -467,8 +467,11 @@ export class AddressSpace {
         this.accessed(t, p, write, who);
         return undefined;
       }
-      this.ctx.stats.faults[who]++;
-      this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
+      // Constant keys (a keyed access with two names would be a megamorphic lookup).
+      const faults = this.ctx.stats.faults;
+      if (who === 'cpu') faults.cpu++;
+      else faults.vhost++;
+      if (this.tracing) this.note(t, FAULT_BEGIN[who], p, write ? 1 : 0);
       const r = this.faultChecks(p, write);
       if (r !== NEEDS_PAGE) {
         this.faulted(t, p, write, who, r);
@@ -525,8 +528,13 @@ export class AddressSpace {
   private accessed(t: Task, p: number, write: boolean, who: 'cpu' | 'vhost'): void {
     const f = this.pt.frame[p]!;
     const g = this.frames.gen[f]!;
-    this.ctx.stats.accesses[who]++;
-    if (write) this.ev(t, ACCESS_LABEL[who].write, p, f, this.checker.write(who, p, f, g));
-    else this.ev(t, ACCESS_LABEL[who].read, p, f, this.checker.read(who, p, f, g));
+    const accesses = this.ctx.stats.accesses;
+    if (who === 'cpu') accesses.cpu++;
+    else accesses.vhost++;
+    const v = write ? this.checker.write(who, p, f, g) : this.checker.read(who, p, f, g);
+    if (this.tracing) {
+      const label = who === 'cpu' ? ACCESS_LABEL.cpu : ACCESS_LABEL.vhost;
+      this.ev(t, write ? label.write : label.read, p, f, v);
+    }
   }
 }
