@@ -5,15 +5,7 @@ import {
   IntervalTreeError,
   NodeNotInTreeError,
 } from '../src/index.js';
-import { snapshot } from './helpers.js';
-
-function sample(): IntervalTree<string> {
-  const t = new IntervalTree<string>();
-  t.insert(1, 5, 'a');
-  t.insert(3, 3, 'b');
-  t.insert(10, 20, 'c');
-  return t;
-}
+import { sample, snapshot } from './helpers.js';
 
 const badEndpoints: [string, unknown, unknown, ErrorConstructor, RegExp][] = [
   ['a string start', '1', 5, TypeError, /must be numbers/],

@@ -4,15 +4,8 @@
  * modifications that seem to cancel out.
  */
 import { describe, expect, it } from 'vitest';
-import { ConcurrentModificationError, IntervalTree } from '../src/index.js';
-
-function sample(): IntervalTree<string> {
-  const t = new IntervalTree<string>();
-  t.insert(1, 5, 'a');
-  t.insert(3, 3, 'b');
-  t.insert(10, 20, 'c');
-  return t;
-}
+import { ConcurrentModificationError } from '../src/index.js';
+import { sample } from './helpers.js';
 
 const values = (it: Iterable<{ value: string }>) => [...it].map((n) => n.value);
 
