@@ -109,6 +109,9 @@ interface CommonOpts {
   sweep: number;
   focus: number;
   rebind: number;
+  arm64Vcpus: number;
+  pfnCache?: boolean;
+  kick: number;
 }
 
 function addCommon(
@@ -187,6 +190,19 @@ function addCommon(
       parseChance('rebind'),
       0.02,
     )
+    .option(
+      '--arm64-vcpus <n>',
+      'the last n vCPUs fault as arm64 does (the range-agnostic retry check)',
+      int('arm64-vcpus', 0, LIMITS.tasks),
+      0,
+    )
+    .option('--pfn-cache', 'a KVM pfn cache over guest frame 0, used by the vCPUs')
+    .option(
+      '--kick <p>',
+      'chance that a signal interrupts a vCPU fault after its GUP or between retries',
+      parseChance('kick'),
+      0,
+    )
     .option('--json', 'machine-readable output')
     .option(
       '--trace [file]',
@@ -212,6 +228,9 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
     sweepEvery: o.sweep,
     focus: o.focus,
     rebind: o.rebind,
+    arm64Vcpus: o.arm64Vcpus,
+    pfnCache: o.pfnCache === true,
+    kick: o.kick,
     fullTrace: o.trace === true,
   };
 }

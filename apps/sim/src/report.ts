@@ -133,6 +133,9 @@ export function configFlags(c: ScenarioConfig): string {
   if (c.sweepEvery !== DEFAULT_CONFIG.sweepEvery) parts.push(` --sweep ${c.sweepEvery}`);
   if ((c.focus ?? 0) > 0) parts.push(` --focus ${c.focus}`);
   if ((c.rebind ?? 0.02) !== 0.02) parts.push(` --rebind ${c.rebind}`);
+  if ((c.arm64Vcpus ?? 0) > 0) parts.push(` --arm64-vcpus ${c.arm64Vcpus}`);
+  if (c.pfnCache === true) parts.push(' --pfn-cache');
+  if ((c.kick ?? 0) > 0) parts.push(` --kick ${c.kick}`);
   for (const name of modesOf(c.bugs)) parts.push(` --bug ${name}`);
   return parts.join('');
 }

@@ -63,6 +63,15 @@ export interface ScenarioConfig {
    * (interval removes and inserts while invalidations run); default 0.02.
    */
   rebind?: number;
+  /**
+   * vCPUs (the last this many) that fault as arm64 does, with the tracker's range-agnostic
+   * retry(seq) instead of x86's retryGfn; default 0.
+   */
+  arm64Vcpus?: number;
+  /** A KVM pfn cache (gfn_to_pfn_cache) over guest frame 0, used by the vCPUs; default off. */
+  pfnCache?: boolean;
+  /** Chance that a signal interrupts a vCPU's fault after its GUP or between retries; default 0. */
+  kick?: number;
   /** Follow this schedule instead of the strategy (exhaustive exploration; see Scheduler). */
   schedule?: ScheduleChoices;
   /** Called every 1024 steps with the ops done so far (progress bar). */
@@ -132,6 +141,10 @@ function checkConfig(config: ScenarioConfig): void {
   const rebind = config.rebind ?? 0.02;
   if (!(rebind >= 0 && rebind <= 1))
     throw new RangeError(`rebind must be a chance from 0 to 1, got ${rebind}`);
+  intIn('arm64Vcpus', config.arm64Vcpus ?? 0, 0, config.vcpus);
+  const kick = config.kick ?? 0;
+  if (!(kick >= 0 && kick <= 1))
+    throw new RangeError(`kick must be a chance from 0 to 1, got ${kick}`);
   let total = 0;
   for (const [name, w] of Object.entries(config.mix)) {
     if (!(Number.isFinite(w) && w >= 0)) {
@@ -237,6 +250,12 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
         { gfn: half, hva: guestBase + half, npages: guestPages - half },
       ],
       config.bugs.kvm,
+      {
+        pfnCache: config.pfnCache === true,
+        kick: config.kick ?? 0,
+        // Forked only when used, so that runs without them draw the same numbers as before.
+        ...(config.pfnCache === true || (config.kick ?? 0) > 0 ? { rng: rng.fork() } : {}),
+      },
     );
     checker.addSecondary(kvm);
   }
@@ -405,9 +424,10 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
 
   if (kvm !== undefined) {
     const guest = kvm;
+    const arm64From = config.vcpus - (config.arm64Vcpus ?? 0);
     for (let i = 0; i < config.vcpus; i++) {
       const r = rng.fork();
-      sched.spawnLoop(
+      const vcpu = sched.spawnLoop(
         `vcpu${i}`,
         'vcpu',
         program(dead, (t) => {
@@ -421,6 +441,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
           return guest.access(t, gfn, r.chance(0.4));
         }),
       );
+      if (i >= arm64From) guest.faultsAsArm64(vcpu);
     }
   }
 
@@ -500,6 +521,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   if (checker.violation === undefined) {
     try {
       checker.sweep();
+      kvm?.finish();
     } catch {
       // recorded in checker.violation
     }

@@ -1,19 +1,24 @@
 import {
+  FaultAbortedError,
   type FaultOptions,
   type FaultTracker,
   faultWithRetry,
   InvalidationTracker,
   type KvmNotifier,
+  type KvmNotifierRange,
   kvmNotifierOps,
 } from '@mmukit/fault-retry';
 import { IntervalTree } from '@mmukit/interval-tree';
 import type { MmuNotifier, NotifierLock } from '@mmukit/mmu-notifier';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimSpinLock } from '../locks.js';
-import { type AddressSpace, EFAULT, EPERM, PAGE_SIZE, type PageRef } from '../primary/mm.js';
+import { type AddressSpace, EFAULT, EINTR, EPERM, PAGE_SIZE, type PageRef } from '../primary/mm.js';
+import type { Prng } from '../prng.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
 import { Errno, errnoOf, PreemptibleLock } from './glue.js';
+import { type OracleFaultTracker, TrackerOracle } from './kvm-oracle.js';
+import { PfnCache } from './kvm-pfn-cache.js';
 
 /** A memslot: guest frames [gfn, gfn + npages) backed by host pages [hva, hva + npages). */
 export interface Memslot {
@@ -30,11 +35,27 @@ export interface KvmBugs {
   skipZap?: boolean;
 }
 
+/** What a guest does besides x86-style faults (all off by default). */
+export interface KvmFeatures {
+  /** A gfn_to_pfn_cache over guest frame 0, refreshed with retryCache() and read by vCPUs. */
+  pfnCache?: boolean;
+  /** Chance that a signal reaches a faulting vCPU after its GUP or between attempts (-EINTR). */
+  kick?: number;
+  /** Draws the kicks and cache uses (needed when either is on). */
+  rng?: Prng;
+}
+
 /** A vCPU's fault in progress, and the faultWithRetry options made once for the vCPU. */
 interface VcpuFault {
   gfn: number;
   hva: number;
   write: boolean;
+  /** Pages resolved (GUP) and not yet released: 0 between faults. */
+  pins: number;
+  arm64: boolean;
+  /** The vCPU's signal state while kicks are on (a fresh controller after each kick). */
+  kicker: AbortController | undefined;
+  tracker: OracleFaultTracker;
   options: FaultOptions<PageRef>;
 }
 
@@ -72,13 +93,23 @@ export class KvmGuest implements SecondaryView {
   private readonly sptFlags: Uint8Array;
   private readonly notifier: MmuNotifier;
   private readonly vcpuFaults = new Map<Task, VcpuFault>();
+  /** The sim's account of the tracker, checking each of its answers. */
+  private readonly oracle: TrackerOracle;
+  /** Zaps done per started range (each overlapping memslot is zapped once per start). */
+  private readonly zaps = new WeakMap<object, number>();
+  readonly cache: PfnCache | undefined;
+  private readonly features: KvmFeatures;
+  /** vCPUs that fault as arm64 does (see arm64Fault). */
+  private readonly arm64Vcpus = new Set<Task>();
 
   constructor(
     private readonly mm: AddressSpace,
     private readonly checker: Checker,
     slots: Memslot[],
     private readonly bugs: KvmBugs = {},
+    features: KvmFeatures = {},
   ) {
+    this.features = features;
     this.slots = slots;
     let n = 0;
     for (const s of slots) {
@@ -90,8 +121,12 @@ export class KvmGuest implements SecondaryView {
     this.sptGen = new Float64Array(n);
     this.sptFlags = new Uint8Array(n);
     this.lock = new SimSpinLock(mm.ctx.sched, 'kvm->mmu_lock').notifierLock();
+    this.oracle = new TrackerOracle(this.tracker, (m) => checker.fail(m));
+    this.cache = features.pfnCache
+      ? new PfnCache(mm, checker, this.oracle, slots[0]!.hva, slots[0]!.gfn)
+      : undefined;
     this.ops = kvmNotifierOps({
-      tracker: this.tracker,
+      tracker: this.oracle.notifierSide(),
       lock: this.lock,
       memslots: slots.map((s) => ({
         userspaceAddr: s.hva * PAGE_SIZE,
@@ -99,19 +134,26 @@ export class KvmGuest implements SecondaryView {
         npages: s.npages,
       })),
       pageSize: PAGE_SIZE,
-      zap: (g0, g1) => {
+      zap: (g0, g1, range) => {
+        this.checkZap(g0, g1, range);
         if (!bugs.skipZap) this.sptFrame.fill(-1, g0, g1); // BUG(kvm-no-zap): no fill
+        this.cache?.invalidate(g0, g1);
         mm.ev(mm.ctx.sched.current!, 'kvm zap', g0, g1, this.tracker.inProgress);
       },
     });
     this.notifier = mm.subs.register({
-      invalidateRangeStart: this.ops.invalidateRangeStart,
+      invalidateRangeStart: (sub, range) => this.start(sub, range),
       invalidateRangeEnd: this.ops.invalidateRangeEnd,
       clearFlushYoung: (_sub, start, end) => this.age(start, end, true),
       clearYoung: (_sub, start, end) => this.age(start, end, true),
       testYoung: (_sub, start, end) => this.age(start, end, false),
       release: () => this.flushAll(),
     });
+  }
+
+  /** Makes vCPU `t` fault as arm64's user_mem_abort() does (call before its first access). */
+  faultsAsArm64(t: Task): void {
+    this.arm64Vcpus.add(t);
   }
 
   /** The classic subscription (for unregister). */
@@ -130,6 +172,64 @@ export class KvmGuest implements SecondaryView {
   }
 
   // ---- notifier side -----------------------------------------------------------------------
+
+  /** kvmNotifierOps' start; once it succeeded, every overlapping memslot must have been zapped. */
+  private start(sub: unknown, range: KvmNotifierRange): boolean | Promise<boolean> {
+    const r = this.ops.invalidateRangeStart(sub, range);
+    if (r === true) this.checkZapped(range);
+    else if (r !== false) return r.then((ok) => (ok ? this.checkZapped(range) : false));
+    return r;
+  }
+
+  /** The memslots overlapping the host address range. */
+  private slotsIn(range: KvmNotifierRange): Memslot[] {
+    return this.slots.filter(
+      (s) => range.start < (s.hva + s.npages) * PAGE_SIZE && range.end > s.hva * PAGE_SIZE,
+    );
+  }
+
+  private checkZapped(range: KvmNotifierRange): true {
+    const want = this.slotsIn(range).length;
+    const got = this.zaps.get(range) ?? 0;
+    if (got !== want) {
+      this.checker.fail(
+        `kvm: invalidate_range_start [${range.start}, ${range.end}) zapped ${got} memslot range(s), ${want} overlap it`,
+      );
+    }
+    this.zaps.delete(range);
+    return true;
+  }
+
+  /**
+   * A zap must cover exactly one memslot's part of the range (hva_end rounded up to a page), and
+   * come after that range's rangeAdd() in the running burst.
+   */
+  private checkZap(g0: number, g1: number, range: KvmNotifierRange): void {
+    this.zaps.set(range, (this.zaps.get(range) ?? 0) + 1);
+    const s = this.slots.find((m) => g0 >= m.gfn && g0 < m.gfn + m.npages);
+    const base = (s?.hva ?? 0) * PAGE_SIZE;
+    const want0 =
+      s === undefined ? -1 : s.gfn + Math.floor((Math.max(range.start, base) - base) / PAGE_SIZE);
+    const want1 =
+      s === undefined
+        ? -1
+        : s.gfn + Math.ceil((Math.min(range.end, base + s.npages * PAGE_SIZE) - base) / PAGE_SIZE);
+    if (g0 !== want0 || g1 !== want1 || !this.oracle.inHull(g0, g1)) {
+      this.checker.fail(
+        `kvm: zap of gfns [${g0}, ${g1}) for [${range.start}, ${range.end}); expected [${want0}, ${want1}) inside the merged range of a running invalidation`,
+      );
+    }
+  }
+
+  /** At the end of a run: no invalidation counted, none in progress, no page held. */
+  finish(): void {
+    const held = [...this.vcpuFaults.values()].reduce((n, c) => n + c.pins, 0);
+    if (this.ops.activeInvalidations !== 0 || this.oracle.running !== 0 || held !== 0) {
+      this.checker.fail(
+        `kvm: at the end ${this.ops.activeInvalidations} invalidation(s) counted, ${this.oracle.running} in progress, ${held} page(s) held`,
+      );
+    }
+  }
 
   /** kvm_age_hva_range(): report (and optionally clear) shadow accessed bits. */
   private age(start: number, end: number, clear: boolean): boolean {
@@ -152,15 +252,22 @@ export class KvmGuest implements SecondaryView {
   /** kvm_mmu_notifier_release() -> kvm_flush_shadow_all(). */
   private flushAll(): void {
     this.sptFrame.fill(-1);
+    this.cache?.release();
   }
 
   // ---- vCPU side ---------------------------------------------------------------------------
 
   /**
    * One guest access to `gfn`: through the shadow PTE, faulting it in as needed. Undefined when
-   * the shadow PTE allowed it at once, else the promise of the faults and re-entries.
+   * the shadow PTE allowed it at once, else the promise of the faults and re-entries. With the
+   * pfn cache on, an access to the cached frame may go through the cache instead (as KVM's
+   * steal-time or Xen shared-info page does).
    */
   access(t: Task, gfn: number, write: boolean): Promise<void> | undefined {
+    const cache = this.cache;
+    if (cache !== undefined && gfn === cache.gfn && this.features.rng!.chance(0.5)) {
+      return cache.use(t, write);
+    }
     return this.hit(t, gfn, write) ? undefined : this.faultAndRetry(t, gfn, write);
   }
 
@@ -180,7 +287,8 @@ export class KvmGuest implements SecondaryView {
   /**
    * The rest of access() after a miss: up to 4 attempts, each a fault then a re-entry. A fault
    * is the EPT-violation path: resolve gfn -> hva -> page (GUP), install under mmu_lock
-   * (faultWithRetry, with the vCPU's options), holding mm_users across it.
+   * (faultWithRetry with the vCPU's options, or arm64's loop), holding mm_users across it. A
+   * kicked fault (FaultAbortedError) exits to userspace (-EINTR) and ends the access.
    */
   private async faultAndRetry(t: Task, gfn: number, write: boolean): Promise<void> {
     const stats = this.mm.ctx.stats;
@@ -190,31 +298,103 @@ export class KvmGuest implements SecondaryView {
       this.mm.note(t, FAULT_BEGIN.kvm, gfn, write ? 1 : 0);
       let r = EFAULT;
       const hva = this.hvaOf(gfn);
+      let c: VcpuFault | undefined;
       if (hva >= 0 && this.mm.get()) {
-        const c = this.vcpuFault(t);
+        c = this.vcpuFault(t);
         c.gfn = gfn;
         c.hva = hva;
         c.write = write;
         c.options.gfn = gfn;
         try {
-          const { retries } = await faultWithRetry(c.options);
+          const retries = c.arm64 ? await this.arm64Fault(t, c) : await this.x86Fault(c);
           stats.retries.kvm += retries;
           r = 0;
         } catch (error) {
-          r = errnoOf(error);
+          r = this.errorOf(t, c, error);
         } finally {
           this.mm.put();
         }
       }
       this.mm.note(t, FAULT_END, r);
+      if (c !== undefined && c.pins !== 0) {
+        this.checker.fail(`kvm: ${t.name} still holds ${c.pins} page(s) after its fault`);
+      }
       if (r < 0) {
         if (r === EPERM) stats.eperm++;
-        else stats.efault++;
+        else if (r !== EINTR) stats.efault++;
         return;
       }
       // The guest re-executes the access; the SPTE may already be gone again.
       await this.mm.ctx.sched.yield(t, 'vcpu re-enter guest');
     }
+  }
+
+  /** x86's fault: faultWithRetry; the installed page is released after it (as KVM does). */
+  private async x86Fault(c: VcpuFault): Promise<number> {
+    const { retries } = await faultWithRetry(c.options);
+    this.release(c);
+    return retries;
+  }
+
+  /**
+   * arm64's user_mem_abort(): snapshot, resolve, take mmu_lock, and install only if
+   * `retry(seq)` is false (any invalidation in progress or ended since the snapshot: -EAGAIN,
+   * the guest faults again); the page is released after unlocking either way.
+   */
+  private async arm64Fault(t: Task, c: VcpuFault): Promise<number> {
+    const lock = c.options.lock as PreemptibleLock;
+    for (let retries = 0; ; retries++) {
+      const seq = c.tracker.snapshot();
+      const ref = await this.resolve(t, c);
+      if (c.kicker?.signal.aborted) {
+        // A signal pending after the GUP: -EINTR before taking the lock (the page released).
+        this.release(c);
+        throw new FaultAbortedError(c.gfn, retries, c.kicker.signal.reason);
+      }
+      await lock.lock();
+      let again: boolean;
+      try {
+        again = c.tracker.retry(seq);
+        if (!again) this.install(t, c, ref);
+      } finally {
+        lock.unlock();
+      }
+      this.release(c);
+      if (!again) return retries;
+      await c.options.backoff!(retries + 1);
+    }
+  }
+
+  /**
+   * The -errno of a failed fault. A kick (FaultAbortedError) is -EINTR, and only when the vCPU
+   * was signalled; the vCPU then gets a fresh signal state.
+   */
+  private errorOf(t: Task, c: VcpuFault, error: unknown): number {
+    if (!(error instanceof FaultAbortedError)) return errnoOf(error);
+    if (c.kicker === undefined || !c.kicker.signal.aborted) {
+      this.checker.fail(`kvm: ${t.name}'s fault was aborted, but no signal reached it`);
+    }
+    this.renewKicker(c);
+    this.mm.ev(t, 'kvm kicked', c.gfn);
+    return EINTR;
+  }
+
+  /** A new signal state for the vCPU (after a kick). */
+  private renewKicker(c: VcpuFault): void {
+    c.kicker = new AbortController();
+    c.options.signal = c.kicker.signal;
+  }
+
+  /** With kicks on: maybe a signal reaches the vCPU now (a pending signal: -EINTR). */
+  private maybeKick(c: VcpuFault): void {
+    const chance = this.features.kick ?? 0;
+    if (chance > 0 && this.features.rng!.chance(chance)) c.kicker!.abort();
+  }
+
+  /** kvm_release_page: drops the vCPU's hold on a resolved page. */
+  private release(c: VcpuFault): void {
+    if (c.pins === 0) this.checker.fail('kvm: a page released that the fault does not hold');
+    c.pins--;
   }
 
   /**
@@ -226,29 +406,44 @@ export class KvmGuest implements SecondaryView {
     let c = this.vcpuFaults.get(t);
     if (c !== undefined) return c;
     const { sched } = this.mm.ctx;
+    const tracker = this.oracle.faultSide();
+    const kicks = (this.features.kick ?? 0) > 0;
     const fault: VcpuFault = {
       gfn: 0,
       hva: 0,
       write: false,
+      pins: 0,
+      arm64: this.arm64Vcpus.has(t),
+      kicker: undefined,
+      tracker,
       options: {
-        tracker: this.bugs.skipRetry ? NO_RETRY : this.tracker,
+        tracker: this.bugs.skipRetry ? NO_RETRY : tracker,
         gfn: 0,
         lock: new PreemptibleLock(sched, t, this.lock, 'kvm: take mmu_lock'),
         resolve: () => this.resolve(t, fault),
         install: (ref) => this.install(t, fault, ref),
-        backoff: () => sched.spinYield(t, 'kvm fault retry'),
+        put: () => this.release(fault),
+        backoff: kicks
+          ? () => {
+              this.maybeKick(fault);
+              return sched.spinYield(t, 'kvm fault retry');
+            }
+          : () => sched.spinYield(t, 'kvm fault retry'),
       },
     };
+    if (kicks) this.renewKicker(fault);
     c = fault;
     this.vcpuFaults.set(t, c);
     return c;
   }
 
-  /** The fault's resolve(): GUP of the host page (errors thrown as Errno). */
+  /** The fault's resolve(): GUP of the host page (errors thrown as Errno), held until released. */
   private async resolve(t: Task, c: VcpuFault): Promise<PageRef> {
     const got = this.mm.gup(t, c.hva, c.write);
     const r = got instanceof Promise ? await got : got;
     if (typeof r === 'number') throw Errno.of(r);
+    c.pins++;
+    if (c.kicker !== undefined) this.maybeKick(c);
     // The vCPU can be preempted between hva_to_pfn() and taking mmu_lock.
     await this.mm.ctx.sched.yield(t, 'kvm: pfn resolved');
     return r;
@@ -256,6 +451,9 @@ export class KvmGuest implements SecondaryView {
 
   /** The fault's install(), under mmu_lock after the retry check passed. */
   private install(t: Task, c: VcpuFault, ref: PageRef): void {
+    if (c.kicker?.signal.aborted) {
+      this.checker.fail(`kvm: ${t.name} installed a page after a signal reached it`);
+    }
     const gfn = c.gfn;
     this.checker.onInstall('kvm', c.hva, ref.frame, ref.gen, ref.writable);
     this.sptFrame[gfn] = ref.frame;
@@ -268,6 +466,7 @@ export class KvmGuest implements SecondaryView {
 
   forEachTranslation(fn: TranslationVisitor): void {
     for (const s of this.slots) this.visit(s, s.hva, s.hva + s.npages, fn);
+    this.cache?.visit(0, Number.POSITIVE_INFINITY, fn);
   }
 
   forEachTranslationIn(start: number, end: number, fn: TranslationVisitor): void {
@@ -279,6 +478,7 @@ export class KvmGuest implements SecondaryView {
         fn,
       );
     });
+    this.cache?.visit(start, end, fn);
   }
 
   private visit(s: Memslot, from: number, to: number, fn: TranslationVisitor): void {

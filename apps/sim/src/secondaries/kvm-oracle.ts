@@ -1,0 +1,164 @@
+import type { FaultTracker, InvalidationTracker, KvmNotifierTracker } from '@mmukit/fault-retry';
+
+/**
+ * The sim's own account of KVM's invalidation bookkeeping (mmu_invalidate_seq, _in_progress and
+ * the merged range), kept from the calls kvmNotifierOps makes, against which every state and
+ * every answer of the real tracker is checked exactly. The rules it encodes are KVM's:
+ * - begin() raises the count; the first of a burst (0 -> 1) forgets the merged range;
+ * - rangeAdd() widens the merged range to the hull of the burst's ranges;
+ * - end() bumps the sequence once and drops the count; the range stays until the next burst;
+ * - retryGfn(seq, gfn) is true iff something is in progress and its merged range is unset or
+ *   holds gfn, or an invalidation ended since the snapshot; retryGfnUnsafe() the same, but false
+ *   for an unset range; retry(seq) and retryCache(seq) ignore the range.
+ * A check that says "no retry" where the rules say "retry" can install a stale page; one that
+ * says "retry" where they say "no" only costs a fault, but it is a wrong answer all the same.
+ */
+export class TrackerOracle {
+  private inProgress = 0;
+  private ends = 0;
+  private hullStart = -1;
+  private hullEnd = -1;
+  private readonly seq0: number;
+
+  constructor(
+    private readonly real: InvalidationTracker,
+    private readonly fail: (message: string) => never,
+  ) {
+    this.seq0 = real.seq;
+  }
+
+  /** The tracker kvmNotifierOps drives: each call goes to the real one, then both must agree. */
+  notifierSide(): KvmNotifierTracker {
+    return {
+      begin: () => {
+        this.real.begin();
+        if (++this.inProgress === 1) this.hullStart = this.hullEnd = -1;
+        this.agree('begin()');
+      },
+      rangeAdd: (start, end) => {
+        this.real.rangeAdd(start, end);
+        if (this.hullStart < 0) {
+          this.hullStart = start;
+          this.hullEnd = end;
+        } else {
+          this.hullStart = Math.min(this.hullStart, start);
+          this.hullEnd = Math.max(this.hullEnd, end);
+        }
+        this.agree(`rangeAdd(${start}, ${end})`);
+      },
+      end: () => {
+        this.real.end();
+        this.ends++;
+        this.inProgress--;
+        this.agree('end()');
+      },
+    };
+  }
+
+  /** Invalidations in progress, by the sim's count. */
+  get running(): number {
+    return this.inProgress;
+  }
+
+  /** True if `[g0, g1)` lies inside the merged range of the running burst. */
+  inHull(g0: number, g1: number): boolean {
+    return this.inProgress > 0 && this.hullStart >= 0 && g0 >= this.hullStart && g1 <= this.hullEnd;
+  }
+
+  /** The real tracker's visible state against the sim's. */
+  private agree(after: string): void {
+    const r = this.real;
+    const start = this.hullStart < 0 ? undefined : this.hullStart;
+    const end = this.hullEnd < 0 ? undefined : this.hullEnd;
+    if (
+      r.inProgress !== this.inProgress ||
+      r.seq !== this.seq0 + this.ends ||
+      r.rangeStart !== start ||
+      r.rangeEnd !== end
+    ) {
+      this.fail(
+        `kvm: after tracker.${after} the tracker reads in progress ${r.inProgress}, seq ${r.seq}, range [${r.rangeStart}, ${r.rangeEnd}); expected ${this.inProgress}, ${this.seq0 + this.ends}, [${start}, ${end})`,
+      );
+    }
+  }
+
+  /**
+   * A fault's view of the tracker (one per vCPU: a vCPU has one fault at a time): snapshot()
+   * notes how many invalidations had ended, and every check is compared with the rules.
+   */
+  faultSide(): OracleFaultTracker {
+    return new OracleFaultTracker(this);
+  }
+
+  /** @internal the expected answers, for OracleFaultTracker. */
+  expect(kind: 'gfn' | 'unsafe' | 'any', endsAt: number, gfn: number): boolean {
+    if (this.ends !== endsAt) return true;
+    if (this.inProgress === 0) return false;
+    if (kind === 'any') return true;
+    if (this.hullStart < 0) return kind === 'gfn';
+    return gfn >= this.hullStart && gfn < this.hullEnd;
+  }
+
+  /** @internal */
+  get ended(): number {
+    return this.ends;
+  }
+
+  /** @internal the real tracker, for OracleFaultTracker. */
+  get tracker(): InvalidationTracker {
+    return this.real;
+  }
+
+  /** @internal fails unless `got` is the rules' answer. */
+  judge(what: string, got: boolean, expected: boolean, endsAt: number): boolean {
+    if (got !== expected) {
+      this.fail(
+        `kvm: tracker.${what} = ${got}, expected ${expected} (in progress ${this.inProgress}, merged range [${this.hullStart}, ${this.hullEnd}), ${this.ends - endsAt} ended since the snapshot)`,
+      );
+    }
+    return got;
+  }
+}
+
+/** The checks a vCPU's faults make, each judged by the oracle. */
+export class OracleFaultTracker implements FaultTracker {
+  private endsAt = 0;
+  constructor(private readonly o: TrackerOracle) {}
+
+  snapshot(): number {
+    this.endsAt = this.o.ended;
+    return this.o.tracker.snapshot();
+  }
+
+  retryGfn(seq: number, gfn: number): boolean {
+    const got = this.o.tracker.retryGfn(seq, gfn);
+    return this.o.judge(
+      `retryGfn(seq, ${gfn})`,
+      got,
+      this.o.expect('gfn', this.endsAt, gfn),
+      this.endsAt,
+    );
+  }
+
+  retryGfnUnsafe(seq: number, gfn: number): boolean {
+    const got = this.o.tracker.retryGfnUnsafe(seq, gfn);
+    return this.o.judge(
+      `retryGfnUnsafe(seq, ${gfn})`,
+      got,
+      this.o.expect('unsafe', this.endsAt, gfn),
+      this.endsAt,
+    );
+  }
+
+  /** mmu_invalidate_retry(): range-agnostic, under the lock (arm64's fault). */
+  retry(seq: number): boolean {
+    const got = this.o.tracker.retry(seq);
+    return this.o.judge('retry(seq)', got, this.o.expect('any', this.endsAt, 0), this.endsAt);
+  }
+
+  /** mmu_notifier_retry_cache(): range-agnostic, lockless (the pfn cache's refresh). */
+  retryCache(seq: number): boolean {
+    const got = this.o.tracker.retryCache(seq);
+    return this.o.judge('retryCache(seq)', got, this.o.expect('any', this.endsAt, 0), this.endsAt);
+  }
+}
