@@ -149,6 +149,11 @@ export class PreemptibleLock implements NotifierLock {
     private readonly t: Task,
     private readonly inner: NotifierLock,
     private readonly label: string,
+    /**
+     * Run when the lock is asked for, before the scheduling point: faultWithRetry asks for it
+     * right after its lockless re-check, so a secondary can check here that the re-check passed.
+     */
+    private readonly onLock?: () => void,
   ) {}
 
   /** Never at once: lock() is the scheduling point. */
@@ -157,6 +162,7 @@ export class PreemptibleLock implements NotifierLock {
   }
 
   lock(): Promise<void> {
+    this.onLock?.();
     return this.sched.yield(this.t, this.label).then(this.take);
   }
 

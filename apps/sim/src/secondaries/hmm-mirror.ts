@@ -731,7 +731,9 @@ class RangeRetry implements FaultSubscription {
     this.snapshot = new SnapshotJob(mirror, t);
     this.options = {
       subscription: this,
-      lock: new PreemptibleLock(mm.ctx.sched, t, lock, label.takeLock),
+      lock: new PreemptibleLock(mm.ctx.sched, t, lock, label.takeLock, () =>
+        this.mustNotRetry('took the device lock'),
+      ),
       resolve: () => this.resolve(),
       install: (walked) => this.job.program(walked),
       backoff: () => this.backoff(),
@@ -758,8 +760,21 @@ class RangeRetry implements FaultSubscription {
     return this.sub.checkRetry(seq);
   }
 
+  /**
+   * faultWithRetry runs the lockless checkRetry(seq) before it resolves and again before it takes
+   * the lock, and goes on only if it says no retry: checked here at both points.
+   */
+  private mustNotRetry(what: string): void {
+    if (this.sub.checkRetry(this.seq)) {
+      this.mm.checker.fail(
+        `${this.t.name}: ${what} although checkRetry(seq) already said the read collided`,
+      );
+    }
+  }
+
   /** The walk under the mmap read lock. */
   private async resolve(): Promise<unknown> {
+    this.mustNotRetry('resolved the range');
     const w = this.mm.readLock(this.t);
     if (w !== undefined) await w;
     try {

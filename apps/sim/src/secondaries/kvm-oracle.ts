@@ -130,6 +130,11 @@ export class OracleFaultTracker implements FaultTracker {
     return this.o.tracker.snapshot();
   }
 
+  /** What retryGfnUnsafe(seq, gfn) must answer now, for the snapshot taken last (not a call). */
+  expectsUnsafeRetry(gfn: number): boolean {
+    return this.o.expect('unsafe', this.endsAt, gfn);
+  }
+
   retryGfn(seq: number, gfn: number): boolean {
     const got = this.o.tracker.retryGfn(seq, gfn);
     return this.o.judge(

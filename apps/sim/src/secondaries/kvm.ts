@@ -419,7 +419,9 @@ export class KvmGuest implements SecondaryView {
       options: {
         tracker: this.bugs.skipRetry ? NO_RETRY : tracker,
         gfn: 0,
-        lock: new PreemptibleLock(sched, t, this.lock, 'kvm: take mmu_lock'),
+        lock: new PreemptibleLock(sched, t, this.lock, 'kvm: take mmu_lock', () => {
+          if (!fault.arm64) this.mustNotRetry(t, fault, 'took mmu_lock');
+        }),
         resolve: () => this.resolve(t, fault),
         install: (ref) => this.install(t, fault, ref),
         put: () => this.release(fault),
@@ -437,8 +439,21 @@ export class KvmGuest implements SecondaryView {
     return c;
   }
 
+  /**
+   * faultWithRetry runs the lockless retryGfnUnsafe(seq, gfn) before it resolves and again
+   * before it takes mmu_lock, and goes on only if it says no retry: checked at both points (x86).
+   */
+  private mustNotRetry(t: Task, c: VcpuFault, what: string): void {
+    if (!this.bugs.skipRetry && c.tracker.expectsUnsafeRetry(c.gfn)) {
+      this.checker.fail(
+        `kvm: ${t.name} ${what} for gfn ${c.gfn} although retryGfnUnsafe() says retry`,
+      );
+    }
+  }
+
   /** The fault's resolve(): GUP of the host page (errors thrown as Errno), held until released. */
   private async resolve(t: Task, c: VcpuFault): Promise<PageRef> {
+    if (!c.arm64) this.mustNotRetry(t, c, 'resolved the page');
     const got = this.mm.gup(t, c.hva, c.write);
     const r = got instanceof Promise ? await got : got;
     if (typeof r === 'number') throw Errno.of(r);
