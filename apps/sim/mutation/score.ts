@@ -2,9 +2,12 @@
  * Reads the report of `pnpm mutation` (reports/mutation/mutation.json) and prints the sim's
  * mutation score over the packages three ways: over every mutant, over the mutants in code the
  * sim runs (covered), and over the covered mutants that change what valid input does, i.e.
- * leaving out those on input checks (a guard whose branch throws a TypeError/RangeError or a
- * named error, and the text of such an error): the sim only ever passes valid input, so no run
- * of it can tell those apart. Run: pnpm mutation:score (after pnpm mutation).
+ * leaving out those on input checks (the body of a validation function `check*` that throws or
+ * warns, a guard whose
+ * branch throws a TypeError/RangeError or a named error, the text of such an error, and the
+ * text a validation helper such as checkIndex() puts in its message): the sim only ever passes
+ * valid input, so no run of it can tell those apart. Run: pnpm mutation:score (after pnpm
+ * mutation).
  */
 
 import { readFileSync } from 'node:fs';
@@ -26,11 +29,45 @@ const report = JSON.parse(
 
 const THROW = /\bthrow\b/;
 
-/** True if the mutant sits on an input check: a throwing guard, or a thrown error's text. */
+/** A function or method header, and its name. */
+const HEADER =
+  /^(?:export )?(?:async )?function (\w+)|^ {2}(?:private |protected |static |async |readonly )*#?(\w+)\(.*\)(?:: [^=]+)? \{$/;
+/** A call of a validation helper (checkIndex, checkFunction, assertOutsideCallback, ...). */
+const VALIDATION_CALL = /\b(?:check|assert)[A-Z]\w*\(|\bcheck\w*\(/;
+
+/**
+ * True if line `i` lies in a validation function: one named check* (the nearest header above
+ * the line) whose body throws or warns, i.e. reports bad input or API misuse (a check* that
+ * only answers a question, like checkRetry, is behaviour).
+ */
+function inValidationFunction(lines: string[], i: number): boolean {
+  for (let j = i; j >= 0; j--) {
+    const m = HEADER.exec(lines[j] ?? '');
+    if (m === null) continue;
+    if (!/^check[A-Z]/.test(m[1] ?? m[2] ?? '')) return false;
+    for (let k = j + 1; k < lines.length && !HEADER.test(lines[k] ?? ''); k++) {
+      if (/\bthrow\b|\.warn\(/.test(lines[k] ?? '')) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+/**
+ * True if the mutant sits on an input check: inside a validation function (check*), a throwing
+ * guard, a thrown error's text, or the text a validation helper puts in its error message.
+ */
 function onInputCheck(lines: string[], m: Mutant): boolean {
   const first = m.location.start.line - 1;
   const last = m.location.end.line - 1;
   const at = (i: number) => lines[i] ?? '';
+  if (inValidationFunction(lines, first)) return true;
+  if (
+    (m.mutatorName === 'StringLiteral' || m.mutatorName === 'TemplateLiteral') &&
+    VALIDATION_CALL.test(at(first))
+  ) {
+    return true;
+  }
   // Inside a throw statement (its message, possibly over several lines).
   for (let i = first; i >= Math.max(0, first - 4); i--) {
     if (THROW.test(at(i))) return true;
