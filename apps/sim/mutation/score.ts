@@ -3,11 +3,10 @@
  * mutation score over the packages three ways: over every mutant, over the mutants in code the
  * sim runs (covered), and over the covered mutants that change what valid input does, i.e.
  * leaving out those on input checks (the body of a validation function `check*` that throws or
- * warns, a guard whose
- * branch throws a TypeError/RangeError or a named error, the text of such an error, and the
- * text a validation helper such as checkIndex() puts in its message): the sim only ever passes
- * valid input, so no run of it can tell those apart. Run: pnpm mutation:score (after pnpm
- * mutation).
+ * warns, a guard whose branch throws a TypeError/RangeError or a named error, the text of such
+ * an error, and the text a validation helper such as checkIndex() puts in its message): the sim
+ * only ever passes valid input, so no run of it can tell those apart. Run: pnpm mutation:score
+ * (after pnpm mutation).
  */
 
 import { readFileSync } from 'node:fs';
