@@ -7,6 +7,7 @@ import {
 import type { Checker } from '../checker.js';
 import { perEvent } from '../events.js';
 import { SimRwSem } from '../locks.js';
+import { NotifierAudit } from '../notifier-audit.js';
 import { type Scheduler, type Task, WaitQueue } from '../scheduler.js';
 import type { Stats } from '../stats.js';
 import { FAULT_BEGIN, FAULT_END, type Trace } from '../trace.js';
@@ -105,6 +106,8 @@ export class AddressSpace {
   private exitWaiter: Task | null = null;
   /** Checks every access made through the primary page table (the CPU, copy_to/from_user). */
   checker!: Checker;
+  /** Checks the notifier core's trace events (see NotifierAudit). */
+  readonly audit: NotifierAudit;
   private releaseObserver: () => void = () => {};
   /** Ranges whose invalidation ended, for reuse (see newRange). */
   private readonly freeRanges: MmuNotifierRange[] = [];
@@ -120,6 +123,9 @@ export class AddressSpace {
         ctx.stats.warnings.push(message);
       },
     });
+    // The core's own account of what it does, checked as it happens.
+    this.audit = new NotifierAudit(this.subs, (message) => this.checker.fail(message));
+    this.subs.setTracer(this.audit.tracer);
     this.tracing = ctx.trace.on;
     this.pt = new PageTable(pages);
     this.vmas = new VmaSet(pages);

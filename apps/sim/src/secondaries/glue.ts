@@ -25,7 +25,13 @@ export function readBegin(
   mm.ctx.stats.waits.readBegin++;
   // The package's readBegin waits for the same end; `t` is woken by the task that ends the busy
   // period (see waitSeqChange) and then takes the package's value, settled within microtasks.
-  return afterSeqChange(mm, t, mm.subs.invalidateSeq, sub.readBegin(), label);
+  // tryReadBegin said it would wait: readBegin announces its wait (synchronously).
+  const waits = mm.audit.readBeginWaits;
+  const begun = sub.readBegin();
+  if (mm.audit.readBeginWaits !== waits + 1) {
+    mm.checker.fail(`${t.name}: ${label} did not wait although tryReadBegin() said it must`);
+  }
+  return afterSeqChange(mm, t, mm.subs.invalidateSeq, begun, label);
 }
 
 /**

@@ -1,0 +1,118 @@
+import type {
+  MmuNotifierSubscriptions,
+  MmuNotifierTraceEvent,
+  MmuNotifierTracer,
+} from '@mmukit/mmu-notifier';
+
+/**
+ * Checks the notifier core's trace events against its public state at the moment each is
+ * emitted (the tracer runs synchronously inside the core), so that what the core says it did
+ * matches what it did:
+ * - `start`: `curSeq` is `invalidateSeq` now, odd when an interval subscription was hit;
+ * - `invalidate`: only for a range whose start hit, to a subscription overlapping it, with the
+ *   current odd `curSeq`;
+ * - `end`: `invalidateSeq` as now; the last end of a busy period leaves it even;
+ * - `wake`: `invalidateSeq` even, and `applied` is the number of inserts and removals deferred
+ *   during the busy period (not counting cancelled ones);
+ * - `insert`/`remove`: deferred (or a pending insert cancelled) only while invalidating, done
+ *   at once only while not, and the subscription's `state` says which
+ *   ('pending-insert', 'pending-remove'; 'active' or 'removed' when done at once); an insert
+ *   while a range is active takes the odd `invalidateSeq` as its sequence, one made idle the
+ *   value one below it;
+ * - `wait`: a readBegin wait is for the subscription's own sequence, equal to the odd
+ *   `invalidateSeq`; every readBegin the sim expects to wait announces one (see readBeginWaits);
+ * - `start-failed`: only for EAGAIN (the sim's callbacks never throw).
+ */
+export class NotifierAudit {
+  /** readBegin waits announced so far (the sim's readBegin checks one per wait it expects). */
+  readBeginWaits = 0;
+  /** Inserts and removals deferred in the current busy period. */
+  private deferred = 0;
+  /** Whether each started range's start hit an interval subscription (until its end). */
+  private readonly hit = new WeakMap<object, boolean>();
+
+  constructor(
+    private readonly subs: MmuNotifierSubscriptions,
+    private readonly fail: (message: string) => never,
+  ) {}
+
+  /**
+   * Whether the core was invalidating after the last event: every change of that state emits
+   * one (a start that hits, an insert during an active range, the wake at the last end).
+   */
+  private wasBusy = false;
+
+  readonly tracer: MmuNotifierTracer = (e) => {
+    this.check(e);
+    this.wasBusy = this.subs.isInvalidating;
+  };
+
+  private check(e: MmuNotifierTraceEvent): void {
+    const seq = this.subs.invalidateSeq;
+    const bad = (what: string) => this.fail(`notifier trace: ${e.type} event ${what}`);
+    switch (e.type) {
+      case 'start':
+        if (e.curSeq !== seq) bad(`says curSeq ${e.curSeq}, invalidateSeq is ${seq}`);
+        if (e.hit && seq % 2 === 0)
+          bad(`says an interval subscription was hit, but seq ${seq} is even`);
+        this.hit.set(e.range, e.hit);
+        break;
+      case 'invalidate':
+        if (this.hit.get(e.range) !== true) bad('for a range whose start hit nothing');
+        if (e.curSeq !== seq || seq % 2 === 0) bad(`with curSeq ${e.curSeq}, invalidateSeq ${seq}`);
+        if (e.sub.start >= e.range.end || e.sub.last < e.range.start) {
+          bad(`to [${e.sub.start}, ${e.sub.last}], outside [${e.range.start}, ${e.range.end})`);
+        }
+        break;
+      case 'end':
+        this.hit.delete(e.range);
+        if (e.invalidateSeq !== seq) bad(`says invalidateSeq ${e.invalidateSeq}, it is ${seq}`);
+        if (e.active === 0 && seq % 2 !== 0) bad(`ends the last range with an odd seq ${seq}`);
+        break;
+      case 'start-failed':
+        this.hit.delete(e.range);
+        if (e.errors !== 0 || !e.eagain) bad(`with ${e.errors} error(s), eagain ${e.eagain}`);
+        break;
+      case 'wake':
+        if (e.invalidateSeq !== seq || seq % 2 !== 0) bad(`with invalidateSeq ${e.invalidateSeq}`);
+        if (e.applied !== this.deferred)
+          bad(`applied ${e.applied}, ${this.deferred} were deferred`);
+        this.deferred = 0;
+        break;
+      case 'insert':
+      case 'remove': {
+        const busy = this.subs.isInvalidating;
+        const want = {
+          now: e.type === 'insert' ? 'active' : 'removed',
+          deferred: e.type === 'insert' ? 'pending-insert' : 'pending-remove',
+          cancelled: 'removed',
+        }[e.how];
+        // Deferred or cancelled only while invalidating; a removal done at once only while not
+        // (an insert done at once during an active range makes the sequence odd itself).
+        const ok = e.how === 'now' ? !this.wasBusy && (e.type === 'insert' || !busy) : busy;
+        if (!ok) bad(`${e.how} while ${busy ? '' : 'not '}invalidating`);
+        if (e.sub.state !== want) bad(`${e.how}, but the subscription is ${e.sub.state}`);
+        // An insert while a range is active joins (or opens) the busy period: its sequence is
+        // the odd invalidateSeq, so its first readBegin waits for the end; idle, one below it.
+        if (e.type === 'insert') {
+          const active = this.subs.activeInvalidateRanges !== 0;
+          if (active ? !busy || e.sub.seq !== seq : e.sub.seq !== seq - 1) {
+            bad(`leaves the subscription's seq ${e.sub.seq} with invalidateSeq ${seq}`);
+          }
+        }
+        if (e.how === 'deferred') this.deferred++;
+        else if (e.how === 'cancelled') this.deferred--;
+        break;
+      }
+      case 'wait':
+        if (e.seq !== seq || seq % 2 === 0) bad(`for seq ${e.seq}, invalidateSeq is ${seq}`);
+        if (e.reason === 'readBegin') {
+          if (e.sub.seq !== e.seq) bad(`for seq ${e.seq}, the subscription's seq is ${e.sub.seq}`);
+          this.readBeginWaits++;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
