@@ -34,6 +34,11 @@ describe('the sim sees nothing wrong in the packages', () => {
     for (let seed = 1; seed <= 8; seed++) await clean({ seed, ops: 2000, ...extras });
   });
 
+  it('failing callbacks (HMM and KVM, 5% each): 8 seeds x 2,000 ops', async () => {
+    const extras = { callbackErrors: 0.05, end: 'random' } as const;
+    for (let seed = 1; seed <= 8; seed++) await clean({ seed, ops: 2000, ...extras });
+  });
+
   it.each(TINY_WORLDS.map((w) => [w.name, w] as const))(
     'every schedule of the %s tiny world with at most one preemption',
     async (_name, world) => {

@@ -112,6 +112,7 @@ interface CommonOpts {
   arm64Vcpus: number;
   pfnCache?: boolean;
   kick: number;
+  callbackErrors: number;
 }
 
 function addCommon(
@@ -203,6 +204,12 @@ function addCommon(
       parseChance('kick'),
       0,
     )
+    .option(
+      '--callback-errors <p>',
+      'chance that an HMM or KVM invalidation callback fails (the start is undone and retried)',
+      parseChance('callback-errors'),
+      0,
+    )
     .option('--json', 'machine-readable output')
     .option(
       '--trace [file]',
@@ -231,6 +238,7 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
     arm64Vcpus: o.arm64Vcpus,
     pfnCache: o.pfnCache === true,
     kick: o.kick,
+    callbackErrors: o.callbackErrors,
     fullTrace: o.trace === true,
   };
 }

@@ -62,6 +62,7 @@ export function formatReport(r: RunResult): string {
     if (n > 0) lines.push(row(`    ${event}`, n));
   lines.push(row('    of which non-blocking (OOM reaper)', s.nonblockStarts));
   lines.push(row('    EAGAIN (non-blocking start)', s.eagain));
+  if (s.callbackErrors > 0) lines.push(row('    callback failures (injected)', s.callbackErrors));
   lines.push(row('    OOM reaper VMAs skipped', s.reapSkips));
   lines.push('');
   lines.push('  waits');
@@ -136,6 +137,7 @@ export function configFlags(c: ScenarioConfig): string {
   if ((c.arm64Vcpus ?? 0) > 0) parts.push(` --arm64-vcpus ${c.arm64Vcpus}`);
   if (c.pfnCache === true) parts.push(' --pfn-cache');
   if ((c.kick ?? 0) > 0) parts.push(` --kick ${c.kick}`);
+  if ((c.callbackErrors ?? 0) > 0) parts.push(` --callback-errors ${c.callbackErrors}`);
   for (const name of modesOf(c.bugs)) parts.push(` --bug ${name}`);
   return parts.join('');
 }

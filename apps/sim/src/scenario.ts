@@ -72,6 +72,11 @@ export interface ScenarioConfig {
   pfnCache?: boolean;
   /** Chance that a signal interrupts a vCPU's fault after its GUP or between retries; default 0. */
   kick?: number;
+  /**
+   * Chance that an invalidation callback of the HMM device or of KVM fails (throws) while the
+   * process is alive; the core undoes the start and the primary tries it again. Default 0.
+   */
+  callbackErrors?: number;
   /** Follow this schedule instead of the strategy (exhaustive exploration; see Scheduler). */
   schedule?: ScheduleChoices;
   /** Called every 1024 steps with the ops done so far (progress bar). */
@@ -142,6 +147,10 @@ function checkConfig(config: ScenarioConfig): void {
   if (!(rebind >= 0 && rebind <= 1))
     throw new RangeError(`rebind must be a chance from 0 to 1, got ${rebind}`);
   intIn('arm64Vcpus', config.arm64Vcpus ?? 0, 0, config.vcpus);
+  const callbackErrors = config.callbackErrors ?? 0;
+  if (!(callbackErrors >= 0 && callbackErrors <= 1)) {
+    throw new RangeError(`callbackErrors must be a chance from 0 to 1, got ${callbackErrors}`);
+  }
   const kick = config.kick ?? 0;
   if (!(kick >= 0 && kick <= 1))
     throw new RangeError(`kick must be a chance from 0 to 1, got ${kick}`);
@@ -219,6 +228,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const checker = new Checker(mm, sched, trace, config.pages);
   mm.checker = checker;
   mm.observe(checker);
+  // Forked only when used, so that runs without it draw the same numbers as before.
+  if ((config.callbackErrors ?? 0) > 0) mm.injectCallbackErrors(config.callbackErrors!, rng.fork());
   const endMode: 'exit' | 'oom' =
     config.end === 'random' ? (rng.chance(0.7) ? 'oom' : 'exit') : config.end;
 

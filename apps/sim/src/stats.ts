@@ -29,6 +29,8 @@ export class Stats {
   nonblockStarts = 0;
   /** invalidateRangeStartNonblock() that returned false (EAGAIN): the change was skipped. */
   eagain = 0;
+  /** Injected callback failures reported by blockable starts (each start then tried again). */
+  callbackErrors = 0;
   /** Times a task had to sleep: readBegin waits, lock contention, vhost waiting for its reader. */
   waits = { readBegin: 0, lock: 0, vhostReader: 0, mmapLock: 0 };
   /** Primary MMU events. */

@@ -76,9 +76,9 @@ describe('NotifierAudit', () => {
       /invalidateSeq 4/,
     ],
     [
-      'a failed start with errors',
-      { type: 'start-failed', range: {}, eagain: false, errors: 1 },
-      /1 error/,
+      'a failed start without a cause',
+      { type: 'start-failed', range: {}, eagain: false, errors: 0 },
+      /neither EAGAIN nor an error/,
     ],
     ['a wait with an even seq', { type: 'wait', sub: {}, reason: 'remove', seq: 2 }, /for seq 2/],
   ] as const)('reports %s', (_name, event, message) => {

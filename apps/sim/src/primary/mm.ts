@@ -3,11 +3,14 @@ import {
   type MmuNotifierEvent,
   type MmuNotifierRange,
   MmuNotifierSubscriptions,
+  NotifierCallbackError,
+  UnbalancedEndError,
 } from '@mmukit/mmu-notifier';
 import type { Checker } from '../checker.js';
 import { perEvent } from '../events.js';
 import { SimRwSem } from '../locks.js';
 import { NotifierAudit } from '../notifier-audit.js';
+import type { Prng } from '../prng.js';
 import { type Scheduler, type Task, WaitQueue } from '../scheduler.js';
 import type { Stats } from '../stats.js';
 import { FAULT_BEGIN, FAULT_END, type Trace } from '../trace.js';
@@ -83,6 +86,13 @@ const ACCESS_LABEL = {
  * queued and done when the last one leaves (before a lone zapper's invalidateRangeEnd; the
  * kernel's unmap_region frees after the end, so freeing earlier is the stricter test).
  */
+/** The error a secondary's callback throws when the run injects a callback failure. */
+export class InjectedCallbackError extends Error {
+  constructor(readonly who: string) {
+    super(`${who}: injected callback failure`);
+  }
+}
+
 export class AddressSpace {
   readonly pt: PageTable;
   readonly frames = new FrameAllocator();
@@ -108,6 +118,8 @@ export class AddressSpace {
   checker!: Checker;
   /** Checks the notifier core's trace events (see NotifierAudit). */
   readonly audit: NotifierAudit;
+  /** When set, secondaries' invalidation callbacks fail with this chance (see injectCallbackError). */
+  private injector: { chance: number; rng: Prng } | undefined;
   private releaseObserver: () => void = () => {};
   /** Ranges whose invalidation ended, for reuse (see newRange). */
   private readonly freeRanges: MmuNotifierRange[] = [];
@@ -211,7 +223,28 @@ export class AddressSpace {
 
   // ---- notifier brackets -------------------------------------------------------------------
 
-  /** mmu_notifier_invalidate_range_start() over pages [start, end): may sleep. */
+  /**
+   * Makes the secondaries' invalidation callbacks fail (throw InjectedCallbackError) with
+   * `chance` each, drawn from `rng`, while the process is alive (never in exit or the OOM reaper).
+   */
+  injectCallbackErrors(chance: number, rng: Prng): void {
+    this.injector = chance > 0 ? { chance, rng } : undefined;
+  }
+
+  /** Called by a secondary's callback before it does anything: throws if a failure is drawn. */
+  injectCallbackError(who: string): void {
+    const inj = this.injector;
+    if (inj !== undefined && !this.dying && inj.rng.chance(inj.chance)) {
+      throw new InjectedCallbackError(who);
+    }
+  }
+
+  /**
+   * mmu_notifier_invalidate_range_start() over pages [start, end): may sleep. A start whose
+   * callbacks failed (only injected failures are expected) is checked to be undone and tried
+   * again: a device that failed once is asked again, and the primary changes nothing until a
+   * start succeeds.
+   */
   async invStart(
     t: Task,
     start: number,
@@ -222,9 +255,50 @@ export class AddressSpace {
     const range = this.newRange(start, end, event, true, owner);
     this.ctx.stats.invalidations[event]++;
     if (this.tracing) this.ev(t, INV_START[event], start, end, EVENT_CODE[event]);
-    await this.subs.invalidateRangeStart(range);
+    for (;;) {
+      try {
+        await this.subs.invalidateRangeStart(range);
+        break;
+      } catch (error) {
+        this.startFailed(t, range, error);
+      }
+    }
     this.pt.windows++;
     return range;
+  }
+
+  /**
+   * A blockable start rejected: only with the injected failures, and undone (its range has no
+   * start left to end: invalidateRangeEnd refuses it). Tasks waiting for the busy period it may
+   * have ended are woken.
+   */
+  private startFailed(t: Task, range: MmuNotifierRange, error: unknown): void {
+    if (
+      !(error instanceof NotifierCallbackError) ||
+      error.errors.length === 0 ||
+      !error.errors.every((e) => e instanceof InjectedCallbackError)
+    ) {
+      throw error;
+    }
+    this.ctx.stats.callbackErrors += error.errors.length;
+    if (this.tracing)
+      this.ev(
+        t,
+        'invalidate start failed',
+        range.start / PAGE_SIZE,
+        range.end / PAGE_SIZE,
+        error.errors.length,
+      );
+    this.wakeSeqWaiters();
+    try {
+      this.subs.invalidateRangeEnd(range);
+    } catch (endError) {
+      if (endError instanceof UnbalancedEndError) return;
+      throw endError;
+    }
+    this.checker.fail(
+      `${t.name}: invalidateRangeEnd() accepted the range of a start that failed: the start was not undone`,
+    );
   }
 
   /**

@@ -160,6 +160,7 @@ export class HmmMirror implements SecondaryView {
     const ops = invalidateOps({
       lock: this.dev,
       zap: (first, last, _range, sub) => {
+        mm.injectCallbackError(name); // a device error: nothing zapped, the start fails
         const [s, e] = [first / PAGE_SIZE, (last + 1) / PAGE_SIZE];
         this.zap(s, e);
         mm.ev(sched.current!, this.label.invalidate, s, e, sub.seq);

@@ -136,6 +136,7 @@ export class KvmGuest implements SecondaryView {
       pageSize: PAGE_SIZE,
       zap: (g0, g1, range) => {
         this.checkZap(g0, g1, range);
+        mm.injectCallbackError('kvm'); // kvmNotifierOps undoes the start, the core reports it
         if (!bugs.skipZap) this.sptFrame.fill(-1, g0, g1); // BUG(kvm-no-zap): no fill
         this.cache?.invalidate(g0, g1);
         mm.ev(mm.ctx.sched.current!, 'kvm zap', g0, g1, this.tracker.inProgress);
@@ -175,9 +176,23 @@ export class KvmGuest implements SecondaryView {
 
   /** kvmNotifierOps' start; once it succeeded, every overlapping memslot must have been zapped. */
   private start(sub: unknown, range: KvmNotifierRange): boolean | Promise<boolean> {
-    const r = this.ops.invalidateRangeStart(sub, range);
+    let r: boolean | Promise<boolean>;
+    try {
+      r = this.ops.invalidateRangeStart(sub, range);
+    } catch (error) {
+      this.zaps.delete(range); // a failed start (the range is started again later)
+      throw error;
+    }
     if (r === true) this.checkZapped(range);
-    else if (r !== false) return r.then((ok) => (ok ? this.checkZapped(range) : false));
+    else if (r !== false) {
+      return r.then(
+        (ok) => (ok ? this.checkZapped(range) : false),
+        (error: unknown) => {
+          this.zaps.delete(range);
+          throw error;
+        },
+      );
+    }
     return r;
   }
 
