@@ -23,6 +23,9 @@ import type {
  *   `invalidateSeq`; every readBegin the sim expects to wait announces one (see readBeginWaits);
  * - `start-failed`: for EAGAIN or failed callbacks, never for nothing (what failed is checked
  *   where the start returns, see AddressSpace.invStart).
+ * And nothing is left out: every start, end and failed start the sim makes, every callback it
+ * receives, every end of a busy period and every deferred removal emit their event (saw(),
+ * called(), wakes, removeWaits); no callback is called after one refused the range.
  */
 export class NotifierAudit {
   /** readBegin waits announced so far (the sim's readBegin checks one per wait it expects). */
@@ -31,6 +34,20 @@ export class NotifierAudit {
   private deferred = 0;
   /** Whether each started range's start hit an interval subscription (until its end). */
   private readonly hit = new WeakMap<object, boolean>();
+  /** Ranges with a start, end or failed-start event not yet acknowledged by saw(). */
+  private readonly seen = {
+    start: new WeakSet<object>(),
+    end: new WeakSet<object>(),
+    'start-failed': new WeakSet<object>(),
+  };
+  /** The last invalidate event's range and subscription (the callback runs right after it). */
+  private lastRange: object | undefined;
+  private lastSub: object | undefined;
+  /** Wakes and remove waits so far. */
+  wakes = 0;
+  removeWaits = 0;
+  /** Ranges an interval callback refused (returned false): no later callback may be called. */
+  private readonly refused = new WeakSet<object>();
 
   constructor(
     private readonly subs: MmuNotifierSubscriptions,
@@ -48,18 +65,48 @@ export class NotifierAudit {
     this.wasBusy = this.subs.isInvalidating;
   };
 
+  /**
+   * For the sim, after a call into the core: fails unless a `type` event about `range` was
+   * emitted and not yet acknowledged (a start, end or failed start must announce itself).
+   */
+  saw(type: 'start' | 'end' | 'start-failed', range: object, what: string): void {
+    if (!this.seen[type].delete(range)) {
+      this.fail(`notifier trace: ${what} emitted no ${type} event`);
+    }
+  }
+
+  /** For an interval callback: fails unless the core announced this very call. */
+  called(sub: object, range: object, who: string): void {
+    if (this.lastRange !== range || this.lastSub !== sub) {
+      this.fail(`notifier trace: ${who}'s invalidate was called without an invalidate event`);
+    }
+    this.lastRange = undefined;
+  }
+
+  /** For an interval callback that returned false (EAGAIN): the walk must stop there. */
+  refuse(range: object): void {
+    this.refused.add(range);
+  }
+
   private check(e: MmuNotifierTraceEvent): void {
     const seq = this.subs.invalidateSeq;
     const bad = (what: string) => this.fail(`notifier trace: ${e.type} event ${what}`);
+    if (e.type === 'start' || e.type === 'end' || e.type === 'start-failed') {
+      this.seen[e.type].add(e.range);
+    }
     switch (e.type) {
       case 'start':
+        if (this.hit.has(e.range)) bad('for a range already started and not ended');
         if (e.curSeq !== seq) bad(`says curSeq ${e.curSeq}, invalidateSeq is ${seq}`);
         if (e.hit && seq % 2 === 0)
           bad(`says an interval subscription was hit, but seq ${seq} is even`);
         this.hit.set(e.range, e.hit);
         break;
       case 'invalidate':
+        this.lastRange = e.range;
+        this.lastSub = e.sub;
         if (this.hit.get(e.range) !== true) bad('for a range whose start hit nothing');
+        if (this.refused.has(e.range)) bad('after a callback refused the range (EAGAIN)');
         if (e.curSeq !== seq || seq % 2 === 0) bad(`with curSeq ${e.curSeq}, invalidateSeq ${seq}`);
         if (e.sub.start >= e.range.end || e.sub.last < e.range.start) {
           bad(`to [${e.sub.start}, ${e.sub.last}], outside [${e.range.start}, ${e.range.end})`);
@@ -72,6 +119,7 @@ export class NotifierAudit {
         break;
       case 'start-failed':
         this.hit.delete(e.range);
+        this.refused.delete(e.range);
         if (e.errors === 0 && !e.eagain) bad('with neither EAGAIN nor an error');
         break;
       case 'wake':
@@ -79,6 +127,7 @@ export class NotifierAudit {
         if (e.applied !== this.deferred)
           bad(`applied ${e.applied}, ${this.deferred} were deferred`);
         this.deferred = 0;
+        this.wakes++;
         break;
       case 'insert':
       case 'remove': {
@@ -110,7 +159,7 @@ export class NotifierAudit {
         if (e.reason === 'readBegin') {
           if (e.sub.seq !== e.seq) bad(`for seq ${e.seq}, the subscription's seq is ${e.sub.seq}`);
           this.readBeginWaits++;
-        }
+        } else this.removeWaits++;
         break;
       default:
         break;

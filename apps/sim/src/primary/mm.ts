@@ -258,6 +258,7 @@ export class AddressSpace {
     for (;;) {
       try {
         await this.subs.invalidateRangeStart(range);
+        this.audit.saw('start', range, 'invalidateRangeStart');
         break;
       } catch (error) {
         this.startFailed(t, range, error);
@@ -280,6 +281,8 @@ export class AddressSpace {
     ) {
       throw error;
     }
+    this.audit.saw('start', range, 'a failed invalidateRangeStart');
+    this.audit.saw('start-failed', range, 'a failed invalidateRangeStart');
     this.ctx.stats.callbackErrors += error.errors.length;
     if (this.tracing)
       this.ev(
@@ -314,7 +317,10 @@ export class AddressSpace {
     const range = this.newRange(start, end, event, false, undefined);
     this.ctx.stats.invalidations[event]++;
     this.ctx.stats.nonblockStarts++;
-    if (!this.subs.invalidateRangeStartNonblock(range)) {
+    const ok = this.subs.invalidateRangeStartNonblock(range);
+    this.audit.saw('start', range, 'invalidateRangeStartNonblock');
+    if (!ok) {
+      this.audit.saw('start-failed', range, 'invalidateRangeStartNonblock (EAGAIN)');
       this.wakeSeqWaiters(); // the failed start may have ended the busy period it opened
       this.ctx.stats.eagain++;
       if (this.tracing) this.ev(t, INV_START_NB_EAGAIN[event], start, end, EVENT_CODE[event]);
@@ -332,7 +338,13 @@ export class AddressSpace {
   invEnd(t: Task, range: MmuNotifierRange): void {
     this.pt.flush();
     this.pt.windows--;
+    const wakes = this.audit.wakes;
+    const wasOdd = this.subs.invalidateSeq % 2 !== 0;
     this.subs.invalidateRangeEnd(range);
+    this.audit.saw('end', range, 'invalidateRangeEnd');
+    if (wasOdd && this.subs.invalidateSeq % 2 === 0 && this.audit.wakes !== wakes + 1) {
+      this.checker.fail('notifier trace: the busy period ended without a wake event');
+    }
     this.wakeSeqWaiters();
     if (this.tracing) {
       this.ev(

@@ -80,6 +80,22 @@ export function faultSubscription(
 }
 
 /**
+ * `sub.remove()`, checked: a removal deferred by a running invalidation (state
+ * 'pending-remove') announces its wait in the core's trace, one done at once does not.
+ */
+export function startRemoval(mm: AddressSpace, sub: IntervalNotifier): Promise<void> {
+  const waits = mm.audit.removeWaits;
+  const removal = sub.remove();
+  const deferred = sub.state === 'pending-remove';
+  if ((mm.audit.removeWaits === waits + 1) !== deferred) {
+    mm.checker.fail(
+      `mmu_interval_notifier_remove: a ${deferred ? 'deferred' : 'done'} removal ${deferred ? 'announced no' : 'announced a'} wait`,
+    );
+  }
+  return removal;
+}
+
+/**
  * The wait for a removal `sub.remove()` just returned (`removal`), by task `t` at `label`. A
  * removal deferred by a running invalidation (state 'pending-remove') ends with that busy
  * period: `t` blocks until the task that ends it wakes it (see waitSeqChange). One done at once
@@ -125,7 +141,7 @@ export function teardownOnTask(
   // What teardownInterval uses of the subscription (its range and remove()), as a plain object:
   // `sub` itself is never made a prototype (that would slow every later access to it).
   const remove = () => {
-    const removal = sub.remove();
+    const removal = startRemoval(mm, sub);
     const deferred = sub.state === 'pending-remove';
     const seq = mm.subs.invalidateSeq;
     return {

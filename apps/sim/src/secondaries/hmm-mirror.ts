@@ -21,6 +21,7 @@ import {
   errnoOf,
   PreemptibleLock,
   readBegin,
+  startRemoval,
   teardownOnTask,
 } from './glue.js';
 
@@ -168,16 +169,28 @@ export class HmmMirror implements SecondaryView {
     });
     this.ops = {
       invalidate: (sub, range, curSeq) => {
+        mm.audit.called(sub, range, name);
         if (this.removed.has(sub))
           this.checker.fail(`${name}: invalidate called after remove() returned`);
         // BUG(hmm-no-set-seq): the callback's setSeq(curSeq) does nothing.
         const ok = ops.invalidate(bugs.skipSetSeq ? noSetSeq(sub) : sub, range, curSeq);
         const [s, e] = [range.start / PAGE_SIZE, range.end / PAGE_SIZE];
-        if (ok === false) mm.ev(sched.current!, this.label.trylockFailed, s, e); // EAGAIN
+        if (ok === false) {
+          mm.audit.refuse(range);
+          mm.ev(sched.current!, this.label.trylockFailed, s, e); // EAGAIN
+        }
         return ok;
       },
     };
-    this.snapshotOps = invalidateOps({ lock: this.dev, zap: () => {} });
+    const snapshotOps = invalidateOps({ lock: this.dev, zap: () => {} });
+    this.snapshotOps = {
+      invalidate: (sub, range, curSeq) => {
+        mm.audit.called(sub, range, `${name} snapshot`);
+        const ok = snapshotOps.invalidate(sub, range, curSeq);
+        if (ok === false) mm.audit.refuse(range);
+        return ok;
+      },
+    };
   }
 
   /** Mirrors [start, end): mmu_interval_notifier_insert(). */
@@ -217,13 +230,13 @@ export class HmmMirror implements SecondaryView {
     }
     if (this.bugs.teardownZapFirst) {
       // BUG(hmm-teardown-zap-first): the removal, with no zap after the faults were stopped.
-      const removal = buf.sub.remove();
+      const removal = startRemoval(this.mm, buf.sub);
       this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
       await awaitRemoval(this.mm, t, buf.sub, removal, this.label.closeRemove);
     } else if (this.bugs.teardownRemoveFirst) {
       // BUG(hmm-teardown-remove-first): remove and await the removal, then zap: meanwhile the
       // subscription is gone and the translations are not.
-      const removal = buf.sub.remove();
+      const removal = startRemoval(this.mm, buf.sub);
       this.mm.ev(t, this.label.closeRemoved, buf.start, buf.end);
       await awaitRemoval(this.mm, t, buf.sub, removal, this.label.closeRemove);
       if (!this.dev.tryLock()) await this.dev.lock();
@@ -619,7 +632,13 @@ export class HmmMirror implements SecondaryView {
       const r = await this.collisionRetry(t, sub, job);
       return r < 0 ? r : perms;
     } finally {
-      await awaitRemoval(this.mm, t, sub, sub.remove(), 'mmu_interval_notifier_remove (snapshot)');
+      await awaitRemoval(
+        this.mm,
+        t,
+        sub,
+        startRemoval(this.mm, sub),
+        'mmu_interval_notifier_remove (snapshot)',
+      );
       stats.intervalRemoves++;
       this.mm.put();
     }

@@ -86,9 +86,11 @@ export class VhostDev implements SecondaryView {
     const { sched, stats } = mm.ctx;
     const ops = invalidateOps({ lock: this.vq, zap: (a, b) => this.clear(a, b + 1) }); // setSeq too
     const invalidate: typeof ops.invalidate = (sub, range, curSeq) => {
+      mm.audit.called(sub, range, 'vhost');
       const [t, s, e] = [sched.current!, range.start / PAGE_SIZE, range.end / PAGE_SIZE];
       const inside = this.srcu.readers > 0 && !bugs.noWait; // BUG(vhost-no-wait): never waits
       if (inside && !range.blockable) {
+        mm.audit.refuse(range);
         mm.ev(t, 'vhost invalidate: worker inside, EAGAIN', s, e);
         return false; // we may not sleep: EAGAIN, before changing anything
       }
