@@ -34,6 +34,7 @@ export class TrackerOracle {
         this.real.begin();
         if (++this.inProgress === 1) this.hullStart = this.hullEnd = -1;
         this.agree('begin()');
+        this.probe();
       },
       rangeAdd: (start, end) => {
         this.real.rangeAdd(start, end);
@@ -45,12 +46,14 @@ export class TrackerOracle {
           this.hullEnd = Math.max(this.hullEnd, end);
         }
         this.agree(`rangeAdd(${start}, ${end})`);
+        this.probe();
       },
       end: () => {
         this.real.end();
         this.ends++;
         this.inProgress--;
         this.agree('end()');
+        this.probe();
       },
     };
   }
@@ -63,6 +66,37 @@ export class TrackerOracle {
   /** True if `[g0, g1)` lies inside the merged range of the running burst. */
   inHull(g0: number, g1: number): boolean {
     return this.inProgress > 0 && this.hullStart >= 0 && g0 >= this.hullStart && g1 <= this.hullEnd;
+  }
+
+  /**
+   * Asks the real tracker every check at the edges of the merged range (or at gfn 0 without
+   * one), with a current and a stale snapshot, and judges each answer: the checks are pure
+   * reads, so the probes change nothing, and a wrong edge is found whether or not a fault
+   * happens to ask about it.
+   */
+  private probe(): void {
+    const r = this.real;
+    const gfns =
+      this.hullStart < 0
+        ? [0]
+        : [this.hullStart - 1, this.hullStart, this.hullEnd - 1, this.hullEnd].filter(
+            (g) => g >= 0,
+          );
+    const snapshots: [number, number][] = [[r.seq, this.ends]];
+    if (r.seq > 0) snapshots.push([r.seq - 1, this.ends - 1]);
+    for (const [seq, at] of snapshots) {
+      for (const g of gfns) {
+        this.judge(`retryGfn(seq, ${g})`, r.retryGfn(seq, g), this.expect('gfn', at, g), at);
+        this.judge(
+          `retryGfnUnsafe(seq, ${g})`,
+          r.retryGfnUnsafe(seq, g),
+          this.expect('unsafe', at, g),
+          at,
+        );
+      }
+      this.judge('retry(seq)', r.retry(seq), this.expect('any', at, 0), at);
+      this.judge('retryCache(seq)', r.retryCache(seq), this.expect('any', at, 0), at);
+    }
   }
 
   /** The real tracker's visible state against the sim's. */
