@@ -19,6 +19,7 @@ export class TrackerOracle {
   private hullStart = -1;
   private hullEnd = -1;
   private readonly seq0: number;
+  private touched = 0;
 
   constructor(
     private readonly real: InvalidationTracker,
@@ -31,12 +32,14 @@ export class TrackerOracle {
   notifierSide(): KvmNotifierTracker {
     return {
       begin: () => {
+        this.touched++;
         this.real.begin();
         if (++this.inProgress === 1) this.hullStart = this.hullEnd = -1;
         this.agree('begin()');
         this.probe();
       },
       rangeAdd: (start, end) => {
+        this.touched++;
         this.real.rangeAdd(start, end);
         if (this.hullStart < 0) {
           this.hullStart = start;
@@ -49,6 +52,7 @@ export class TrackerOracle {
         this.probe();
       },
       end: () => {
+        this.touched++;
         this.real.end();
         this.ends++;
         this.inProgress--;
@@ -56,6 +60,11 @@ export class TrackerOracle {
         this.probe();
       },
     };
+  }
+
+  /** Calls of begin/rangeAdd/end so far. */
+  get calls(): number {
+    return this.touched;
   }
 
   /** Invalidations in progress, by the sim's count. */

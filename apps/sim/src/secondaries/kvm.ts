@@ -4,6 +4,7 @@ import {
   type FaultTracker,
   faultWithRetry,
   InvalidationTracker,
+  type KvmMemslot,
   type KvmNotifier,
   type KvmNotifierRange,
   kvmNotifierOps,
@@ -87,6 +88,8 @@ export class KvmGuest implements SecondaryView {
   readonly ops: KvmNotifier;
   readonly guestPages: number;
   private readonly slots: Memslot[];
+  /** The memslots as kvmNotifierOps reads them. */
+  private readonly kvmSlots: KvmMemslot[];
   private readonly byHva = new IntervalTree<Memslot>();
   private readonly sptFrame: Int32Array;
   private readonly sptGen: Float64Array;
@@ -120,6 +123,11 @@ export class KvmGuest implements SecondaryView {
     this.sptFrame = new Int32Array(n).fill(-1);
     this.sptGen = new Float64Array(n);
     this.sptFlags = new Uint8Array(n);
+    this.kvmSlots = slots.map((s) => ({
+      userspaceAddr: s.hva * PAGE_SIZE,
+      baseGfn: s.gfn,
+      npages: s.npages,
+    }));
     this.lock = new SimSpinLock(mm.ctx.sched, 'kvm->mmu_lock').notifierLock();
     this.oracle = new TrackerOracle(this.tracker, (m) => checker.fail(m));
     this.cache = features.pfnCache
@@ -128,11 +136,8 @@ export class KvmGuest implements SecondaryView {
     this.ops = kvmNotifierOps({
       tracker: this.oracle.notifierSide(),
       lock: this.lock,
-      memslots: slots.map((s) => ({
-        userspaceAddr: s.hva * PAGE_SIZE,
-        baseGfn: s.gfn,
-        npages: s.npages,
-      })),
+      // Read at every start, as kvm_memslots() is (the slots never change here).
+      memslots: () => this.kvmSlots,
       pageSize: PAGE_SIZE,
       zap: (g0, g1, range) => {
         this.checkZap(g0, g1, range);
@@ -177,8 +182,15 @@ export class KvmGuest implements SecondaryView {
   /** kvmNotifierOps' start; once it succeeded, every overlapping memslot must have been zapped. */
   private start(sub: unknown, range: KvmNotifierRange): boolean | Promise<boolean> {
     let r: boolean | Promise<boolean>;
+    const calls = this.oracle.calls;
     try {
       r = this.ops.invalidateRangeStart(sub, range);
+      if (this.slotsIn(range).length === 0 && (r !== true || this.oracle.calls !== calls)) {
+        // kvm_handle_hva_range(): no memslot overlaps, so neither the lock nor the tracker.
+        this.checker.fail(
+          `kvm: invalidate_range_start [${range.start}, ${range.end}) overlaps no memslot but touched the tracker or did not return true at once`,
+        );
+      }
     } catch (error) {
       this.zaps.delete(range); // a failed start (the range is started again later)
       throw error;
