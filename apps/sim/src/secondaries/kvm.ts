@@ -57,6 +57,9 @@ interface VcpuFault {
   /** The vCPU's signal state while kicks are on (a fresh controller after each kick). */
   kicker: AbortController | undefined;
   tracker: OracleFaultTracker;
+  /** The page install() installed in this fault, and the backoffs (retries) it took. */
+  installed: PageRef | undefined;
+  backoffs: number;
   options: FaultOptions<PageRef>;
 }
 
@@ -358,7 +361,15 @@ export class KvmGuest implements SecondaryView {
 
   /** x86's fault: faultWithRetry; the installed page is released after it (as KVM does). */
   private async x86Fault(c: VcpuFault): Promise<number> {
-    const { retries } = await faultWithRetry(c.options);
+    c.installed = undefined;
+    c.backoffs = 0;
+    const { page, retries } = await faultWithRetry(c.options);
+    // It resolves with the page install() installed and the retries (backoffs) it took.
+    if (page !== c.installed || retries !== c.backoffs) {
+      this.checker.fail(
+        `kvm: faultWithRetry resolved with ${page === c.installed ? 'the installed page' : 'a page it did not install'} and ${retries} retries, after ${c.backoffs} backoff(s)`,
+      );
+    }
     this.release(c);
     return retries;
   }
@@ -443,21 +454,39 @@ export class KvmGuest implements SecondaryView {
       arm64: this.arm64Vcpus.has(t),
       kicker: undefined,
       tracker,
+      installed: undefined,
+      backoffs: 0,
       options: {
         tracker: this.bugs.skipRetry ? NO_RETRY : tracker,
         gfn: 0,
         lock: new PreemptibleLock(sched, t, this.lock, 'kvm: take mmu_lock', () => {
           if (!fault.arm64) this.mustNotRetry(t, fault, 'took mmu_lock');
         }),
-        resolve: () => this.resolve(t, fault),
-        install: (ref) => this.install(t, fault, ref),
+        resolve: (signal) => {
+          // The fault's own signal, or a never-aborted one when it has none.
+          const own = fault.options.signal;
+          if (
+            own !== undefined ? signal !== own : !(signal instanceof AbortSignal) || signal.aborted
+          ) {
+            this.checker.fail(`kvm: ${t.name}'s resolve() was not given the fault's signal`);
+          }
+          return this.resolve(t, fault);
+        },
+        install: (ref) => {
+          fault.installed = ref;
+          this.install(t, fault, ref);
+        },
         put: () => this.release(fault),
         backoff: kicks
           ? () => {
+              fault.backoffs++;
               this.maybeKick(fault);
               return sched.spinYield(t, 'kvm fault retry');
             }
-          : () => sched.spinYield(t, 'kvm fault retry'),
+          : () => {
+              fault.backoffs++;
+              return sched.spinYield(t, 'kvm fault retry');
+            },
       },
     };
     if (kicks) this.renewKicker(fault);
