@@ -128,6 +128,8 @@ const labels = (name: string) => ({
  * invalidation already zapped.
  */
 export class HmmMirror implements SecondaryView {
+  /** The device's identity as a migrate_vma owner (dmirror->mdevice). */
+  private readonly owner = Symbol('hmm device');
   /** The device mutex (a SimMutex), as the packages' helpers take it. */
   readonly dev: NotifierLock;
   readonly buffers: MirrorBuffer[] = [];
@@ -160,8 +162,20 @@ export class HmmMirror implements SecondaryView {
     this.flags = new Uint8Array(mm.pages);
     const ops = invalidateOps({
       lock: this.dev,
-      zap: (first, last, _range, sub) => {
+      // dmirror's pgmap owner: a migrate_vma of its own would be skipped (the device moves its
+      // own pages); the sim's migrations belong to no device, so every one reaches the zap.
+      owner: this.owner,
+      zap: (first, last, range, sub) => {
         mm.injectCallbackError(name); // a device error: nothing zapped, the start fails
+        // The part of the range the subscription covers, no more, no less.
+        if (
+          first !== Math.max(sub.start, range.start) ||
+          last !== Math.min(sub.last, range.end - 1)
+        ) {
+          this.checker.fail(
+            `${name}: zap of [${first}, ${last}] for the subscription [${sub.start}, ${sub.last}] and the range [${range.start}, ${range.end})`,
+          );
+        }
         const [s, e] = [first / PAGE_SIZE, (last + 1) / PAGE_SIZE];
         this.zap(s, e);
         mm.ev(sched.current!, this.label.invalidate, s, e, sub.seq);
