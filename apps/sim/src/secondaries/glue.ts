@@ -62,6 +62,23 @@ async function afterSeqChange<T>(
 function ignore(): void {}
 
 /**
+ * `answer`, the result of `sub.readRetry(seq)` or `sub.checkRetry(seq)`, checked against the
+ * rule: true exactly when the subscription's sequence is no longer the one readBegin gave.
+ */
+export function checkedRetry(
+  mm: AddressSpace,
+  sub: IntervalNotifier,
+  seq: number,
+  answer: boolean,
+  what: string,
+): boolean {
+  if (answer !== (sub.seq !== seq)) {
+    mm.checker.fail(`${what}(${seq}) = ${answer}, but the subscription's seq is ${sub.seq}`);
+  }
+  return answer;
+}
+
+/**
  * `sub` as task `t` hands it to faultWithRetry: `readBegin()` waits as a blocking point of `t`
  * (the other calls go to `sub`). A plain object: `sub` itself is never made a prototype.
  */
@@ -74,8 +91,8 @@ export function faultSubscription(
   return {
     tryReadBegin: () => sub.tryReadBegin(),
     readBegin: () => readBegin(mm, t, sub, label),
-    readRetry: (seq) => sub.readRetry(seq),
-    checkRetry: (seq) => sub.checkRetry(seq),
+    readRetry: (seq) => checkedRetry(mm, sub, seq, sub.readRetry(seq), 'readRetry'),
+    checkRetry: (seq) => checkedRetry(mm, sub, seq, sub.checkRetry(seq), 'checkRetry'),
   };
 }
 

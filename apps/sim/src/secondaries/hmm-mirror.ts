@@ -17,6 +17,7 @@ import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
 import {
   awaitRemoval,
+  checkedRetry,
   Errno,
   errnoOf,
   PreemptibleLock,
@@ -787,11 +788,12 @@ class RangeRetry implements FaultSubscription {
   }
 
   readRetry(seq: number): boolean {
-    return !this.skipReadRetry && this.sub.readRetry(seq); // BUG(hmm-no-read-retry)
+    if (this.skipReadRetry) return false; // BUG(hmm-no-read-retry)
+    return checkedRetry(this.mm, this.sub, seq, this.sub.readRetry(seq), 'readRetry');
   }
 
   checkRetry(seq: number): boolean {
-    return this.sub.checkRetry(seq);
+    return checkedRetry(this.mm, this.sub, seq, this.sub.checkRetry(seq), 'checkRetry');
   }
 
   /**
