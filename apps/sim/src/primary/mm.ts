@@ -4,6 +4,7 @@ import {
   type MmuNotifierRange,
   MmuNotifierSubscriptions,
   NotifierCallbackError,
+  ReleasedError,
   UnbalancedEndError,
 } from '@mmukit/mmu-notifier';
 import type { Checker } from '../checker.js';
@@ -155,11 +156,31 @@ export class AddressSpace {
     this.releaseObserver = () => observer.released();
   }
 
-  /** mmu_notifier_release() (every subscriber drops everything), then tells the observer. */
+  /** Set by the secondaries' aging callbacks when they report a young page (see reclaim). */
+  youngReported = false;
+  /** Whether a secondary holds a young translation of a page in [start, end) (read only). */
+  youngWitness: ((start: number, end: number) => boolean) | undefined;
+
+  /**
+   * mmu_notifier_release() (every subscriber drops everything), then tells the observer. After
+   * it, no subscription can be made: an insert or a registration throws ReleasedError.
+   */
   async release(): Promise<void> {
     await this.subs.release();
     this.wakeSeqWaiters();
     this.releaseObserver();
+    for (const subscribe of [
+      () => this.subs.insertInterval(0, PAGE_SIZE, { invalidate: () => true }),
+      () => this.subs.register({}),
+    ]) {
+      try {
+        subscribe();
+      } catch (error) {
+        if (error instanceof ReleasedError) continue;
+        throw error;
+      }
+      this.checker.fail('a subscription was accepted after mmu_notifier_release()');
+    }
   }
 
   /**

@@ -243,7 +243,16 @@ function reclaimScan(mm: AddressSpace, t: Task, p: number, to: number): number {
     if (pt.frame[p]! < 0 || (pt.flags[p]! & PTE_PROTNONE) !== 0) continue;
     const young = (pt.flags[p]! & PTE_YOUNG) !== 0;
     pt.clearYoung(p);
+    mm.youngReported = false;
+    const expected = mm.youngWitness?.(p, p + 1) ?? false;
     const secYoung = mm.subs.clearFlushYoung(p * 4096, (p + 1) * 4096);
+    // The OR of what the subscribers answered (each tells mm.youngReported), which is what
+    // their tables said before the call.
+    if (secYoung !== mm.youngReported || secYoung !== expected) {
+      mm.checker.fail(
+        `clearFlushYoung(page ${p}) = ${secYoung}; the subscribers answered ${mm.youngReported}, their tables held a young translation: ${expected}`,
+      );
+    }
     if (secYoung) stats.secondaryYoung++;
     if (!young && !secYoung) return p;
     stats.agedSkips++;

@@ -150,6 +150,14 @@ export class KvmGuest implements SecondaryView {
         mm.ev(mm.ctx.sched.current!, 'kvm zap', g0, g1, this.tracker.inProgress);
       },
     });
+    mm.youngWitness = (start, end) => {
+      let young = false;
+      this.forEachTranslationIn(start, end, (h) => {
+        const g = this.gfnOf(h);
+        if ((this.sptFlags[g]! & SPTE_YOUNG) !== 0) young = true;
+      });
+      return young;
+    };
     this.notifier = mm.subs.register({
       invalidateRangeStart: (sub, range) => this.start(sub, range),
       invalidateRangeEnd: this.ops.invalidateRangeEnd,
@@ -168,6 +176,12 @@ export class KvmGuest implements SecondaryView {
   /** The classic subscription (for unregister). */
   get subscription(): MmuNotifier {
     return this.notifier;
+  }
+
+  /** Guest frame backed by host page `hva` (a page inside a memslot). */
+  private gfnOf(hva: number): number {
+    const s = this.slots.find((m) => hva >= m.hva && hva < m.hva + m.npages)!;
+    return s.gfn + hva - s.hva;
   }
 
   /** Host page backing `gfn`, or -1. */
@@ -276,6 +290,7 @@ export class KvmGuest implements SecondaryView {
         }
       }
     });
+    if (young) this.mm.youngReported = true;
     return young;
   }
 
