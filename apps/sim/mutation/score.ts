@@ -3,7 +3,7 @@
  * mutation score over the packages three ways: over every mutant, over the mutants in code the
  * sim runs (covered), and over the covered mutants that change what valid input does, i.e.
  * leaving out those on input checks (the body of a validation function `check*` that throws or
- * warns, a guard whose branch throws a TypeError/RangeError or a named error, the text of such
+ * warns, a guard (on one line or several) whose branch throws a TypeError/RangeError or a named error, the text of such
  * an error, and the text a validation helper such as checkIndex() puts in its message): the sim
  * only ever passes valid input, so no run of it can tell those apart. Run: pnpm mutation:score
  * (after pnpm mutation).
@@ -31,8 +31,31 @@ const THROW = /\bthrow\b/;
 /** A function or method header, and its name. */
 const HEADER =
   /^(?:export )?(?:async )?function (\w+)|^ {2}(?:private |protected |static |async |readonly )*#?(\w+)\(.*\)(?:: [^=]+)? \{$/;
-/** A call of a validation helper (checkIndex, checkFunction, assertOutsideCallback, ...). */
-const VALIDATION_CALL = /\b(?:check|assert)[A-Z]\w*\(|\bcheck\w*\(/;
+/**
+ * A call of a validation helper (checkIndex, checkFunction, assertOutsideCallback,
+ * prepareStarts, ...): a string passed to it is the text of its error message.
+ */
+const VALIDATION_CALL = /\b(?:check|assert|prepare)[A-Z]\w*\(|\bcheck\w*\(/;
+
+/**
+ * True if line `i` lies in the condition of an `if (` spread over several lines (found within
+ * six lines above) whose block throws.
+ */
+function inThrowingCondition(lines: string[], i: number): boolean {
+  for (let j = i; j >= Math.max(0, i - 6); j--) {
+    const line = lines[j] ?? '';
+    if (j < i && /[;{}]\s*$/.test(line)) return false;
+    if (/^\s*(?:\} else )?if \($/.test(line)) {
+      for (let k = i; k < Math.min(lines.length, i + 8); k++) {
+        if (/^\s*\) \{$/.test(lines[k] ?? '')) {
+          return [1, 2, 3].some((d) => /\bthrow\b/.test(lines[k + d] ?? ''));
+        }
+      }
+      return false;
+    }
+  }
+  return false;
+}
 
 /**
  * True if line `i` lies in a validation function: one named check* (the nearest header above
@@ -60,7 +83,7 @@ function onInputCheck(lines: string[], m: Mutant): boolean {
   const first = m.location.start.line - 1;
   const last = m.location.end.line - 1;
   const at = (i: number) => lines[i] ?? '';
-  if (inValidationFunction(lines, first)) return true;
+  if (inValidationFunction(lines, first) || inThrowingCondition(lines, first)) return true;
   if (
     (m.mutatorName === 'StringLiteral' || m.mutatorName === 'TemplateLiteral') &&
     VALIDATION_CALL.test(at(first))
