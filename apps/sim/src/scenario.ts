@@ -74,7 +74,8 @@ export interface ScenarioConfig {
   kick?: number;
   /**
    * Chance that an invalidation callback of the HMM device or of KVM fails (throws) while the
-   * process is alive; the core undoes the start and the primary tries it again. Default 0.
+   * process is alive (the core undoes the start and the primary tries it again), and that a KVM
+   * fault's install fails (-ENOMEM: the fault must release the lock and the page). Default 0.
    */
   callbackErrors?: number;
   /** Follow this schedule instead of the strategy (exhaustive exploration; see Scheduler). */

@@ -38,6 +38,7 @@ export const PAGE_SIZE = 4096;
 /** Error codes returned by fault paths (negative, as in the kernel). */
 export const EPERM = -1;
 export const EINTR = -4;
+export const ENOMEM = -12;
 export const EFAULT = -14;
 export const EBUSY = -16;
 /** faultChecks(): the page must be brought in (no errno has this value). */

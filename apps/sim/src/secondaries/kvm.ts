@@ -13,7 +13,16 @@ import { IntervalTree } from '@mmukit/interval-tree';
 import type { MmuNotifier, NotifierLock } from '@mmukit/mmu-notifier';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimSpinLock } from '../locks.js';
-import { type AddressSpace, EFAULT, EINTR, EPERM, PAGE_SIZE, type PageRef } from '../primary/mm.js';
+import {
+  type AddressSpace,
+  EFAULT,
+  EINTR,
+  ENOMEM,
+  EPERM,
+  InjectedCallbackError,
+  PAGE_SIZE,
+  type PageRef,
+} from '../primary/mm.js';
 import type { Prng } from '../prng.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
@@ -366,7 +375,7 @@ export class KvmGuest implements SecondaryView {
       }
       if (r < 0) {
         if (r === EPERM) stats.eperm++;
-        else if (r !== EINTR) stats.efault++;
+        else if (r !== EINTR && r !== ENOMEM) stats.efault++;
         return;
       }
       // The guest re-executes the access; the SPTE may already be gone again.
@@ -411,8 +420,8 @@ export class KvmGuest implements SecondaryView {
         if (!again) this.install(t, c, ref);
       } finally {
         lock.unlock();
+        this.release(c); // after unlocking, installed or not (or failed)
       }
-      this.release(c);
       if (!again) return retries;
       await c.options.backoff!(retries + 1);
     }
@@ -423,6 +432,7 @@ export class KvmGuest implements SecondaryView {
    * was signalled; the vCPU then gets a fresh signal state.
    */
   private errorOf(t: Task, c: VcpuFault, error: unknown): number {
+    if (error instanceof InjectedCallbackError) return ENOMEM;
     if (!(error instanceof FaultAbortedError)) return errnoOf(error);
     if (c.kicker === undefined || !c.kicker.signal.aborted) {
       this.checker.fail(`kvm: ${t.name}'s fault was aborted, but no signal reached it`);
@@ -488,8 +498,8 @@ export class KvmGuest implements SecondaryView {
           return this.resolve(t, fault);
         },
         install: (ref) => {
-          fault.installed = ref;
           this.install(t, fault, ref);
+          fault.installed = ref; // only once it is in the shadow page table
         },
         put: () => this.release(fault),
         backoff: kicks
@@ -537,6 +547,8 @@ export class KvmGuest implements SecondaryView {
 
   /** The fault's install(), under mmu_lock after the retry check passed. */
   private install(t: Task, c: VcpuFault, ref: PageRef): void {
+    // With --callback-errors: no memory for a shadow page (-ENOMEM), before anything changes.
+    this.mm.injectCallbackError('kvm install');
     if (c.kicker?.signal.aborted) {
       this.checker.fail(`kvm: ${t.name} installed a page after a signal reached it`);
     }
