@@ -243,6 +243,20 @@ export class AddressSpace {
     }
   }
 
+  /**
+   * Frees a frame through the mmu_gather: queued while a zapper is inside (the gather's
+   * `submit()` says true), freed at once otherwise (false); checked both ways.
+   */
+  freeFrame(f: number): void {
+    const inside = this.gather.holders > 0;
+    const queued = this.gather.submit(f);
+    if (queued !== inside || (this.frames.used[f] === 0) === queued) {
+      this.checker.fail(
+        `mmu_gather: frame ${f} ${queued ? 'queued' : 'not queued'} and ${this.frames.used[f] === 0 ? 'freed' : 'not freed'} with ${this.gather.holders} zapper(s) inside`,
+      );
+    }
+  }
+
   // ---- notifier brackets -------------------------------------------------------------------
 
   /**
@@ -410,7 +424,7 @@ export class AddressSpace {
   /** Unmaps one page (zap_pte_range for one PTE): frame to the gather, swap slot freed, data gone. */
   zapPage(p: number): void {
     const f = this.pt.frame[p]!;
-    if (f >= 0) this.gather.submit(f);
+    if (f >= 0) this.freeFrame(f);
     const s = this.pt.swap[p]!;
     if (s >= 0) this.swap.free(s);
     this.pt.unmap(p);

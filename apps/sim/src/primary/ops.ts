@@ -191,7 +191,7 @@ export async function migrateOp(
         const nf = mm.frames.alloc();
         mm.frames.data[nf] = mm.frames.data[f]!;
         pt.replace(p, nf);
-        mm.gather.submit(f);
+        mm.freeFrame(f);
         mm.ctx.stats.migrations++;
         if ((p - start) % 8 === 7) await mm.ctx.sched.yield(t, 'migrate copy');
       }
@@ -272,7 +272,7 @@ async function reclaimFrom(mm: AddressSpace, t: Task, p: number, to: number): Pr
       // pte_same(): the page may have been zapped or migrated while we slept in the start.
       if (pt.frame[p] === f && mm.frames.gen[f] === gen) {
         pt.swapOut(p, mm.swap.store(mm.frames.data[f]!));
-        mm.gather.submit(f);
+        mm.freeFrame(f);
         mm.ctx.stats.swapOuts++;
         mm.ev(t, 'swap-out', p, f);
       }
@@ -367,7 +367,7 @@ export async function exitOp(mm: AddressSpace, t: Task): Promise<void> {
   }
   mm.dead = true;
   mm.ev(t, 'exit done', mm.frames.allocated);
-  if (mm.frames.allocated !== 0 || mm.gather.pending !== 0) {
+  if (mm.frames.allocated !== 0 || mm.gather.pending !== 0 || mm.gather.holders !== 0) {
     mm.checker.fail(
       `exit leaked ${mm.frames.allocated} frames (${mm.gather.pending} still in the gather)`,
     );
