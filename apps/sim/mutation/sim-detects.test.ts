@@ -34,6 +34,12 @@ describe('the sim sees nothing wrong in the packages', () => {
     for (let seed = 1; seed <= 8; seed++) await clean({ seed, ops: 2000, ...extras });
   });
 
+  it('three vhost workers (SRCU readers of several generations): 8 seeds x 2,000 ops', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      await clean({ seed, ops: 2000, end: 'random', vhostWorkers: 3 });
+    }
+  });
+
   it('failing callbacks (HMM and KVM, 5% each): 8 seeds x 2,000 ops', async () => {
     const extras = { callbackErrors: 0.05, end: 'random' } as const;
     for (let seed = 1; seed <= 8; seed++) await clean({ seed, ops: 2000, ...extras });

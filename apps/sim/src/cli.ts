@@ -113,6 +113,7 @@ interface CommonOpts {
   pfnCache?: boolean;
   kick: number;
   callbackErrors: number;
+  vhostWorkers: number;
 }
 
 function addCommon(
@@ -210,6 +211,12 @@ function addCommon(
       parseChance('callback-errors'),
       0,
     )
+    .option(
+      '--vhost-workers <n>',
+      'vhost worker tasks (SRCU readers of the same rings)',
+      int('vhost-workers', 1, LIMITS.tasks),
+      1,
+    )
     .option('--json', 'machine-readable output')
     .option(
       '--trace [file]',
@@ -239,6 +246,7 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
     pfnCache: o.pfnCache === true,
     kick: o.kick,
     callbackErrors: o.callbackErrors,
+    vhostWorkers: o.vhostWorkers,
     fullTrace: o.trace === true,
   };
 }

@@ -138,6 +138,7 @@ export function configFlags(c: ScenarioConfig): string {
   if (c.pfnCache === true) parts.push(' --pfn-cache');
   if ((c.kick ?? 0) > 0) parts.push(` --kick ${c.kick}`);
   if ((c.callbackErrors ?? 0) > 0) parts.push(` --callback-errors ${c.callbackErrors}`);
+  if ((c.vhostWorkers ?? 1) !== 1) parts.push(` --vhost-workers ${c.vhostWorkers}`);
   for (const name of modesOf(c.bugs)) parts.push(` --bug ${name}`);
   return parts.join('');
 }

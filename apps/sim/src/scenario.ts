@@ -78,6 +78,11 @@ export interface ScenarioConfig {
    * fault's install fails (-ENOMEM: the fault must release the lock and the page). Default 0.
    */
   callbackErrors?: number;
+  /**
+   * vhost worker tasks (vhost_worker per virtqueue): readers of the same SRCU and users of the
+   * same rings; default 1.
+   */
+  vhostWorkers?: number;
   /** Follow this schedule instead of the strategy (exhaustive exploration; see Scheduler). */
   schedule?: ScheduleChoices;
   /** Called every 1024 steps with the ops done so far (progress bar). */
@@ -148,6 +153,7 @@ function checkConfig(config: ScenarioConfig): void {
   if (!(rebind >= 0 && rebind <= 1))
     throw new RangeError(`rebind must be a chance from 0 to 1, got ${rebind}`);
   intIn('arm64Vcpus', config.arm64Vcpus ?? 0, 0, config.vcpus);
+  intIn('vhostWorkers', config.vhostWorkers ?? 1, 1, LIMITS.tasks);
   const callbackErrors = config.callbackErrors ?? 0;
   if (!(callbackErrors >= 0 && callbackErrors <= 1)) {
     throw new RangeError(`callbackErrors must be a chance from 0 to 1, got ${callbackErrors}`);
@@ -298,7 +304,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     2 +
     (kvm !== undefined ? config.vcpus : 0) +
     (hmm !== undefined ? config.devices : 0) +
-    (vhost !== undefined ? 1 : 0);
+    (vhost !== undefined ? (config.vhostWorkers ?? 1) : 0);
   const share = Math.ceil(config.ops / nTasks);
   const newBudget = (): Budget => new Budget(share, budget);
   /**
@@ -505,16 +511,21 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
 
   if (vhost !== undefined) {
     const v = vhost;
-    const r = rng.fork();
-    sched.spawnLoop(
-      'vhost',
-      'vhost',
-      program(dead, (t) => {
-        const ring = focus > 0 ? v.rings[0]! : r.pick(v.rings);
-        return v.access(t, ring, r.int(ring.npages), r.chance(0.5));
-      }),
-      (t) => v.close(t), // vhost_dev_cleanup(): the subscription goes away
-    );
+    const workers = config.vhostWorkers ?? 1;
+    let running = workers;
+    for (let i = 0; i < workers; i++) {
+      const r = rng.fork();
+      sched.spawnLoop(
+        i === 0 ? 'vhost' : `vhost${i}`,
+        'vhost',
+        program(dead, (t) => {
+          const ring = focus > 0 ? v.rings[0]! : r.pick(v.rings);
+          return v.access(t, ring, r.int(ring.npages), r.chance(0.5));
+        }),
+        // vhost_dev_cleanup() once every worker has stopped: the subscription goes away.
+        (t) => (--running === 0 ? v.close(t) : Promise.resolve()),
+      );
+    }
   }
 
   await sched.run();

@@ -71,6 +71,9 @@ export class VhostDev implements SecondaryView {
   /** synchronize() calls that had to wait, so far; and how many `srcu` still has pending. */
   private syncs = 0;
   private syncsPending = 0;
+  /** Read-side sections inside now (ids), to check each grace period against. */
+  private readonly sections = new Set<number>();
+  private sectionIds = 0;
 
   constructor(
     private readonly mm: AddressSpace,
@@ -113,6 +116,7 @@ export class VhostDev implements SecondaryView {
    */
   private async synchronize(t: Task): Promise<void> {
     const inside = this.srcu.readers > 0;
+    const before = inside ? [...this.sections] : [];
     const done = this.srcu.synchronize();
     if (!inside) {
       await this.mm.ctx.sched.pass(t, SYNC_LABEL); // a grace period, with nobody to wait for
@@ -125,10 +129,26 @@ export class VhostDev implements SecondaryView {
         await this.srcuWaiters.wait(t, SYNC_LABEL);
     }
     await done;
+    // The grace period: every read-side section that was inside when it began has left.
+    for (const section of before) {
+      if (this.sections.has(section)) {
+        this.checker.fail(
+          `vhost: synchronize_srcu returned while a reader inside before it began is still inside`,
+        );
+      }
+    }
+  }
+
+  /** srcu_read_lock(): the token, and the section counted as inside until readUnlock. */
+  private readLock(): [number, number] {
+    const section = ++this.sectionIds;
+    this.sections.add(section);
+    return [this.srcu.readLock(), section];
   }
 
   /** srcu_read_unlock(), and the wake-up of the synchronize() calls it completes. */
-  private readUnlock(reader: number): void {
+  private readUnlock([reader, section]: [number, number]): void {
+    this.sections.delete(section);
     this.srcu.readUnlock(reader);
     if (this.srcu.waiting < this.syncsPending) {
       this.syncsPending = this.srcu.waiting;
@@ -152,7 +172,7 @@ export class VhostDev implements SecondaryView {
   async access(t: Task, ring: VhostRing, index: number, write: boolean): Promise<void> {
     const { sched, stats } = this.mm.ctx;
     const page = ring.start + index;
-    const reader = this.srcu.readLock(); // the worker is inside: notifiers must wait for it
+    const reader = this.readLock(); // the worker is inside: notifiers must wait for it
     if (ring.mapped) {
       const { frame: f, gen: g } = ring.map[index]!;
       stats.vhostFast++;
