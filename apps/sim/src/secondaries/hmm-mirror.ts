@@ -1,4 +1,5 @@
 import {
+  FaultDeadlineError,
   type FaultSubscription,
   faultWithRetry,
   type SubscriptionFaultOptions,
@@ -108,6 +109,9 @@ const labels = (name: string) => ({
   snapshotWalk: `${name} snapshot walk`,
 });
 
+/** The fault watchdog of the device (wall clock), far beyond any run's fault. */
+const WATCHDOG_MS = 60_000;
+
 /**
  * An HMM mirror device in the style of lib/test_hmm.c's dmirror: a device page table (one
  * entry per virtual page: frame, generation, write tag), one interval subscription per mirrored
@@ -168,6 +172,10 @@ export class HmmMirror implements SecondaryView {
       owner: this.owner,
       zap: (first, last, range, sub) => {
         mm.injectCallbackError(name); // a device error: nothing zapped, the start fails
+        // setSeq must leave a subscription being removed retired (its readers all retry).
+        if (sub.state === 'pending-remove' && sub.seq === mm.subs.invalidateSeq) {
+          this.checker.fail(`${name}: setSeq gave a subscription being removed the current seq`);
+        }
         // The part of the range the subscription covers, no more, no less.
         if (
           first !== Math.max(sub.start, range.start) ||
@@ -448,7 +456,7 @@ export class HmmMirror implements SecondaryView {
         const { retries } = await faultWithRetry(c.options);
         this.mm.ctx.stats.retries.hmm += retries;
       } catch (error) {
-        r = errnoOf(error);
+        r = c.errno(error);
       }
       if (!job.keep || r < 0) return r;
       // BUG(hmm-install-unlocked): readRetry under the lock, program after unlocking and after
@@ -601,7 +609,7 @@ export class HmmMirror implements SecondaryView {
       this.mm.ctx.stats.retries.hmm += retries;
       return 0;
     } catch (error) {
-      return errnoOf(error);
+      return c.errno(error);
     }
   }
 
@@ -617,6 +625,8 @@ export class HmmMirror implements SecondaryView {
     c.job = job as RetryJob<unknown>;
     c.skipReadRetry = skipReadRetry;
     c.deadline = this.mm.ctx.sched.steps + HMM_TIMEOUT_STEPS;
+    // The driver's wall-clock watchdog besides its step budget: never reached in a run.
+    c.options.deadline = Date.now() + WATCHDOG_MS;
     c.seq = 0; // the read the walk belongs to
     return c;
   }
@@ -773,6 +783,18 @@ class RangeRetry implements FaultSubscription {
       install: (walked) => this.job.program(walked),
       backoff: () => this.backoff(),
     };
+  }
+
+  /**
+   * The -errno of a failed collision-retry: what resolve/backoff threw, or -EBUSY for the
+   * watchdog, which must not fire before its deadline.
+   */
+  errno(error: unknown): number {
+    if (!(error instanceof FaultDeadlineError)) return errnoOf(error);
+    if (Date.now() < this.options.deadline!) {
+      this.mm.checker.fail(`${this.t.name}: FaultDeadlineError before the watchdog's deadline`);
+    }
+    return EBUSY;
   }
 
   readBegin(): number | Promise<number> {
