@@ -1,7 +1,8 @@
-import type {
-  MmuNotifierSubscriptions,
-  MmuNotifierTraceEvent,
-  MmuNotifierTracer,
+import {
+  isMmuNotifierEvent,
+  type MmuNotifierSubscriptions,
+  type MmuNotifierTraceEvent,
+  type MmuNotifierTracer,
 } from '@mmukit/mmu-notifier';
 
 /**
@@ -97,6 +98,7 @@ export class NotifierAudit {
     switch (e.type) {
       case 'start':
         if (this.hit.has(e.range)) bad('for a range already started and not ended');
+        if (!isMmuNotifierEvent(e.range.event)) bad(`with the event ${String(e.range.event)}`);
         if (e.curSeq !== seq) bad(`says curSeq ${e.curSeq}, invalidateSeq is ${seq}`);
         if (e.hit && seq % 2 === 0)
           bad(`says an interval subscription was hit, but seq ${seq} is even`);
@@ -159,7 +161,8 @@ export class NotifierAudit {
         if (e.reason === 'readBegin') {
           if (e.sub.seq !== e.seq) bad(`for seq ${e.seq}, the subscription's seq is ${e.sub.seq}`);
           this.readBeginWaits++;
-        } else this.removeWaits++;
+        } else if (e.reason === 'remove') this.removeWaits++;
+        else bad(`with the reason ${String(e.reason)}`);
         break;
       default:
         break;

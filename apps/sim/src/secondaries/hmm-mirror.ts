@@ -5,6 +5,7 @@ import {
   type SubscriptionFaultOptions,
 } from '@mmukit/fault-retry';
 import {
+  CallbackContextError,
   type IntervalNotifier,
   type IntervalNotifierOps,
   invalidateOps,
@@ -133,6 +134,8 @@ const WATCHDOG_MS = 60_000;
  * invalidation already zapped.
  */
 export class HmmMirror implements SecondaryView {
+  /** Invalidate callbacks received (every 16th probes the callback context). */
+  private callbacks = 0;
   /** The device's identity as a migrate_vma owner (dmirror->mdevice). */
   private readonly owner = Symbol('hmm device');
   /** The device mutex (a SimMutex), as the packages' helpers take it. */
@@ -193,6 +196,7 @@ export class HmmMirror implements SecondaryView {
     this.ops = {
       invalidate: (sub, range, curSeq) => {
         mm.audit.called(sub, range, name);
+        if ((this.callbacks++ & 15) === 0) this.probeCallbackContext(sub);
         if (this.removed.has(sub))
           this.checker.fail(`${name}: invalidate called after remove() returned`);
         // BUG(hmm-no-set-seq): the callback's setSeq(curSeq) does nothing.
@@ -214,6 +218,26 @@ export class HmmMirror implements SecondaryView {
         return ok;
       },
     };
+  }
+
+  /**
+   * From inside its own invalidate callback a subscription's readBegin() must be refused with
+   * CallbackContextError (it would wait for this very invalidation): checked on every 16th call.
+   */
+  private probeCallbackContext(sub: IntervalNotifier): void {
+    const wrong = (what: string) => {
+      try {
+        this.checker.fail(`${this.name}: readBegin() from inside its invalidate ${what}`);
+      } catch {
+        // recorded; nothing to unwind in a promise handler
+      }
+    };
+    sub.readBegin().then(
+      () => wrong('was not refused'),
+      (error: unknown) => {
+        if (!(error instanceof CallbackContextError)) wrong(`failed with ${String(error)}`);
+      },
+    );
   }
 
   /** Mirrors [start, end): mmu_interval_notifier_insert(). */
