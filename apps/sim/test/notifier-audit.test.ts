@@ -52,12 +52,12 @@ describe('NotifierAudit', () => {
   it.each([
     [
       'a start with the wrong curSeq',
-      { type: 'start', range: {}, curSeq: 7, hit: false, active: 1 },
+      { type: 'start', range: { event: 'unmap' }, curSeq: 7, hit: false, active: 1 },
       /curSeq 7/,
     ],
     [
       'a start that hit with an even seq',
-      { type: 'start', range: {}, curSeq: 2, hit: true, active: 1 },
+      { type: 'start', range: { event: 'unmap' }, curSeq: 2, hit: true, active: 1 },
       /even/,
     ],
     [
@@ -79,6 +79,11 @@ describe('NotifierAudit', () => {
       'a failed start without a cause',
       { type: 'start-failed', range: {}, eagain: false, errors: 0 },
       /neither EAGAIN nor an error/,
+    ],
+    [
+      'a start with an unknown event',
+      { type: 'start', range: { event: 'bogus' }, curSeq: 2, hit: false, active: 1 },
+      /with the event bogus/,
     ],
     ['a wait with an even seq', { type: 'wait', sub: {}, reason: 'remove', seq: 2 }, /for seq 2/],
   ] as const)('reports %s', (_name, event, message) => {
