@@ -179,34 +179,26 @@ export class OracleFaultTracker implements FaultTracker {
   }
 
   retryGfn(seq: number, gfn: number): boolean {
-    const got = this.o.tracker.retryGfn(seq, gfn);
-    return this.o.judge(
-      `retryGfn(seq, ${gfn})`,
-      got,
-      this.o.expect('gfn', this.endsAt, gfn),
-      this.endsAt,
-    );
+    return this.judged(`retryGfn(seq, ${gfn})`, this.o.tracker.retryGfn(seq, gfn), 'gfn', gfn);
   }
 
   retryGfnUnsafe(seq: number, gfn: number): boolean {
     const got = this.o.tracker.retryGfnUnsafe(seq, gfn);
-    return this.o.judge(
-      `retryGfnUnsafe(seq, ${gfn})`,
-      got,
-      this.o.expect('unsafe', this.endsAt, gfn),
-      this.endsAt,
-    );
+    return this.judged(`retryGfnUnsafe(seq, ${gfn})`, got, 'unsafe', gfn);
   }
 
   /** mmu_invalidate_retry(): range-agnostic, under the lock (arm64's fault). */
   retry(seq: number): boolean {
-    const got = this.o.tracker.retry(seq);
-    return this.o.judge('retry(seq)', got, this.o.expect('any', this.endsAt, 0), this.endsAt);
+    return this.judged('retry(seq)', this.o.tracker.retry(seq), 'any', 0);
   }
 
   /** mmu_notifier_retry_cache(): range-agnostic, lockless (the pfn cache's refresh). */
   retryCache(seq: number): boolean {
-    const got = this.o.tracker.retryCache(seq);
-    return this.o.judge('retryCache(seq)', got, this.o.expect('any', this.endsAt, 0), this.endsAt);
+    return this.judged('retryCache(seq)', this.o.tracker.retryCache(seq), 'any', 0);
+  }
+
+  /** `got` if it is the rules' answer for this snapshot, else a failed run. */
+  private judged(what: string, got: boolean, kind: 'gfn' | 'unsafe' | 'any', gfn: number): boolean {
+    return this.o.judge(what, got, this.o.expect(kind, this.endsAt, gfn), this.endsAt);
   }
 }

@@ -159,14 +159,7 @@ export class KvmGuest implements SecondaryView {
         mm.ev(mm.ctx.sched.current!, 'kvm zap', g0, g1, this.tracker.inProgress);
       },
     });
-    mm.youngWitness = (start, end) => {
-      let young = false;
-      this.forEachTranslationIn(start, end, (h) => {
-        const g = this.gfnOf(h);
-        if ((this.sptFlags[g]! & SPTE_YOUNG) !== 0) young = true;
-      });
-      return young;
-    };
+    mm.youngWitness = (start, end) => this.scanYoung(start * PAGE_SIZE, end * PAGE_SIZE, false);
     this.notifier = mm.subs.register({
       invalidateRangeStart: (sub, range) => this.start(sub, range),
       invalidateRangeEnd: this.ops.invalidateRangeEnd,
@@ -187,12 +180,6 @@ export class KvmGuest implements SecondaryView {
     return this.notifier;
   }
 
-  /** Guest frame backed by host page `hva` (a page inside a memslot). */
-  private gfnOf(hva: number): number {
-    const s = this.slots.find((m) => hva >= m.hva && hva < m.hva + m.npages)!;
-    return s.gfn + hva - s.hva;
-  }
-
   /** Host page backing `gfn`, or -1. */
   hvaOf(gfn: number): number {
     const slots = this.slots;
@@ -209,9 +196,10 @@ export class KvmGuest implements SecondaryView {
   private start(sub: unknown, range: KvmNotifierRange): boolean | Promise<boolean> {
     let r: boolean | Promise<boolean>;
     const calls = this.oracle.calls;
+    const want = this.slotsIn(range);
     try {
       r = this.ops.invalidateRangeStart(sub, range);
-      if (this.slotsIn(range).length === 0 && (r !== true || this.oracle.calls !== calls)) {
+      if (want === 0 && (r !== true || this.oracle.calls !== calls)) {
         // kvm_handle_hva_range(): no memslot overlaps, so neither the lock nor the tracker.
         this.checker.fail(
           `kvm: invalidate_range_start [${range.start}, ${range.end}) overlaps no memslot but touched the tracker or did not return true at once`,
@@ -221,10 +209,10 @@ export class KvmGuest implements SecondaryView {
       this.zaps.delete(range); // a failed start (the range is started again later)
       throw error;
     }
-    if (r === true) this.checkZapped(range);
+    if (r === true) this.checkZapped(range, want);
     else if (r !== false) {
       return r.then(
-        (ok) => (ok ? this.checkZapped(range) : false),
+        (ok) => (ok ? this.checkZapped(range, want) : false),
         (error: unknown) => {
           this.zaps.delete(range);
           throw error;
@@ -234,15 +222,21 @@ export class KvmGuest implements SecondaryView {
     return r;
   }
 
-  /** The memslots overlapping the host address range. */
-  private slotsIn(range: KvmNotifierRange): Memslot[] {
-    return this.slots.filter(
-      (s) => range.start < (s.hva + s.npages) * PAGE_SIZE && range.end > s.hva * PAGE_SIZE,
+  /** How many memslots overlap the host address range (pages of it partly covered count). */
+  private slotsIn(range: KvmNotifierRange): number {
+    let n = 0;
+    this.byHva.forEachOverlap(
+      Math.floor(range.start / PAGE_SIZE),
+      Math.ceil(range.end / PAGE_SIZE) - 1,
+      () => {
+        n++;
+      },
     );
+    return n;
   }
 
-  private checkZapped(range: KvmNotifierRange): true {
-    const want = this.slotsIn(range).length;
+  /** After a successful start: `want` memslots overlapped, each must have been zapped once. */
+  private checkZapped(range: KvmNotifierRange, want: number): true {
     const got = this.zaps.get(range) ?? 0;
     if (got !== want) {
       this.checker.fail(
@@ -286,6 +280,13 @@ export class KvmGuest implements SecondaryView {
 
   /** kvm_age_hva_range(): report (and optionally clear) shadow accessed bits. */
   private age(start: number, end: number, clear: boolean): boolean {
+    const young = this.scanYoung(start, end, clear);
+    if (young) this.mm.youngReported = true;
+    return young;
+  }
+
+  /** Whether a present shadow PTE in the host range [start, end) is young; `clear` clears it. */
+  private scanYoung(start: number, end: number, clear: boolean): boolean {
     let young = false;
     this.byHva.forEachOverlap(start / PAGE_SIZE, end / PAGE_SIZE - 1, (node) => {
       const slot = node.value;
@@ -299,7 +300,6 @@ export class KvmGuest implements SecondaryView {
         }
       }
     });
-    if (young) this.mm.youngReported = true;
     return young;
   }
 
