@@ -111,6 +111,8 @@ interface CommonOpts {
   rebind: number;
   arm64Vcpus: number;
   pfnCache?: boolean;
+  kvmRt?: boolean;
+  memslotUpdates: number;
   kick: number;
   callbackErrors: number;
   vhostWorkers: number;
@@ -199,6 +201,13 @@ function addCommon(
       0,
     )
     .option('--pfn-cache', 'a KVM pfn cache over guest frame 0, used by the vCPUs')
+    .option('--kvm-rt', "PREEMPT_RT: KVM's mmu_lock sleeps, and a vCPU can be preempted holding it")
+    .option(
+      '--memslot-updates <p>',
+      'chance that an access of vcpu0 is a memslot update instead (waits for invalidations)',
+      parseChance('memslot-updates'),
+      0,
+    )
     .option(
       '--kick <p>',
       'chance that a signal interrupts a vCPU fault after its GUP or between retries',
@@ -244,6 +253,8 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
     rebind: o.rebind,
     arm64Vcpus: o.arm64Vcpus,
     pfnCache: o.pfnCache === true,
+    kvmRt: o.kvmRt === true,
+    memslotUpdates: o.memslotUpdates,
     kick: o.kick,
     callbackErrors: o.callbackErrors,
     vhostWorkers: o.vhostWorkers,

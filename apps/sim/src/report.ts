@@ -136,6 +136,8 @@ export function configFlags(c: ScenarioConfig): string {
   if ((c.rebind ?? 0.02) !== 0.02) parts.push(` --rebind ${c.rebind}`);
   if ((c.arm64Vcpus ?? 0) > 0) parts.push(` --arm64-vcpus ${c.arm64Vcpus}`);
   if (c.pfnCache === true) parts.push(' --pfn-cache');
+  if (c.kvmRt === true) parts.push(' --kvm-rt');
+  if ((c.memslotUpdates ?? 0) > 0) parts.push(` --memslot-updates ${c.memslotUpdates}`);
   if ((c.kick ?? 0) > 0) parts.push(` --kick ${c.kick}`);
   if ((c.callbackErrors ?? 0) > 0) parts.push(` --callback-errors ${c.callbackErrors}`);
   if ((c.vhostWorkers ?? 1) !== 1) parts.push(` --vhost-workers ${c.vhostWorkers}`);

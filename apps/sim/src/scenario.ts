@@ -70,6 +70,16 @@ export interface ScenarioConfig {
   arm64Vcpus?: number;
   /** A KVM pfn cache (gfn_to_pfn_cache) over guest frame 0, used by the vCPUs; default off. */
   pfnCache?: boolean;
+  /**
+   * PREEMPT_RT: KVM's mmu_lock is a sleeping lock and a vCPU can be preempted while it holds it
+   * (invalidations then wait for it, fail with EAGAIN when they cannot wait, or end later).
+   */
+  kvmRt?: boolean;
+  /**
+   * Chance that a vCPU access is instead a memslot update of vcpu0 (flags only: it waits for
+   * the invalidations counted, then swaps the memslots); default 0.
+   */
+  memslotUpdates?: number;
   /** Chance that a signal interrupts a vCPU's fault after its GUP or between retries; default 0. */
   kick?: number;
   /**
@@ -161,6 +171,10 @@ function checkConfig(config: ScenarioConfig): void {
   const kick = config.kick ?? 0;
   if (!(kick >= 0 && kick <= 1))
     throw new RangeError(`kick must be a chance from 0 to 1, got ${kick}`);
+  const memslotUpdates = config.memslotUpdates ?? 0;
+  if (!(memslotUpdates >= 0 && memslotUpdates <= 1)) {
+    throw new RangeError(`memslotUpdates must be a chance from 0 to 1, got ${memslotUpdates}`);
+  }
   let total = 0;
   for (const [name, w] of Object.entries(config.mix)) {
     if (!(Number.isFinite(w) && w >= 0)) {
@@ -270,6 +284,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       config.bugs.kvm,
       {
         pfnCache: config.pfnCache === true,
+        rt: config.kvmRt === true,
+        memslotUpdates: (config.memslotUpdates ?? 0) > 0,
         kick: config.kick ?? 0,
         // Forked only when used, so that runs without them draw the same numbers as before.
         ...(config.pfnCache === true || (config.kick ?? 0) > 0 ? { rng: rng.fork() } : {}),
@@ -443,12 +459,15 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   if (kvm !== undefined) {
     const guest = kvm;
     const arm64From = config.vcpus - (config.arm64Vcpus ?? 0);
+    const updates = config.memslotUpdates ?? 0;
     for (let i = 0; i < config.vcpus; i++) {
       const r = rng.fork();
       const vcpu = sched.spawnLoop(
         `vcpu${i}`,
         'vcpu',
         program(dead, (t) => {
+          // Drawn only when on, so that runs without updates draw the same numbers as before.
+          if (i === 0 && updates > 0 && r.chance(updates)) return guest.updateMemslots(t);
           // Guests touch a working set: mostly the low quarter of guest memory.
           const gfn =
             focus > 0

@@ -612,7 +612,10 @@ export class StopSignal extends Error {
   }
 }
 
+/** An error as one line; one that carries others (`errors`, as AggregateError) lists them. */
 function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const inner = (error as { errors?: unknown }).errors;
+  const causes = Array.isArray(inner) ? ` (${inner.map(describe).join('; ')})` : '';
+  return `${error.name}: ${error.message}${causes}`;
 }

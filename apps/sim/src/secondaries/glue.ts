@@ -193,6 +193,11 @@ export class PreemptibleLock implements NotifierLock {
      * right after its lockless re-check, so a secondary can check here that the re-check passed.
      */
     private readonly onLock?: () => void,
+    /**
+     * If set, a second scheduling point of `t` right after it took the lock, still holding it
+     * (`holdingLabel`): a sleeping lock's holder preempted inside its critical section.
+     */
+    private readonly holdingLabel?: string,
   ) {}
 
   /** Never at once: lock() is the scheduling point. */
@@ -202,7 +207,8 @@ export class PreemptibleLock implements NotifierLock {
 
   lock(): Promise<void> {
     this.onLock?.();
-    return this.sched.yield(this.t, this.label).then(this.take);
+    const taken = this.sched.yield(this.t, this.label).then(this.take);
+    return this.holdingLabel === undefined ? taken : taken.then(this.preempted);
   }
 
   unlock(): void {
@@ -212,6 +218,9 @@ export class PreemptibleLock implements NotifierLock {
   /** After the scheduling point: the lock at once if free, else its wait. */
   private readonly take = (): void | PromiseLike<void> =>
     this.inner.tryLock() ? undefined : this.inner.lock();
+
+  /** Preempted while holding the lock (only with `holdingLabel`). */
+  private readonly preempted = (): Promise<void> => this.sched.yield(this.t, this.holdingLabel!);
 }
 
 /**

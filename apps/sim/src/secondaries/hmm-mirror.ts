@@ -10,6 +10,7 @@ import {
   type IntervalNotifierOps,
   invalidateOps,
   type NotifierLock,
+  SetSeqError,
 } from '@mmukit/mmu-notifier';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimMutex } from '../locks.js';
@@ -136,6 +137,10 @@ const WATCHDOG_MS = 60_000;
 export class HmmMirror implements SecondaryView {
   /** Invalidate callbacks received (every 16th probes the callback context). */
   private callbacks = 0;
+  /** Accesses so far (every 16th probes setSeq from outside any callback). */
+  private accesses = 0;
+  /** The curSeq each buffer's subscription was last given by an invalidate callback. */
+  private readonly lastCurSeq = new WeakMap<IntervalNotifier, number>();
   /** The device's identity as a migrate_vma owner (dmirror->mdevice). */
   private readonly owner = Symbol('hmm device');
   /** The device mutex (a SimMutex), as the packages' helpers take it. */
@@ -196,6 +201,7 @@ export class HmmMirror implements SecondaryView {
     this.ops = {
       invalidate: (sub, range, curSeq) => {
         mm.audit.called(sub, range, name);
+        this.lastCurSeq.set(sub, curSeq);
         if ((this.callbacks++ & 15) === 0) this.probeCallbackContext(sub);
         if (this.removed.has(sub))
           this.checker.fail(`${name}: invalidate called after remove() returned`);
@@ -238,6 +244,25 @@ export class HmmMirror implements SecondaryView {
         if (!(error instanceof CallbackContextError)) wrong(`failed with ${String(error)}`);
       },
     );
+  }
+
+  /**
+   * Outside every invalidate callback, setSeq() must be refused with SetSeqError and change
+   * nothing, even given the curSeq of the subscription's last callback. Checked on every 16th
+   * access, when no invalidation is running at all (so none of this subscription's callbacks can
+   * still be settling).
+   */
+  private probeSetSeq(sub: IntervalNotifier): void {
+    const curSeq = this.lastCurSeq.get(sub);
+    if (curSeq === undefined || this.mm.subs.activeInvalidateRanges !== 0) return;
+    const seq = sub.seq;
+    try {
+      sub.setSeq(curSeq);
+    } catch (error) {
+      if (error instanceof SetSeqError && sub.seq === seq) return;
+      this.checker.fail(`${this.name}: setSeq() outside any callback failed with ${String(error)}`);
+    }
+    this.checker.fail(`${this.name}: setSeq() outside any callback was accepted`);
   }
 
   /** Mirrors [start, end): mmu_interval_notifier_insert(). */
@@ -327,6 +352,7 @@ export class HmmMirror implements SecondaryView {
     out?: number[],
   ): number | Promise<number> {
     if (buf.closing) return EFAULT;
+    if ((this.accesses++ & 15) === 0) this.probeSetSeq(buf.sub);
     buf.users++;
     let r: number | Promise<number>;
     try {

@@ -24,6 +24,7 @@ import {
   type PageRef,
 } from '../primary/mm.js';
 import type { Prng } from '../prng.js';
+import { SimRtLock } from '../rt-lock.js';
 import type { Task } from '../scheduler.js';
 import { FAULT_BEGIN, FAULT_END } from '../trace.js';
 import { Errno, errnoOf, PreemptibleLock } from './glue.js';
@@ -51,6 +52,17 @@ export interface KvmFeatures {
   pfnCache?: boolean;
   /** Chance that a signal reaches a faulting vCPU after its GUP or between attempts (-EINTR). */
   kick?: number;
+  /**
+   * PREEMPT_RT: mmu_lock is a sleeping lock (SimRtLock), and a vCPU can be preempted while it
+   * holds it, so invalidations find it held: blockable starts wait for it, non-blockable ones
+   * (the OOM reaper's) fail with EAGAIN, ends finish once it is free.
+   */
+  rt?: boolean;
+  /**
+   * Memslot updates happen (updateMemslots): kvmNotifierOps then reads the memslots through a
+   * function, since an update swaps in a new array; without them it gets the array itself.
+   */
+  memslotUpdates?: boolean;
   /** Draws the kicks and cache uses (needed when either is on). */
   rng?: Prng;
 }
@@ -94,14 +106,17 @@ const NO_RETRY: FaultTracker = {
 export class KvmGuest implements SecondaryView {
   readonly name = 'kvm';
   readonly tracker = new InvalidationTracker();
-  /** mmu_lock (a SimSpinLock) as faultWithRetry and kvmNotifierOps take it. */
+  /** mmu_lock (a SimSpinLock, or the SimRtLock) as faultWithRetry and kvmNotifierOps take it. */
   private readonly lock: NotifierLock;
+  private readonly rtLock: SimRtLock | undefined;
   /** The notifier's start/end, and mn_active_invalidate_count (`activeInvalidations`). */
   readonly ops: KvmNotifier;
   readonly guestPages: number;
   private readonly slots: Memslot[];
-  /** The memslots as kvmNotifierOps reads them. */
-  private readonly kvmSlots: KvmMemslot[];
+  /** The memslots as kvmNotifierOps reads them (an update swaps in a new array). */
+  private kvmSlots: KvmMemslot[];
+  /** Memslot updates done. */
+  memslotUpdates = 0;
   private readonly byHva = new IntervalTree<Memslot>();
   private readonly sptFrame: Int32Array;
   private readonly sptGen: Float64Array;
@@ -140,7 +155,9 @@ export class KvmGuest implements SecondaryView {
       baseGfn: s.gfn,
       npages: s.npages,
     }));
-    this.lock = new SimSpinLock(mm.ctx.sched, 'kvm->mmu_lock').notifierLock();
+    this.rtLock = features.rt ? new SimRtLock(mm.ctx.sched, 'kvm->mmu_lock') : undefined;
+    this.lock =
+      this.rtLock?.notifierLock ?? new SimSpinLock(mm.ctx.sched, 'kvm->mmu_lock').notifierLock();
     this.oracle = new TrackerOracle(this.tracker, (m) => checker.fail(m));
     this.cache = features.pfnCache
       ? new PfnCache(mm, checker, this.oracle, slots[0]!.hva, slots[0]!.gfn)
@@ -148,8 +165,8 @@ export class KvmGuest implements SecondaryView {
     this.ops = kvmNotifierOps({
       tracker: this.oracle.notifierSide(),
       lock: this.lock,
-      // Read at every start, as kvm_memslots() is (the slots never change here).
-      memslots: () => this.kvmSlots,
+      // Read at every start, as kvm_memslots() is: the current array, or the only one.
+      memslots: features.memslotUpdates ? () => this.kvmSlots : this.kvmSlots,
       pageSize: PAGE_SIZE,
       zap: (g0, g1, range) => {
         this.checkZap(g0, g1, range);
@@ -162,12 +179,32 @@ export class KvmGuest implements SecondaryView {
     mm.youngWitness = (start, end) => this.scanYoung(start * PAGE_SIZE, end * PAGE_SIZE, false);
     this.notifier = mm.subs.register({
       invalidateRangeStart: (sub, range) => this.start(sub, range),
-      invalidateRangeEnd: this.ops.invalidateRangeEnd,
+      invalidateRangeEnd: this.end,
       clearFlushYoung: (_sub, start, end) => this.age(start, end, true),
       clearYoung: (_sub, start, end) => this.age(start, end, true),
       testYoung: (_sub, start, end) => this.age(start, end, false),
       release: () => this.flushAll(),
     });
+  }
+
+  /**
+   * KVM_SET_USER_MEMORY_REGION changing only a memslot's flags (dirty logging off, say): a new
+   * memslots array with the same layout is swapped in by kvm_swap_active_memslots(), which
+   * first waits until no invalidation is counted (waitForInvalidations). The swap must run
+   * with none counted and none begun, and the task sleeps until it has run.
+   */
+  async updateMemslots(t: Task): Promise<void> {
+    const swapped = this.ops.waitForInvalidations(() => {
+      if (this.ops.activeInvalidations !== 0 || this.oracle.running !== 0) {
+        this.checker.fail(
+          `kvm: memslots swapped with ${this.ops.activeInvalidations} invalidation(s) counted and ${this.oracle.running} begun`,
+        );
+      }
+      this.kvmSlots = this.kvmSlots.map((s) => ({ ...s }));
+      return ++this.memslotUpdates;
+    });
+    const n = await this.mm.ctx.sched.wait(t, swapped, 'kvm: memslot update waits');
+    this.mm.ev(t, 'kvm memslots swapped', n);
   }
 
   /** Makes vCPU `t` fault as arm64's user_mem_abort() does (call before its first access). */
@@ -221,6 +258,16 @@ export class KvmGuest implements SecondaryView {
     }
     return r;
   }
+
+  /**
+   * kvmNotifierOps' end. The end cannot wait, so on the RT lock, held, its wait is detached: its
+   * end() runs when the lock is handed over, and until then faults over the range retry.
+   */
+  private readonly end = (sub: unknown, range: KvmNotifierRange): void => {
+    const rt = this.rtLock;
+    if (rt === undefined) this.ops.invalidateRangeEnd(sub, range);
+    else rt.detachedWaits(() => this.ops.invalidateRangeEnd(sub, range));
+  };
 
   /** How many memslots overlap the host address range (pages of it partly covered count). */
   private slotsIn(range: KvmNotifierRange): number {
@@ -484,9 +531,16 @@ export class KvmGuest implements SecondaryView {
       options: {
         tracker: this.bugs.skipRetry ? NO_RETRY : tracker,
         gfn: 0,
-        lock: new PreemptibleLock(sched, t, this.lock, 'kvm: take mmu_lock', () => {
-          if (!fault.arm64) this.mustNotRetry(t, fault, 'took mmu_lock');
-        }),
+        lock: new PreemptibleLock(
+          sched,
+          t,
+          this.lock,
+          'kvm: take mmu_lock',
+          () => {
+            if (!fault.arm64) this.mustNotRetry(t, fault, 'took mmu_lock');
+          },
+          this.rtLock === undefined ? undefined : 'kvm: preempted holding mmu_lock',
+        ),
         resolve: (signal) => {
           // The fault's own signal, or a never-aborted one when it has none.
           const own = fault.options.signal;
