@@ -24,6 +24,9 @@ import {
   type ScenarioConfig,
 } from './scenario.js';
 import { shrink } from './shrink.js';
+import { runThreadsCommand } from './threads/cli-threads.js';
+import { defaultThreads, MAX_THREADS } from './threads/run-threads.js';
+import { THREAD_BUGS } from './threads/vcpu.js';
 import { TINY_WORLDS, worldsFor } from './tiny-worlds.js';
 
 /** A parser of an integer option from `min` to `max` (decimal digits only: no '', 1e3, 0x10). */
@@ -89,7 +92,10 @@ function parseBug(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
-const BUGS: readonly string[] = BUG_NAMES;
+const BUGS: readonly string[] = [
+  ...BUG_NAMES,
+  ...THREAD_BUGS.filter((b) => !BUG_NAMES.includes(b as BugMode)),
+];
 
 interface CommonOpts {
   ops: number;
@@ -233,8 +239,15 @@ function addCommon(
     );
 }
 
+/** The scenario's bugs from `--bug` (a bug of the threaded mode alone is refused). */
+function scenarioBugs(o: { bug?: string[] }): ReturnType<typeof bugsOf> {
+  const threadOnly = (o.bug ?? []).filter((b) => !BUG_NAMES.includes(b as BugMode));
+  if (threadOnly.length > 0) fail(`--bug ${threadOnly[0]} needs run --threads`);
+  return bugsOf((o.bug ?? []) as BugMode[]);
+}
+
 function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
-  const bugs = bugsOf((o.bug ?? []) as BugMode[]);
+  const bugs = scenarioBugs(o);
   return {
     seed,
     ops: o.ops,
@@ -313,6 +326,8 @@ function parseChoices(v: string): number[] {
 
 interface RunOpts extends CommonOpts {
   seed: number;
+  /** `--threads` alone is `true` (the default count). */
+  threads?: number | true;
   schedule?: number[];
   preemptions?: number;
 }
@@ -332,7 +347,12 @@ function addScheduleOptions(cmd: Command): Command {
     );
 }
 
-async function runAndPrint(o: RunOpts): Promise<void> {
+async function runAndPrint(o: RunOpts, cmd: Command): Promise<void> {
+  if (o.threads !== undefined) {
+    const threads = o.threads === true ? defaultThreads() : o.threads;
+    process.exitCode = await runThreadsCommand({ ...o, threads }, cmd);
+    return;
+  }
   let r: RunResult;
   const { timeline, config } = timelineFor(o);
   if (o.schedule !== undefined) {
@@ -369,7 +389,12 @@ addCommon(
   addScheduleOptions(program.command('run', { isDefault: true }))
     .description('run one scenario and print a report (exit status 1 on a violation)')
     .option('--seed <n>', 'seed', int('seed', 0, LIMITS.seed), DEFAULT_CONFIG.seed)
-    .option('--report <file>', REPORT_HELP),
+    .option('--report <file>', REPORT_HELP)
+    .option(
+      '--threads [n]',
+      `the KVM guest alone, its vCPUs on n worker threads against invalidations on the main thread (default ${defaultThreads()}; bugs ${THREAD_BUGS.join(', ')})`,
+      int('threads', 1, MAX_THREADS),
+    ),
 ).action(runAndPrint);
 
 addCommon(
@@ -542,7 +567,7 @@ addCommon(
  */
 async function exploreExhaustive(o: ExploreOpts): Promise<void> {
   if (o.shard !== undefined) fail('--exhaustive explores the tiny worlds: --shard does not apply');
-  const bugs = bugsOf((o.bug ?? []) as BugMode[]);
+  const bugs = scenarioBugs(o);
   const worlds = worldsFor(bugs).filter((w) => o.world === undefined || w.name === o.world);
   if (worlds.length === 0) fail(`no tiny world of ${o.world} has the secondary the bug is in`);
   const results = await exhaustWorlds(

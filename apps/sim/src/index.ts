@@ -65,5 +65,13 @@ export {
 export { type KvmBugs, KvmGuest, type Memslot } from './secondaries/kvm.js';
 export { type VhostBugs, VhostDev, type VhostRing } from './secondaries/vhost.js';
 export { Stats } from './stats.js';
+export {
+  defaultThreads,
+  MAX_THREADS,
+  runThreads,
+  type ThreadsConfig,
+  type ThreadsResult,
+} from './threads/run-threads.js';
+export { THREAD_BUGS, type ThreadBug } from './threads/vcpu.js';
 export { type FaultRecord, type Instant, type Span, Timeline } from './timeline.js';
 export { formatEvent, Trace, type TraceEvent } from './trace.js';
