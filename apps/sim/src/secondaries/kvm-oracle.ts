@@ -1,5 +1,8 @@
 import type { FaultTracker, InvalidationTracker, KvmNotifierTracker } from '@mmukit/fault-retry';
 
+/** The tracker checks the oracle judges. */
+export type TrackerCheck = 'retryGfn' | 'retryGfnUnsafe' | 'retry' | 'retryCache';
+
 /**
  * The sim's own account of KVM's invalidation bookkeeping (mmu_invalidate_seq, _in_progress and
  * the merged range), kept from the calls kvmNotifierOps makes, against which every state and
@@ -35,7 +38,7 @@ export class TrackerOracle {
         this.touched++;
         this.real.begin();
         if (++this.inProgress === 1) this.hullStart = this.hullEnd = -1;
-        this.agree('begin()');
+        this.agree('begin');
         this.probe();
       },
       rangeAdd: (start, end) => {
@@ -48,7 +51,7 @@ export class TrackerOracle {
           this.hullStart = Math.min(this.hullStart, start);
           this.hullEnd = Math.max(this.hullEnd, end);
         }
-        this.agree(`rangeAdd(${start}, ${end})`);
+        this.agree('rangeAdd', start, end);
         this.probe();
       },
       end: () => {
@@ -56,7 +59,7 @@ export class TrackerOracle {
         this.real.end();
         this.ends++;
         this.inProgress--;
-        this.agree('end()');
+        this.agree('end');
         this.probe();
       },
     };
@@ -85,42 +88,47 @@ export class TrackerOracle {
    */
   private probe(): void {
     const r = this.real;
-    const gfns =
-      this.hullStart < 0
-        ? [0]
-        : [this.hullStart - 1, this.hullStart, this.hullEnd - 1, this.hullEnd].filter(
-            (g) => g >= 0,
-          );
-    const snapshots: [number, number][] = [[r.seq, this.ends]];
-    if (r.seq > 0) snapshots.push([r.seq - 1, this.ends - 1]);
-    for (const [seq, at] of snapshots) {
-      for (const g of gfns) {
-        this.judge(`retryGfn(seq, ${g})`, r.retryGfn(seq, g), this.expect('gfn', at, g), at);
-        this.judge(
-          `retryGfnUnsafe(seq, ${g})`,
-          r.retryGfnUnsafe(seq, g),
-          this.expect('unsafe', at, g),
-          at,
-        );
+    // Two snapshots: the current one and, if there is one, the one before the last end.
+    for (let k = 0; k < (r.seq > 0 ? 2 : 1); k++) {
+      const seq = r.seq - k;
+      const at = this.ends - k;
+      if (this.hullStart < 0) this.probeGfn(seq, at, 0);
+      else {
+        // The edges of the merged range, in this order, those >= 0.
+        if (this.hullStart >= 1) this.probeGfn(seq, at, this.hullStart - 1);
+        this.probeGfn(seq, at, this.hullStart);
+        if (this.hullEnd >= 1) this.probeGfn(seq, at, this.hullEnd - 1);
+        if (this.hullEnd >= 0) this.probeGfn(seq, at, this.hullEnd);
       }
-      this.judge('retry(seq)', r.retry(seq), this.expect('any', at, 0), at);
-      this.judge('retryCache(seq)', r.retryCache(seq), this.expect('any', at, 0), at);
+      this.judge('retry', 0, r.retry(seq), this.expect('any', at, 0), at);
+      this.judge('retryCache', 0, r.retryCache(seq), this.expect('any', at, 0), at);
     }
   }
 
-  /** The real tracker's visible state against the sim's. */
-  private agree(after: string): void {
+  /** probe()'s two gfn checks of `g` with the snapshot `seq` (taken when `at` had ended). */
+  private probeGfn(seq: number, at: number, g: number): void {
     const r = this.real;
-    const start = this.hullStart < 0 ? undefined : this.hullStart;
-    const end = this.hullEnd < 0 ? undefined : this.hullEnd;
+    this.judge('retryGfn', g, r.retryGfn(seq, g), this.expect('gfn', at, g), at);
+    this.judge('retryGfnUnsafe', g, r.retryGfnUnsafe(seq, g), this.expect('unsafe', at, g), at);
+  }
+
+  /**
+   * The real tracker's visible state against the sim's, after a call of `after` (rangeAdd's
+   * arguments `start`, `end`; the message is only formatted on a failure).
+   */
+  private agree(after: 'begin' | 'rangeAdd' | 'end', start = 0, end = 0): void {
+    const r = this.real;
+    const hullStart = this.hullStart < 0 ? undefined : this.hullStart;
+    const hullEnd = this.hullEnd < 0 ? undefined : this.hullEnd;
     if (
       r.inProgress !== this.inProgress ||
       r.seq !== this.seq0 + this.ends ||
-      r.rangeStart !== start ||
-      r.rangeEnd !== end
+      r.rangeStart !== hullStart ||
+      r.rangeEnd !== hullEnd
     ) {
+      const call = after === 'rangeAdd' ? `rangeAdd(${start}, ${end})` : `${after}()`;
       this.fail(
-        `kvm: after tracker.${after} the tracker reads in progress ${r.inProgress}, seq ${r.seq}, range [${r.rangeStart}, ${r.rangeEnd}); expected ${this.inProgress}, ${this.seq0 + this.ends}, [${start}, ${end})`,
+        `kvm: after tracker.${call} the tracker reads in progress ${r.inProgress}, seq ${r.seq}, range [${r.rangeStart}, ${r.rangeEnd}); expected ${this.inProgress}, ${this.seq0 + this.ends}, [${hullStart}, ${hullEnd})`,
       );
     }
   }
@@ -152,11 +160,16 @@ export class TrackerOracle {
     return this.real;
   }
 
-  /** @internal fails unless `got` is the rules' answer. */
-  judge(what: string, got: boolean, expected: boolean, endsAt: number): boolean {
+  /**
+   * @internal fails unless `got` is the rules' answer to the check `what` (of `gfn`, for the
+   * gfn checks), asked with a snapshot taken when `endsAt` invalidations had ended.
+   */
+  judge(what: TrackerCheck, gfn: number, got: boolean, expected: boolean, endsAt: number): boolean {
     if (got !== expected) {
+      const call =
+        what === 'retry' || what === 'retryCache' ? `${what}(seq)` : `${what}(seq, ${gfn})`;
       this.fail(
-        `kvm: tracker.${what} = ${got}, expected ${expected} (in progress ${this.inProgress}, merged range [${this.hullStart}, ${this.hullEnd}), ${this.ends - endsAt} ended since the snapshot)`,
+        `kvm: tracker.${call} = ${got}, expected ${expected} (in progress ${this.inProgress}, merged range [${this.hullStart}, ${this.hullEnd}), ${this.ends - endsAt} ended since the snapshot)`,
       );
     }
     return got;
@@ -179,26 +192,31 @@ export class OracleFaultTracker implements FaultTracker {
   }
 
   retryGfn(seq: number, gfn: number): boolean {
-    return this.judged(`retryGfn(seq, ${gfn})`, this.o.tracker.retryGfn(seq, gfn), 'gfn', gfn);
+    return this.judged('retryGfn', this.o.tracker.retryGfn(seq, gfn), 'gfn', gfn);
   }
 
   retryGfnUnsafe(seq: number, gfn: number): boolean {
     const got = this.o.tracker.retryGfnUnsafe(seq, gfn);
-    return this.judged(`retryGfnUnsafe(seq, ${gfn})`, got, 'unsafe', gfn);
+    return this.judged('retryGfnUnsafe', got, 'unsafe', gfn);
   }
 
   /** mmu_invalidate_retry(): range-agnostic, under the lock (arm64's fault). */
   retry(seq: number): boolean {
-    return this.judged('retry(seq)', this.o.tracker.retry(seq), 'any', 0);
+    return this.judged('retry', this.o.tracker.retry(seq), 'any', 0);
   }
 
   /** mmu_notifier_retry_cache(): range-agnostic, lockless (the pfn cache's refresh). */
   retryCache(seq: number): boolean {
-    return this.judged('retryCache(seq)', this.o.tracker.retryCache(seq), 'any', 0);
+    return this.judged('retryCache', this.o.tracker.retryCache(seq), 'any', 0);
   }
 
   /** `got` if it is the rules' answer for this snapshot, else a failed run. */
-  private judged(what: string, got: boolean, kind: 'gfn' | 'unsafe' | 'any', gfn: number): boolean {
-    return this.o.judge(what, got, this.o.expect(kind, this.endsAt, gfn), this.endsAt);
+  private judged(
+    what: TrackerCheck,
+    got: boolean,
+    kind: 'gfn' | 'unsafe' | 'any',
+    gfn: number,
+  ): boolean {
+    return this.o.judge(what, gfn, got, this.o.expect(kind, this.endsAt, gfn), this.endsAt);
   }
 }
