@@ -33,13 +33,17 @@ export class NotifierAudit {
   readBeginWaits = 0;
   /** Inserts and removals deferred in the current busy period. */
   private deferred = 0;
-  /** Whether each started range's start hit an interval subscription (until its end). */
-  private readonly hit = new WeakMap<object, boolean>();
+  /**
+   * Whether each started range's start hit an interval subscription (until its end). Plain
+   * (strong) maps and sets: every entry is removed when its range ends or is acknowledged, and
+   * they cost less per lookup than weak ones.
+   */
+  private readonly hit = new Map<object, boolean>();
   /** Ranges with a start, end or failed-start event not yet acknowledged by saw(). */
   private readonly seen = {
-    start: new WeakSet<object>(),
-    end: new WeakSet<object>(),
-    'start-failed': new WeakSet<object>(),
+    start: new Set<object>(),
+    end: new Set<object>(),
+    'start-failed': new Set<object>(),
   };
   /** The last invalidate event's range and subscription (the callback runs right after it). */
   private lastRange: object | undefined;
@@ -47,8 +51,11 @@ export class NotifierAudit {
   /** Wakes and remove waits so far. */
   wakes = 0;
   removeWaits = 0;
-  /** Ranges an interval callback refused (returned false): no later callback may be called. */
-  private readonly refused = new WeakSet<object>();
+  /**
+   * Ranges an interval callback refused (returned false): no later callback may be called. The
+   * refused start fails, and its start-failed event removes the range.
+   */
+  private readonly refused = new Set<object>();
 
   constructor(
     private readonly subs: MmuNotifierSubscriptions,
@@ -91,43 +98,50 @@ export class NotifierAudit {
 
   private check(e: MmuNotifierTraceEvent): void {
     const seq = this.subs.invalidateSeq;
-    const bad = (what: string) => this.fail(`notifier trace: ${e.type} event ${what}`);
-    if (e.type === 'start' || e.type === 'end' || e.type === 'start-failed') {
-      this.seen[e.type].add(e.range);
-    }
     switch (e.type) {
       case 'start':
-        if (this.hit.has(e.range)) bad('for a range already started and not ended');
-        if (!isMmuNotifierEvent(e.range.event)) bad(`with the event ${String(e.range.event)}`);
-        if (e.curSeq !== seq) bad(`says curSeq ${e.curSeq}, invalidateSeq is ${seq}`);
+        this.seen.start.add(e.range);
+        if (this.hit.has(e.range)) this.bad(e, 'for a range already started and not ended');
+        if (!isMmuNotifierEvent(e.range.event))
+          this.bad(e, `with the event ${String(e.range.event)}`);
+        if (e.curSeq !== seq) this.bad(e, `says curSeq ${e.curSeq}, invalidateSeq is ${seq}`);
         if (e.hit && seq % 2 === 0)
-          bad(`says an interval subscription was hit, but seq ${seq} is even`);
+          this.bad(e, `says an interval subscription was hit, but seq ${seq} is even`);
         this.hit.set(e.range, e.hit);
         break;
       case 'invalidate':
         this.lastRange = e.range;
         this.lastSub = e.sub;
-        if (this.hit.get(e.range) !== true) bad('for a range whose start hit nothing');
-        if (this.refused.has(e.range)) bad('after a callback refused the range (EAGAIN)');
-        if (e.curSeq !== seq || seq % 2 === 0) bad(`with curSeq ${e.curSeq}, invalidateSeq ${seq}`);
+        if (this.hit.get(e.range) !== true) this.bad(e, 'for a range whose start hit nothing');
+        if (this.refused.has(e.range)) this.bad(e, 'after a callback refused the range (EAGAIN)');
+        if (e.curSeq !== seq || seq % 2 === 0)
+          this.bad(e, `with curSeq ${e.curSeq}, invalidateSeq ${seq}`);
         if (e.sub.start >= e.range.end || e.sub.last < e.range.start) {
-          bad(`to [${e.sub.start}, ${e.sub.last}], outside [${e.range.start}, ${e.range.end})`);
+          this.bad(
+            e,
+            `to [${e.sub.start}, ${e.sub.last}], outside [${e.range.start}, ${e.range.end})`,
+          );
         }
         break;
       case 'end':
+        this.seen.end.add(e.range);
         this.hit.delete(e.range);
-        if (e.invalidateSeq !== seq) bad(`says invalidateSeq ${e.invalidateSeq}, it is ${seq}`);
-        if (e.active === 0 && seq % 2 !== 0) bad(`ends the last range with an odd seq ${seq}`);
+        if (e.invalidateSeq !== seq)
+          this.bad(e, `says invalidateSeq ${e.invalidateSeq}, it is ${seq}`);
+        if (e.active === 0 && seq % 2 !== 0)
+          this.bad(e, `ends the last range with an odd seq ${seq}`);
         break;
       case 'start-failed':
+        this.seen['start-failed'].add(e.range);
         this.hit.delete(e.range);
         this.refused.delete(e.range);
-        if (e.errors === 0 && !e.eagain) bad('with neither EAGAIN nor an error');
+        if (e.errors === 0 && !e.eagain) this.bad(e, 'with neither EAGAIN nor an error');
         break;
       case 'wake':
-        if (e.invalidateSeq !== seq || seq % 2 !== 0) bad(`with invalidateSeq ${e.invalidateSeq}`);
+        if (e.invalidateSeq !== seq || seq % 2 !== 0)
+          this.bad(e, `with invalidateSeq ${e.invalidateSeq}`);
         if (e.applied !== this.deferred)
-          bad(`applied ${e.applied}, ${this.deferred} were deferred`);
+          this.bad(e, `applied ${e.applied}, ${this.deferred} were deferred`);
         this.deferred = 0;
         this.wakes++;
         break;
@@ -142,14 +156,14 @@ export class NotifierAudit {
         // Deferred or cancelled only while invalidating; a removal done at once only while not
         // (an insert done at once during an active range makes the sequence odd itself).
         const ok = e.how === 'now' ? !this.wasBusy && (e.type === 'insert' || !busy) : busy;
-        if (!ok) bad(`${e.how} while ${busy ? '' : 'not '}invalidating`);
-        if (e.sub.state !== want) bad(`${e.how}, but the subscription is ${e.sub.state}`);
+        if (!ok) this.bad(e, `${e.how} while ${busy ? '' : 'not '}invalidating`);
+        if (e.sub.state !== want) this.bad(e, `${e.how}, but the subscription is ${e.sub.state}`);
         // An insert while a range is active joins (or opens) the busy period: its sequence is
         // the odd invalidateSeq, so its first readBegin waits for the end; idle, one below it.
         if (e.type === 'insert') {
           const active = this.subs.activeInvalidateRanges !== 0;
           if (active ? !busy || e.sub.seq !== seq : e.sub.seq !== seq - 1) {
-            bad(`leaves the subscription's seq ${e.sub.seq} with invalidateSeq ${seq}`);
+            this.bad(e, `leaves the subscription's seq ${e.sub.seq} with invalidateSeq ${seq}`);
           }
         }
         if (e.how === 'deferred') this.deferred++;
@@ -157,15 +171,22 @@ export class NotifierAudit {
         break;
       }
       case 'wait':
-        if (e.seq !== seq || seq % 2 === 0) bad(`for seq ${e.seq}, invalidateSeq is ${seq}`);
+        if (e.seq !== seq || seq % 2 === 0)
+          this.bad(e, `for seq ${e.seq}, invalidateSeq is ${seq}`);
         if (e.reason === 'readBegin') {
-          if (e.sub.seq !== e.seq) bad(`for seq ${e.seq}, the subscription's seq is ${e.sub.seq}`);
+          if (e.sub.seq !== e.seq)
+            this.bad(e, `for seq ${e.seq}, the subscription's seq is ${e.sub.seq}`);
           this.readBeginWaits++;
         } else if (e.reason === 'remove') this.removeWaits++;
-        else bad(`with the reason ${String(e.reason)}`);
+        else this.bad(e, `with the reason ${String(e.reason)}`);
         break;
       default:
         break;
     }
+  }
+
+  /** Fails with what is wrong with the event `e`. */
+  private bad(e: MmuNotifierTraceEvent, what: string): never {
+    return this.fail(`notifier trace: ${e.type} event ${what}`);
   }
 }
