@@ -5,6 +5,16 @@ import {
   type MmuNotifierTracer,
 } from '@mmukit/mmu-notifier';
 
+/** NotifierAudit's per-range bits: the start hit an interval subscription, or hit none. */
+const RANGE_HIT = 1;
+const RANGE_MISSED = 2;
+/** A start, end or failed-start event not yet acknowledged by saw(). */
+const RANGE_SEEN_START = 4;
+const RANGE_SEEN_END = 8;
+const RANGE_SEEN_FAILED = 16;
+/** A callback refused the range (EAGAIN): no later callback may be called. */
+const RANGE_REFUSED = 32;
+
 /**
  * Checks the notifier core's trace events against its public state at the moment each is
  * emitted (the tracer runs synchronously inside the core), so that what the core says it did
@@ -34,28 +44,20 @@ export class NotifierAudit {
   /** Inserts and removals deferred in the current busy period. */
   private deferred = 0;
   /**
-   * Whether each started range's start hit an interval subscription (until its end). Plain
-   * (strong) maps and sets: every entry is removed when its range ends or is acknowledged, and
-   * they cost less per lookup than weak ones.
+   * What the audit knows of each range, as RANGE_* bits: whether its start hit an interval
+   * subscription (until its end), its start, end or failed-start events not yet acknowledged
+   * by saw(), and whether a callback refused it. One plain map, whose entries are cleared to 0
+   * rather than deleted: the primary reuses its range objects, so it stays small, and a table
+   * that neither shrinks nor grows allocates nothing per range (cheaper than weak collections
+   * or sets emptied and refilled at every start and end).
    */
-  private readonly hit = new Map<object, boolean>();
-  /** Ranges with a start, end or failed-start event not yet acknowledged by saw(). */
-  private readonly seen = {
-    start: new Set<object>(),
-    end: new Set<object>(),
-    'start-failed': new Set<object>(),
-  };
+  private readonly ranges = new Map<object, number>();
   /** The last invalidate event's range and subscription (the callback runs right after it). */
   private lastRange: object | undefined;
   private lastSub: object | undefined;
   /** Wakes and remove waits so far. */
   wakes = 0;
   removeWaits = 0;
-  /**
-   * Ranges an interval callback refused (returned false): no later callback may be called. The
-   * refused start fails, and its start-failed event removes the range.
-   */
-  private readonly refused = new Set<object>();
 
   constructor(
     private readonly subs: MmuNotifierSubscriptions,
@@ -78,9 +80,11 @@ export class NotifierAudit {
    * emitted and not yet acknowledged (a start, end or failed start must announce itself).
    */
   saw(type: 'start' | 'end' | 'start-failed', range: object, what: string): void {
-    if (!this.seen[type].delete(range)) {
-      this.fail(`notifier trace: ${what} emitted no ${type} event`);
-    }
+    const bits = this.ranges.get(range) ?? 0;
+    const bit =
+      type === 'start' ? RANGE_SEEN_START : type === 'end' ? RANGE_SEEN_END : RANGE_SEEN_FAILED;
+    if ((bits & bit) === 0) this.fail(`notifier trace: ${what} emitted no ${type} event`);
+    this.ranges.set(range, bits & ~bit);
   }
 
   /** For an interval callback: fails unless the core announced this very call. */
@@ -93,27 +97,32 @@ export class NotifierAudit {
 
   /** For an interval callback that returned false (EAGAIN): the walk must stop there. */
   refuse(range: object): void {
-    this.refused.add(range);
+    this.ranges.set(range, (this.ranges.get(range) ?? 0) | RANGE_REFUSED);
   }
 
   private check(e: MmuNotifierTraceEvent): void {
     const seq = this.subs.invalidateSeq;
     switch (e.type) {
-      case 'start':
-        this.seen.start.add(e.range);
-        if (this.hit.has(e.range)) this.bad(e, 'for a range already started and not ended');
+      case 'start': {
+        const bits = (this.ranges.get(e.range) ?? 0) | RANGE_SEEN_START;
+        this.ranges.set(e.range, bits); // seen even if a check below fails
+        if ((bits & (RANGE_HIT | RANGE_MISSED)) !== 0)
+          this.bad(e, 'for a range already started and not ended');
         if (!isMmuNotifierEvent(e.range.event))
           this.bad(e, `with the event ${String(e.range.event)}`);
         if (e.curSeq !== seq) this.bad(e, `says curSeq ${e.curSeq}, invalidateSeq is ${seq}`);
         if (e.hit && seq % 2 === 0)
           this.bad(e, `says an interval subscription was hit, but seq ${seq} is even`);
-        this.hit.set(e.range, e.hit);
+        this.ranges.set(e.range, bits | (e.hit ? RANGE_HIT : RANGE_MISSED));
         break;
-      case 'invalidate':
+      }
+      case 'invalidate': {
         this.lastRange = e.range;
         this.lastSub = e.sub;
-        if (this.hit.get(e.range) !== true) this.bad(e, 'for a range whose start hit nothing');
-        if (this.refused.has(e.range)) this.bad(e, 'after a callback refused the range (EAGAIN)');
+        const bits = this.ranges.get(e.range) ?? 0;
+        if ((bits & RANGE_HIT) === 0) this.bad(e, 'for a range whose start hit nothing');
+        if ((bits & RANGE_REFUSED) !== 0)
+          this.bad(e, 'after a callback refused the range (EAGAIN)');
         if (e.curSeq !== seq || seq % 2 === 0)
           this.bad(e, `with curSeq ${e.curSeq}, invalidateSeq ${seq}`);
         if (e.sub.start >= e.range.end || e.sub.last < e.range.start) {
@@ -123,20 +132,23 @@ export class NotifierAudit {
           );
         }
         break;
-      case 'end':
-        this.seen.end.add(e.range);
-        this.hit.delete(e.range);
+      }
+      case 'end': {
+        const bits = this.ranges.get(e.range) ?? 0;
+        this.ranges.set(e.range, (bits & ~(RANGE_HIT | RANGE_MISSED)) | RANGE_SEEN_END);
         if (e.invalidateSeq !== seq)
           this.bad(e, `says invalidateSeq ${e.invalidateSeq}, it is ${seq}`);
         if (e.active === 0 && seq % 2 !== 0)
           this.bad(e, `ends the last range with an odd seq ${seq}`);
         break;
-      case 'start-failed':
-        this.seen['start-failed'].add(e.range);
-        this.hit.delete(e.range);
-        this.refused.delete(e.range);
+      }
+      case 'start-failed': {
+        const bits = this.ranges.get(e.range) ?? 0;
+        const cleared = bits & ~(RANGE_HIT | RANGE_MISSED | RANGE_REFUSED);
+        this.ranges.set(e.range, cleared | RANGE_SEEN_FAILED);
         if (e.errors === 0 && !e.eagain) this.bad(e, 'with neither EAGAIN nor an error');
         break;
+      }
       case 'wake':
         if (e.invalidateSeq !== seq || seq % 2 !== 0)
           this.bad(e, `with invalidateSeq ${e.invalidateSeq}`);
