@@ -14,6 +14,7 @@ import {
   shardRange,
   summarize,
 } from './explore-summary.js';
+import { registerLabCommand } from './lab/cli-lab.js';
 import { configFlags, formatReport, toJson } from './report.js';
 import { timelineFor, writeRunOutputs } from './run-outputs.js';
 import {
@@ -617,6 +618,8 @@ program
     }
     emitSummary(merged, o);
   });
+
+registerLabCommand(program);
 
 // Output piped into a reader that stops early (`| head`): end quietly, as other CLIs do.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

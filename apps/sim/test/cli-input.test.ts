@@ -26,7 +26,7 @@ describe('the CLI refuses bad input with one clear line, no stack trace', () => 
       /every op weight is 0/,
     ],
     [['--mix', 'mmap='], /bad op mix entry "mmap="/],
-    [['frobnicate'], /unknown command 'frobnicate' \(commands: run, replay, explore, merge\)/],
+    [['frobnicate'], /unknown command 'frobnicate' \(commands: run, replay, explore, merge, lab\)/],
     [['explore', '--seeds', '10', '--from', '4294967290'], /go past the last seed 4294967295/],
   ];
   for (const [args, message] of cases) {
