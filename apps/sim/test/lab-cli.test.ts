@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_NAMES } from '../src/lab/config.js';
@@ -90,6 +93,7 @@ describe('mmu-sim lab refuses bad input with one line and status 2', () => {
     [['--vary', 'pages=8,2'], /pages must be an integer from 4 to 1048576, got "2"/],
     [['--vary', 'range-size=4,65'], /range-size \(65\) must not exceed pages \(64\)/],
     [['--vary', 'pages=8', '--pages', '16'], /--vary pages and --pages both set it/],
+    [['--report', 'x.html'], /--report draws each metric over a sweep: it needs --vary/],
     [['--frobnicate'], /unknown option '--frobnicate'/],
   ];
   for (const [args, message] of cases) {
@@ -101,4 +105,27 @@ describe('mmu-sim lab refuses bad input with one line and status 2', () => {
       expect(r.stdout).toBe('');
     });
   }
+});
+
+describe('mmu-sim lab --report', () => {
+  it('writes the HTML page of the sweep next to the table', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmu-sim-lab-cli-'));
+    try {
+      const file = join(dir, 'sweep.html');
+      const r = lab('--steps', '1000', '--vary', 'pages=16,32', '--report', file);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/\npages=32\s+grace-period\s/);
+      const html = readFileSync(file, 'utf8');
+      expect(html).toMatch(/^<!doctype html>/);
+      expect(html.match(/<div class="chart" id="lab-chart-\d"><\/div>/g)).toHaveLength(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an unwritable file is one line and status 2', () => {
+    const r = lab('--steps', '1000', '--vary', 'pages=16', '--report', '/nonexistent/dir/x.html');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: cannot write \/nonexistent\/dir\/x\.html: ENOENT/);
+  });
 });

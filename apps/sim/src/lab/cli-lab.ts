@@ -12,6 +12,7 @@ import {
   type VaryParam,
 } from './config.js';
 import { formatLab, type LabRow } from './format.js';
+import { writeLabReport } from './lab-report.js';
 import { runLab } from './run-lab.js';
 import { configAt, flagOf, parseVary, type Vary } from './vary.js';
 
@@ -80,6 +81,7 @@ interface LabOpts extends LabConfig {
   bug?: LabBug;
   vary?: Vary;
   json?: boolean;
+  report?: string;
 }
 
 /** Ends the program with one line on stderr and exit status 2 (bad input). */
@@ -96,6 +98,9 @@ function checkOptions(o: LabOpts, cmd: Command, base: LabConfig): void {
   if (o.vary !== undefined && cmd.getOptionValueSource(o.vary.param) === 'cli') {
     fail(`--vary ${flagOf(o.vary.param)} and --${flagOf(o.vary.param)} both set it: give one`);
   }
+  if (o.report !== undefined && o.vary === undefined) {
+    fail('--report draws each metric over a sweep: it needs --vary');
+  }
   const points =
     o.vary === undefined ? [base] : o.vary.values.map((v) => configAt(base, o.vary!, v));
   for (const c of points) {
@@ -106,7 +111,7 @@ function checkOptions(o: LabOpts, cmd: Command, base: LabConfig): void {
 
 /**
  * Registers `mmu-sim lab`: one seeded workload under each strategy, a table (or `--json`) of
- * who wins on what; `--vary` sweeps one parameter. Exit status 0
+ * who wins on what; `--vary` sweeps one parameter, `--report` draws the sweep. Exit status 0
  * when every run kept the secondary coherent, 1 on a violation (a planted bug's, say), 2 for
  * bad input (one line on stderr).
  */
@@ -155,6 +160,7 @@ export function registerLabCommand(program: Command): void {
       parseVaryOption,
     )
     .option('--json', 'machine-readable output')
+    .option('--report <file>', 'with --vary: write a self-contained HTML page charting the sweep')
     .showHelpAfterError(false)
     // Bad input: commander has printed its one-line error; the status is 2, as for fail().
     .exitOverride((error: CommanderError) => {
@@ -178,6 +184,13 @@ export function registerLabCommand(program: Command): void {
         for (const value of o.vary.values) {
           const results = await runLab(configAt(base, o.vary, value), o.strategies, o.bug);
           rows.push({ point: `${flagOf(o.vary.param)}=${value}`, results });
+        }
+      }
+      if (o.report !== undefined && o.vary !== undefined) {
+        try {
+          writeLabReport(o.report, base, o.vary, rows);
+        } catch (error) {
+          fail(`cannot write ${o.report}: ${(error as Error).message}`);
         }
       }
       if (o.json === true) {
