@@ -549,6 +549,11 @@ export class KvmGuest implements SecondaryView {
           ) {
             this.checker.fail(`kvm: ${t.name}'s resolve() was not given the fault's signal`);
           }
+          // The signal is checked before each attempt, and nothing between that check and
+          // resolve() can fire it (kicks come from this vCPU's resolve and backoff only).
+          if (own?.aborted === true) {
+            this.checker.fail(`kvm: ${t.name}'s resolve() called after its signal fired`);
+          }
           return this.resolve(t, fault);
         },
         install: (ref) => {
