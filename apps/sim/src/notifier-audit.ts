@@ -52,6 +52,8 @@ export class NotifierAudit {
    * or sets emptied and refilled at every start and end).
    */
   private readonly ranges = new Map<object, number>();
+  /** A warning event whose message has not reached the onWarning sink yet. */
+  private pendingWarning: string | undefined;
   /** The last invalidate event's range and subscription (the callback runs right after it). */
   private lastRange: object | undefined;
   private lastSub: object | undefined;
@@ -182,6 +184,12 @@ export class NotifierAudit {
         else if (e.how === 'cancelled') this.deferred--;
         break;
       }
+      case 'warning':
+        // The core emits the event, then calls onWarning with the same message (warned()).
+        if (this.pendingWarning !== undefined)
+          this.bad(e, `came before the previous warning reached onWarning`);
+        this.pendingWarning = e.message;
+        break;
       case 'wait':
         if (e.seq !== seq || seq % 2 === 0)
           this.bad(e, `for seq ${e.seq}, invalidateSeq is ${seq}`);
@@ -194,6 +202,21 @@ export class NotifierAudit {
         break;
       default:
         break;
+    }
+  }
+
+  /** For the onWarning sink: its message must be the warning event's, just emitted. */
+  warned(message: string): void {
+    if (this.pendingWarning !== message) {
+      this.fail(`notifier trace: the warning "${message}" reached onWarning without its event`);
+    }
+    this.pendingWarning = undefined;
+  }
+
+  /** At the end of a run: every warning event reached onWarning. */
+  finish(): void {
+    if (this.pendingWarning !== undefined) {
+      this.fail(`notifier trace: the warning "${this.pendingWarning}" never reached onWarning`);
     }
   }
 

@@ -563,6 +563,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   if (checker.violation === undefined) {
     try {
       checker.sweep();
+      mm.audit.finish();
       kvm?.finish();
     } catch {
       // recorded in checker.violation

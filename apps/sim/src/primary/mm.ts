@@ -135,6 +135,7 @@ export class AddressSpace {
     this.subs = new MmuNotifierSubscriptions({
       onWarning: (message) => {
         ctx.stats.warnings.push(message);
+        this.audit.warned(message);
       },
     });
     // The core's own account of what it does, checked as it happens.

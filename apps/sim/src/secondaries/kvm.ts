@@ -67,6 +67,10 @@ export interface KvmFeatures {
   rng?: Prng;
 }
 
+/** The core's warning about a classic subscriber with an end whose start returned EAGAIN. */
+export const KVM_EAGAIN_WARNING =
+  'a classic subscriber whose invalidateRangeStart() returned EAGAIN has an end';
+
 /** A vCPU's fault in progress, and the faultWithRetry options made once for the vCPU. */
 interface VcpuFault {
   gfn: number;
@@ -117,6 +121,8 @@ export class KvmGuest implements SecondaryView {
   private kvmSlots: KvmMemslot[];
   /** Memslot updates done. */
   memslotUpdates = 0;
+  /** Starts that failed with EAGAIN (false): each makes the core warn (KVM has an end). */
+  private eagainStarts = 0;
   private readonly byHva = new IntervalTree<Memslot>();
   private readonly sptFrame: Int32Array;
   private readonly sptGen: Float64Array;
@@ -204,6 +210,9 @@ export class KvmGuest implements SecondaryView {
       return ++this.memslotUpdates;
     });
     const n = await this.mm.ctx.sched.wait(t, swapped, 'kvm: memslot update waits');
+    if (n !== this.memslotUpdates) {
+      this.checker.fail(`kvm: waitForInvalidations resolved with ${n}, not what the swap returned`);
+    }
     this.mm.ev(t, 'kvm memslots swapped', n);
   }
 
@@ -247,7 +256,8 @@ export class KvmGuest implements SecondaryView {
       throw error;
     }
     if (r === true) this.checkZapped(range, want);
-    else if (r !== false) {
+    else if (r === false) this.eagainStarts++;
+    else {
       return r.then(
         (ok) => (ok ? this.checkZapped(range, want) : false),
         (error: unknown) => {
@@ -315,8 +325,17 @@ export class KvmGuest implements SecondaryView {
     }
   }
 
-  /** At the end of a run: no invalidation counted, none in progress, no page held. */
+  /**
+   * At the end of a run: no invalidation counted, none in progress, no page held, and one
+   * warning of the core per EAGAIN start (a subscriber with an end that failed its start).
+   */
   finish(): void {
+    const warned = this.mm.ctx.stats.warnings.filter((m) => m === KVM_EAGAIN_WARNING).length;
+    if (warned !== this.eagainStarts) {
+      this.checker.fail(
+        `kvm: ${this.eagainStarts} start(s) returned EAGAIN, the core warned about ${warned}`,
+      );
+    }
     const held = [...this.vcpuFaults.values()].reduce((n, c) => n + c.pins, 0);
     if (this.ops.activeInvalidations !== 0 || this.oracle.running !== 0 || held !== 0) {
       this.checker.fail(
