@@ -64,6 +64,21 @@ export {
 } from './secondaries/hmm-mirror.js';
 export { type KvmBugs, KvmGuest, type Memslot } from './secondaries/kvm.js';
 export { type VhostBugs, VhostDev, type VhostRing } from './secondaries/vhost.js';
+export {
+  attachSecondary,
+  checkUserSecondary,
+  loadSecondaryFactory,
+  type MirrorRegion,
+  type SecondaryChecks,
+  type SecondaryContext,
+  type SecondaryFactory,
+  SecondaryModuleError,
+  type SecondaryTask,
+  type SecondaryWorld,
+  secondaryPath,
+  type TranslationView,
+  type UserSecondary,
+} from './secondary-api.js';
 export { Stats } from './stats.js';
 export {
   defaultThreads,

@@ -22,7 +22,9 @@ export function formatReport(r: RunResult): string {
   const c = r.config;
   const lines: string[] = [];
   const secs =
-    [c.kvm && 'kvm', c.hmm && 'hmm', c.vhost && 'vhost'].filter(Boolean).join(', ') || 'none';
+    [c.kvm && 'kvm', c.hmm && 'hmm', c.vhost && 'vhost', ...(r.userSecondaries ?? [])]
+      .filter(Boolean)
+      .join(', ') || 'none';
   lines.push(
     `mmu-sim run: seed ${c.seed}, ${c.ops} ops, ${c.pages} pages, strategy ${c.strategy}${c.strategy === 'pct' ? ` (d=${c.pctDepth})` : ''}, secondaries: ${secs}, end: ${r.endMode}`,
   );
@@ -142,6 +144,7 @@ export function configFlags(c: ScenarioConfig): string {
   if ((c.callbackErrors ?? 0) > 0) parts.push(` --callback-errors ${c.callbackErrors}`);
   if ((c.vhostWorkers ?? 1) !== 1) parts.push(` --vhost-workers ${c.vhostWorkers}`);
   for (const name of modesOf(c.bugs)) parts.push(` --bug ${name}`);
+  for (const file of c.secondaryFiles ?? []) parts.push(` --secondary ${file}`);
   return parts.join('');
 }
 

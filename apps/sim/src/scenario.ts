@@ -15,6 +15,13 @@ import {
 import { type HmmBugs, HmmMirror, type MirrorBuffer } from './secondaries/hmm-mirror.js';
 import { type KvmBugs, KvmGuest } from './secondaries/kvm.js';
 import { type VhostBugs, VhostDev } from './secondaries/vhost.js';
+import {
+  attachSecondary,
+  loadSecondaryFactory,
+  type MirrorRegion,
+  type SecondaryFactory,
+  type UserSecondary,
+} from './secondary-api.js';
 import { Stats } from './stats.js';
 import { Trace } from './trace.js';
 
@@ -93,6 +100,17 @@ export interface ScenarioConfig {
    * same rings; default 1.
    */
   vhostWorkers?: number;
+  /**
+   * Secondary modules (absolute paths of ES modules that default-export a SecondaryFactory), run
+   * beside the built-in secondaries. Plain data: posted to explore's worker threads, printed in
+   * the replay line as `--secondary <file>`.
+   */
+  secondaryFiles?: readonly string[];
+  /**
+   * Secondary factories given as functions (programmatic use; not in the replay line), attached
+   * after those of `secondaryFiles`.
+   */
+  secondaryFactories?: readonly SecondaryFactory[];
   /** Follow this schedule instead of the strategy (exhaustive exploration; see Scheduler). */
   schedule?: ScheduleChoices;
   /** Called every 1024 steps with the ops done so far (progress bar). */
@@ -199,6 +217,8 @@ export interface RunResult {
   log: string[] | undefined;
   checks: number;
   endMode: 'exit' | 'oom';
+  /** The names of the secondaries brought by the user (`secondaryFiles`, `secondaryFactories`). */
+  userSecondaries: string[];
   wallMs: number;
   final: { frames: number; invalidateSeq: number; activeRanges: number; vmas: number };
 }
@@ -315,7 +335,31 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     checker.addSecondary(vhost);
   }
 
+  // ---- secondaries brought by the user (see secondary-api.ts) -------------------------------
+  const sources: [SecondaryFactory, string][] = [];
+  for (const file of config.secondaryFiles ?? [])
+    sources.push([await loadSecondaryFactory(file), `--secondary ${file}`]);
+  for (const [i, f] of (config.secondaryFactories ?? []).entries())
+    sources.push([f, `secondary factory ${i}`]);
+  const users: UserSecondary[] = [];
+  if (sources.length > 0) {
+    const regions: MirrorRegion[] = [
+      { name: 'guest', start: guestBase, end: guestBase + guestPages },
+      { name: 'device', start: devBase, end: devBase + devPages },
+      { name: 'ring', start: ringBase, end: ringBase + 8 },
+    ];
+    // Their own streams, apart from the run's: the built-ins draw the same numbers with or
+    // without them.
+    const seeds = new Prng(config.seed ^ 0x5ec0_4da7);
+    for (const [factory, source] of sources) {
+      users.push(
+        await attachSecondary(factory, { mm, checker, regions, rng: seeds.fork() }, source),
+      );
+    }
+  }
+
   const nTasks =
+    users.reduce((n, u) => n + u.tasks.length, 0) +
     config.cpus +
     2 +
     (kvm !== undefined ? config.vcpus : 0) +
@@ -547,6 +591,31 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     }
   }
 
+  for (const u of users) {
+    let running = u.tasks.length;
+    for (const task of u.tasks) {
+      sched.spawnLoop(
+        `${u.name}.${task.name}`,
+        u.name,
+        program(dead, () => {
+          if (!mm.get()) return undefined; // mmget_not_zero(): the process is exiting
+          let turn: Promise<unknown> | undefined | void;
+          try {
+            turn = task.turn();
+          } catch (error) {
+            mm.put();
+            throw error;
+          }
+          if (turn instanceof Promise) return turn.finally(() => mm.put());
+          mm.put(); // done without waiting
+          return undefined;
+        }),
+        // The teardown once every task of the secondary stopped.
+        () => (--running === 0 && u.teardown !== undefined ? u.teardown() : Promise.resolve()),
+      );
+    }
+  }
+
   await sched.run();
   if (checker.violation === undefined && sched.stopReason !== undefined) {
     const reason = sched.stopReason;
@@ -580,6 +649,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     log: trace.log,
     checks: checker.checks,
     endMode,
+    userSecondaries: users.map((u) => u.name),
     wallMs: performance.now() - t0,
     final: {
       frames: mm.frames.allocated,

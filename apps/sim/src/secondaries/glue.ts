@@ -154,24 +154,35 @@ export function teardownOnTask(
   sub: IntervalNotifier,
   options: TeardownOptions,
 ): Promise<void> {
-  const label = 'mmu_interval_notifier_remove';
   // What teardownInterval uses of the subscription (its range and remove()), as a plain object:
   // `sub` itself is never made a prototype (that would slow every later access to it).
-  const remove = () => {
-    const removal = startRemoval(mm, sub);
-    const deferred = sub.state === 'pending-remove';
-    const seq = mm.subs.invalidateSeq;
-    return {
-      // biome-ignore lint/suspicious/noThenProperty: a lazy thenable, by design (see above)
-      then: (ok: () => void, fail: (e: unknown) => void) =>
-        (deferred
-          ? afterSeqChange(mm, t, seq, removal, label)
-          : afterPass(mm, t, removal, label)
-        ).then(ok, fail),
-    } as Promise<void>;
-  };
+  const remove = () => lazyRemoval(mm, t, sub, 'mmu_interval_notifier_remove');
   const view = { start: sub.start, last: sub.last, remove };
   return teardownInterval(view as unknown as IntervalNotifier, options);
+}
+
+/**
+ * `sub.remove()` by task `t`, started at once, whose wait (awaitRemoval's, at `label`) begins
+ * only when the result is awaited: a caller that removes while holding a lock and awaits after
+ * unlocking (teardownInterval) never parks `t` holding the lock.
+ */
+export function lazyRemoval(
+  mm: AddressSpace,
+  t: Task,
+  sub: IntervalNotifier,
+  label: string,
+): Promise<void> {
+  const removal = startRemoval(mm, sub);
+  const deferred = sub.state === 'pending-remove';
+  const seq = mm.subs.invalidateSeq;
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a lazy thenable, by design (see above)
+    then: (ok: () => void, fail: (e: unknown) => void) =>
+      (deferred
+        ? afterSeqChange(mm, t, seq, removal, label)
+        : afterPass(mm, t, removal, label)
+      ).then(ok, fail),
+  } as Promise<void>;
 }
 
 /**

@@ -1,0 +1,240 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { faultWithRetry } from '@mmukit/fault-retry';
+import { invalidateOps, teardownInterval } from '@mmukit/mmu-notifier';
+import { describe, expect, it } from 'vitest';
+import {
+  checkUserSecondary,
+  loadSecondaryFactory,
+  type PageRef,
+  runScenario,
+  type SecondaryContext,
+  type SecondaryFactory,
+  SecondaryModuleError,
+} from '../src/index.js';
+
+/** What a test secondary did, counted by its own code. */
+interface Counts {
+  installs: number;
+  zaps: number;
+  retries: number;
+  accesses: number;
+  teardowns: number;
+}
+
+/**
+ * A small secondary on the package helpers over the `device` region, with switches that plant
+ * one bug each: no retry check, a zap that drops nothing, a zap that ignores release().
+ */
+function device(
+  counts: Counts,
+  bug: { noRetry?: boolean; noZap?: boolean; keepAtRelease?: boolean; noTeardown?: boolean } = {},
+): SecondaryFactory {
+  return (ctx: SecondaryContext) => {
+    const region = ctx.regions.find((r) => r.name === 'device')!;
+    const table = new Map<number, PageRef>();
+    const lock = ctx.lock('dev.lock');
+    const ops = invalidateOps({
+      lock,
+      zap: (first, last, range) => {
+        counts.zaps++;
+        if (bug.noZap || (bug.keepAtRelease && range.event === 'release')) return;
+        for (let p = first / ctx.pageSize; p <= Math.floor(last / ctx.pageSize); p++) {
+          table.delete(p);
+        }
+      },
+    });
+    const len = region.end - region.start;
+    const sub = ctx.subs.insertInterval(region.start * ctx.pageSize, len * ctx.pageSize, ops);
+    const scheduled = ctx.scheduled(sub);
+    const access = async (page: number, write: boolean) => {
+      counts.accesses++;
+      let ref = table.get(page);
+      if (ref === undefined || (write && !ref.writable)) {
+        const { retries } = await faultWithRetry({
+          subscription: bug.noRetry
+            ? { readBegin: () => scheduled.readBegin(), readRetry: () => false }
+            : scheduled,
+          lock,
+          resolve: () => ctx.resolve(page, write),
+          install: (r) => {
+            if (typeof r === 'number') return;
+            counts.installs++;
+            ctx.check.install(r);
+            table.set(page, r);
+          },
+          backoff: ctx.backoff,
+        });
+        counts.retries += retries;
+        ref = table.get(page);
+        if (ref === undefined || (write && !ref.writable)) return;
+      }
+      if (write) ctx.check.write(ref);
+      else ctx.check.read(ref);
+    };
+    const task = (name: string) => ({
+      name,
+      turn: () => access(region.start + ctx.rng.int(len), ctx.rng.chance(0.4)),
+    });
+    return {
+      name: 'testdev',
+      view: {
+        forEachTranslation: (fn) => {
+          for (const [p, r] of table) fn(p, r.frame, r.gen, r.writable);
+        },
+        forEachTranslationIn: (s, e, fn) => {
+          for (const [p, r] of table) if (p >= s && p < e) fn(p, r.frame, r.gen, r.writable);
+        },
+      },
+      tasks: [task('q0'), task('q1')],
+      ...(bug.noTeardown
+        ? {}
+        : {
+            teardown: async () => {
+              counts.teardowns++;
+              await teardownInterval(scheduled, { lock, zap: () => table.clear() });
+            },
+          }),
+    };
+  };
+}
+
+const zero = (): Counts => ({ installs: 0, zaps: 0, retries: 0, accesses: 0, teardowns: 0 });
+
+/** Runs `seeds` seeds of a secondary; the first violation's message, if any. */
+async function explore(seeds: number, factory: (c: Counts) => SecondaryFactory, only = false) {
+  const counts = zero();
+  const failures: { seed: number; message: string }[] = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = await runScenario({
+      seed,
+      ops: 2000,
+      end: 'random',
+      secondaryFactories: [factory(counts)],
+      ...(only ? { kvm: false, hmm: false, vhost: false } : {}),
+    });
+    expect(r.userSecondaries).toEqual(['testdev']);
+    if (!r.ok) failures.push({ seed, message: r.violation!.message });
+  }
+  return { counts, failures };
+}
+
+describe('a secondary brought through the SecondaryContext', () => {
+  it('runs clean over 20 seeds beside the built-ins, faulting, retrying, zapping, tearing down', async () => {
+    const { counts, failures } = await explore(20, (c) => device(c));
+    expect(failures).toEqual([]);
+    expect(counts.installs).toBeGreaterThan(1000);
+    expect(counts.zaps).toBeGreaterThan(100);
+    expect(counts.retries).toBeGreaterThan(0);
+    expect(counts.teardowns).toBe(20);
+  });
+
+  it('runs alone (no built-in secondary) and clean', async () => {
+    const { counts, failures } = await explore(10, (c) => device(c), true);
+    expect(failures).toEqual([]);
+    expect(counts.installs).toBeGreaterThan(500);
+  });
+
+  it('without a teardown, release() still leaves nothing (the zap sees it)', async () => {
+    const { counts, failures } = await explore(5, (c) => device(c, { noTeardown: true }));
+    expect(failures).toEqual([]);
+    expect(counts.teardowns).toBe(0);
+  });
+
+  it('negative control: no retry check is caught (install or after a primary change)', async () => {
+    const { failures } = await explore(20, (c) => device(c, { noRetry: true }));
+    expect(failures.length).toBeGreaterThan(2);
+    for (const f of failures)
+      expect(f.message).toMatch(/^testdev: (install|after a primary change|read|write|sweep): /);
+  });
+
+  it('negative control: a zap that drops nothing is caught after the primary change', async () => {
+    const { failures } = await explore(3, (c) => device(c, { noZap: true }));
+    expect(failures).toHaveLength(3);
+    expect(failures.some((f) => f.message.startsWith('testdev: after a primary change'))).toBe(
+      true,
+    );
+  });
+
+  it('negative control: translations kept through release() are caught (I4)', async () => {
+    const { failures } = await explore(5, (c) => device(c, { keepAtRelease: true }));
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.some((f) => / still maps page \d+ .* after release\(\)/.test(f.message))).toBe(
+      true,
+    );
+  });
+
+  it('is deterministic: the same seed gives the same trace hash, and another seed another', async () => {
+    const run = (seed: number) =>
+      runScenario({ seed, ops: 2000, secondaryFactories: [device(zero())] });
+    const [a, b, c] = await Promise.all([run(3), run(3), run(4)]);
+    expect(a.traceHash).toBe(b.traceHash);
+    expect(c.traceHash).not.toBe(a.traceHash);
+    // and the secondary changes the run (its tasks interleave with the others)
+    const without = await runScenario({ seed: 3, ops: 2000 });
+    expect(without.traceHash).not.toBe(a.traceHash);
+  });
+});
+
+describe('checking what a factory or module gives', () => {
+  const good = {
+    name: 'x',
+    view: { forEachTranslation: () => {}, forEachTranslationIn: () => {} },
+    tasks: [{ name: 't', turn: () => undefined }],
+  };
+
+  it('accepts a secondary with every required member', () => {
+    expect(checkUserSecondary(good, 'src')).toBe(good);
+    expect(checkUserSecondary({ ...good, teardown: async () => {} }, 'src').name).toBe('x');
+  });
+
+  it.each([
+    ['null', null, /returned null, not an object/],
+    ['no name', { ...good, name: '' }, /no name/],
+    ['no view', { ...good, view: undefined }, /no view/],
+    [
+      'a view without forEachTranslationIn',
+      { ...good, view: { forEachTranslation() {} } },
+      /no view/,
+    ],
+    ['no tasks', { ...good, tasks: [] }, /no tasks/],
+    [
+      'a task without turn',
+      { ...good, tasks: [{ name: 't' }] },
+      /a task without a name and a turn/,
+    ],
+    ['a teardown that is no function', { ...good, teardown: 1 }, /teardown that is no function/],
+  ])('refuses %s', (_what, value, message) => {
+    expect(() => checkUserSecondary(value, 'src')).toThrow(SecondaryModuleError);
+    expect(() => checkUserSecondary(value, 'src')).toThrow(message);
+  });
+
+  it('refuses a factory that returns something incomplete, before the run starts', async () => {
+    const bad = (() => ({ name: 'x' })) as unknown as SecondaryFactory;
+    await expect(runScenario({ ops: 10, secondaryFactories: [bad] })).rejects.toThrow(
+      /secondary factory 0: the factory returned no view/,
+    );
+  });
+
+  it('loads a module that default-exports a function, and refuses the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-secondary-'));
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const ok = write('ok.mjs', 'export default (ctx) => ctx;');
+    expect(typeof (await loadSecondaryFactory(ok))).toBe('function');
+    await expect(loadSecondaryFactory(join(dir, 'missing.mjs'))).rejects.toThrow(/no such file/);
+    await expect(loadSecondaryFactory(dir)).rejects.toThrow(/no such file/);
+    await expect(loadSecondaryFactory(write('n.mjs', 'export default 5;'))).rejects.toThrow(
+      /default export is number/,
+    );
+    await expect(loadSecondaryFactory(write('m.mjs', 'export const a = 1;'))).rejects.toThrow(
+      /default export is missing/,
+    );
+    await expect(loadSecondaryFactory(write('s.mjs', 'export default (;'))).rejects.toThrow(
+      /cannot load it as an ES module/,
+    );
+  });
+});
