@@ -24,6 +24,7 @@ import {
   runScenario,
   type ScenarioConfig,
 } from './scenario.js';
+import { loadSecondaryFactory, SecondaryModuleError, secondaryPath } from './secondary-api.js';
 import { shrink } from './shrink.js';
 import { runThreadsCommand } from './threads/cli-threads.js';
 import { defaultThreads, MAX_THREADS } from './threads/run-threads.js';
@@ -123,6 +124,7 @@ interface CommonOpts {
   kick: number;
   callbackErrors: number;
   vhostWorkers: number;
+  secondary?: string[];
 }
 
 function addCommon(
@@ -233,6 +235,11 @@ function addCommon(
       int('vhost-workers', 1, LIMITS.tasks),
       1,
     )
+    .option(
+      '--secondary <file>',
+      'also run the secondary MMU of this ES module (default export: (ctx) => secondary); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--json', 'machine-readable output')
     .option(
       '--trace [file]',
@@ -272,8 +279,26 @@ function toConfig(seed: number, o: CommonOpts): Partial<ScenarioConfig> {
     kick: o.kick,
     callbackErrors: o.callbackErrors,
     vhostWorkers: o.vhostWorkers,
+    ...(o.secondary === undefined ? {} : { secondaryFiles: o.secondary.map(secondaryPath) }),
     fullTrace: o.trace === true,
   };
+}
+
+/**
+ * Checks the `--secondary` modules before anything runs: each loads and default-exports a
+ * function, and each factory returns a secondary with the required members (a world of 0
+ * operations is built once for that). Any problem: one line on stderr, exit status 2.
+ */
+async function checkSecondaries(config: Partial<ScenarioConfig>): Promise<void> {
+  const files = config.secondaryFiles ?? [];
+  if (files.length === 0) return;
+  try {
+    for (const file of files) await loadSecondaryFactory(file);
+    await runScenario({ ...config, ops: 0, fullTrace: false, onStart: undefined });
+  } catch (error) {
+    if (error instanceof SecondaryModuleError) fail(error.message);
+    throw error;
+  }
 }
 
 async function runOne(
@@ -350,6 +375,8 @@ function addScheduleOptions(cmd: Command): Command {
 
 async function runAndPrint(o: RunOpts, cmd: Command): Promise<void> {
   if (o.threads !== undefined) {
+    if (o.secondary !== undefined)
+      fail('--secondary runs in the full scenario, not with --threads');
     const threads = o.threads === true ? defaultThreads() : o.threads;
     process.exitCode = await runThreadsCommand({ ...o, threads }, cmd);
     return;
@@ -364,10 +391,11 @@ async function runAndPrint(o: RunOpts, cmd: Command): Promise<void> {
     };
   } else if (o.preemptions !== undefined) fail('--preemptions needs --schedule');
   try {
+    await checkSecondaries(toConfig(o.seed, o));
     r = await runOne(o.seed, o, config);
   } catch (error) {
     // A config the parsers let through but the scenario refuses: an error, not a stack trace.
-    if (error instanceof RangeError) fail(error.message);
+    if (error instanceof RangeError || error instanceof SecondaryModuleError) fail(error.message);
     throw error;
   }
   print(r, o);
@@ -536,6 +564,8 @@ addCommon(
   let done = 0;
   let bad = 0;
   const base = toConfig(o.from, { ...o, trace: false });
+  // Checked here, once: in the workers a bad module would only make every seed a crash.
+  await checkSecondaries(base);
   const { outcomes } = await explore({
     base,
     from: slice.from,
@@ -568,6 +598,8 @@ addCommon(
  */
 async function exploreExhaustive(o: ExploreOpts): Promise<void> {
   if (o.shard !== undefined) fail('--exhaustive explores the tiny worlds: --shard does not apply');
+  if (o.secondary !== undefined)
+    fail('--exhaustive explores the tiny worlds: --secondary does not apply');
   const bugs = scenarioBugs(o);
   const worlds = worldsFor(bugs).filter((w) => o.world === undefined || w.name === o.world);
   if (worlds.length === 0) fail(`no tiny world of ${o.world} has the secondary the bug is in`);
