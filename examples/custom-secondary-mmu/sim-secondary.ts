@@ -65,7 +65,7 @@ export function mirrorDevice(
   };
 
   const queue = (n: number) => ({
-    name: `q${n}`,
+    name: `${name}.q${n}`,
     turn: () => access(region.start + ctx.rng.int(region.end - region.start), ctx.rng.chance(0.4)),
   });
   return {

@@ -14,12 +14,14 @@ import {
 } from './scheduler.js';
 import { type HmmBugs, HmmMirror, type MirrorBuffer } from './secondaries/hmm-mirror.js';
 import { type KvmBugs, KvmGuest } from './secondaries/kvm.js';
-import { type VhostBugs, VhostDev } from './secondaries/vhost.js';
+import { type VhostBugs, vhostSecondary } from './secondaries/vhost.js';
 import {
   attachSecondary,
   loadSecondaryFactory,
   type MirrorRegion,
   type SecondaryFactory,
+  SecondaryModuleError,
+  type SecondaryTask,
   type UserSecondary,
 } from './secondary-api.js';
 import { Stats } from './stats.js';
@@ -203,6 +205,11 @@ function checkConfig(config: ScenarioConfig): void {
   if (!(total > 0)) throw new RangeError('mix: at least one operation needs a weight > 0');
 }
 
+/** What a turn returned, as the scheduler takes it: a promise, or undefined (done at once). */
+function promiseOf(x: unknown): Promise<unknown> | undefined {
+  return x instanceof Promise ? x : undefined;
+}
+
 /** What a run returns. */
 export interface RunResult {
   config: ScenarioConfig;
@@ -320,20 +327,22 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     for (let i = 0; i < 3; i++) hmm.open(devBase + i * q, devBase + (i + 1) * q);
     checker.addSecondary(hmm);
   }
-  let vhost: VhostDev | undefined;
-  if (config.vhost) {
-    vhost = new VhostDev(
-      mm,
-      checker,
-      [
-        { start: ringBase, npages: 2 },
-        { start: ringBase + 2, npages: 1 },
-        { start: ringBase + 4, npages: 2 },
-      ],
-      config.bugs.vhost,
-    );
-    checker.addSecondary(vhost);
-  }
+  const mirrorRegions: MirrorRegion[] = [
+    { name: 'guest', start: guestBase, end: guestBase + guestPages },
+    { name: 'device', start: devBase, end: devBase + devPages },
+    { name: 'ring', start: ringBase, end: ringBase + 8 },
+  ];
+  const focus = config.focus ?? 0;
+  // vhost goes through the same interface as the secondaries users bring (SecondaryFactory),
+  // with the run's own stream: it draws nothing when made, and each worker forks its stream
+  // when spawned, where it always did.
+  const vhost = config.vhost
+    ? await attachSecondary(
+        vhostSecondary(mm, checker, config.bugs.vhost, config.vhostWorkers ?? 1, focus),
+        { mm, checker, regions: mirrorRegions, rng },
+        'vhost',
+      )
+    : undefined;
 
   // ---- secondaries brought by the user (see secondary-api.ts) -------------------------------
   const sources: [SecondaryFactory, string][] = [];
@@ -342,21 +351,17 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   for (const [i, f] of (config.secondaryFactories ?? []).entries())
     sources.push([f, `secondary factory ${i}`]);
   const users: UserSecondary[] = [];
-  if (sources.length > 0) {
-    const regions: MirrorRegion[] = [
-      { name: 'guest', start: guestBase, end: guestBase + guestPages },
-      { name: 'device', start: devBase, end: devBase + devPages },
-      { name: 'ring', start: ringBase, end: ringBase + 8 },
-    ];
-    // Their own streams, apart from the run's: the built-ins draw the same numbers with or
-    // without them.
-    const seeds = new Prng(config.seed ^ 0x5ec0_4da7);
-    for (const [factory, source] of sources) {
-      users.push(
-        await attachSecondary(factory, { mm, checker, regions, rng: seeds.fork() }, source),
-      );
-    }
-  }
+  // Their own streams, the factories' and their tasks' (see spawnSecondary), apart from the
+  // run's: the built-ins draw the same numbers with or without them.
+  const seeds = new Prng(config.seed ^ 0x5ec0_4da7);
+  for (const [factory, source] of sources)
+    users.push(
+      await attachSecondary(
+        factory,
+        { mm, checker, regions: mirrorRegions, rng: seeds.fork() },
+        source,
+      ),
+    );
 
   const nTasks =
     users.reduce((n, u) => n + u.tasks.length, 0) +
@@ -364,7 +369,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     2 +
     (kvm !== undefined ? config.vcpus : 0) +
     (hmm !== undefined ? config.devices : 0) +
-    (vhost !== undefined ? (config.vhostWorkers ?? 1) : 0);
+    (vhost !== undefined ? vhost.tasks.length : 0);
   const share = Math.ceil(config.ops / nTasks);
   const newBudget = (): Budget => new Budget(share, budget);
   /**
@@ -400,7 +405,6 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   };
 
   // A random page of a random VMA (biased to the shared regions so secondaries see churn).
-  const focus = config.focus ?? 0;
   const pickRange = (r: Prng, maxLen: number): [number, number] | undefined => {
     if (focus > 0) return sharedRange(r, maxLen);
     const n = mm.vmas.size;
@@ -572,49 +576,43 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     };
   }
 
-  if (vhost !== undefined) {
-    const v = vhost;
-    const workers = config.vhostWorkers ?? 1;
-    let running = workers;
-    for (let i = 0; i < workers; i++) {
-      const r = rng.fork();
+  /**
+   * Spawns the tasks of a secondary of the SecondaryFactory interface, each with its stream
+   * forked from `streams` (in task order) and its share of the operations; the teardown runs
+   * once the last of them stopped. `pin`: each turn holds mm_users (mmget_not_zero) and is
+   * skipped while the process exits; without it the secondary pins the address space itself.
+   */
+  const spawnSecondary = (sec: UserSecondary, streams: Prng, pin: boolean): void => {
+    let running = sec.tasks.length;
+    for (const task of sec.tasks) {
+      const r = streams.fork();
+      if (sched.allTasks.some((x) => x.name === task.name))
+        throw new SecondaryModuleError(`${sec.name}: a task is already named ${task.name}`);
       sched.spawnLoop(
-        i === 0 ? 'vhost' : `vhost${i}`,
-        'vhost',
-        program(dead, (t) => {
-          const ring = focus > 0 ? v.rings[0]! : r.pick(v.rings);
-          return v.access(t, ring, r.int(ring.npages), r.chance(0.5));
-        }),
-        // vhost_dev_cleanup() once every worker has stopped: the subscription goes away.
-        (t) => (--running === 0 ? v.close(t) : Promise.resolve()),
+        task.name,
+        sec.name,
+        program(dead, pin ? () => pinnedTurn(task, r) : () => promiseOf(task.turn(r))),
+        // At exit, once every task of the secondary has stopped.
+        () => (--running === 0 && sec.teardown !== undefined ? sec.teardown() : Promise.resolve()),
       );
     }
-  }
-
-  for (const u of users) {
-    let running = u.tasks.length;
-    for (const task of u.tasks) {
-      sched.spawnLoop(
-        `${u.name}.${task.name}`,
-        u.name,
-        program(dead, () => {
-          if (!mm.get()) return undefined; // mmget_not_zero(): the process is exiting
-          let turn: Promise<unknown> | undefined | void;
-          try {
-            turn = task.turn();
-          } catch (error) {
-            mm.put();
-            throw error;
-          }
-          if (turn instanceof Promise) return turn.finally(() => mm.put());
-          mm.put(); // done without waiting
-          return undefined;
-        }),
-        // The teardown once every task of the secondary stopped.
-        () => (--running === 0 && u.teardown !== undefined ? u.teardown() : Promise.resolve()),
-      );
+  };
+  /** A turn with the address space pinned (mmget_not_zero/mmput around it). */
+  const pinnedTurn = (task: SecondaryTask, r: Prng): Promise<unknown> | undefined => {
+    if (!mm.get()) return undefined; // the process is exiting
+    let turn: Promise<unknown> | undefined;
+    try {
+      turn = promiseOf(task.turn(r));
+    } catch (error) {
+      mm.put();
+      throw error;
     }
-  }
+    if (turn !== undefined) return turn.finally(() => mm.put());
+    mm.put(); // done without waiting
+    return undefined;
+  };
+  if (vhost !== undefined) spawnSecondary(vhost, rng, false);
+  for (const u of users) spawnSecondary(u, seeds, true);
 
   await sched.run();
   if (checker.violation === undefined && sched.stopReason !== undefined) {

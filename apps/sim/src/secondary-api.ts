@@ -58,7 +58,10 @@ export interface SecondaryContext {
    * the primary's operations aim at: what a secondary should mirror to see churn.
    */
   readonly regions: readonly MirrorRegion[];
-  /** The secondary's own seeded random stream (the same for the same seed). */
+  /**
+   * The secondary's own seeded random stream (the same for the same seed), for the factory; each
+   * task also gets a stream of its own (SecondaryTask.turn).
+   */
   readonly rng: Prng;
   /** A scheduling point of the running task: another task may run before it goes on. */
   yield(label: string): Promise<void>;
@@ -102,15 +105,19 @@ export type TranslationView = Pick<SecondaryView, 'forEachTranslation' | 'forEac
 
 /** One task of a secondary (a device queue, a vCPU...). */
 export interface SecondaryTask {
-  /** The task's name in the trace (the sim prefixes the secondary's name). */
+  /**
+   * The task's name in the trace and the report, unique in the run (prefix it with the
+   * secondary's name: the sim's own tasks are `cpu0`, `mm`, `kswapd`, `vcpu0`, `dev0`, `vhost`...).
+   */
   name: string;
   /**
-   * One turn: one access or fault. Called again until the process is gone or the task's share of
-   * `--ops` is used up; each turn runs with the address space pinned (mmget_not_zero: the exit
-   * waits for it) and is skipped while the process is exiting. Returns the promise of what it
-   * started, or nothing when it did not wait.
+   * One turn: one access or fault, drawing from `rng`, the task's own seeded stream (forked when
+   * the task is spawned). Called again until the process is gone or the task's share of `--ops`
+   * is used up; each turn runs with the address space pinned (mmget_not_zero: the exit waits for
+   * it) and is skipped while the process is exiting. Returns the promise of what it started, or
+   * nothing when it did not wait.
    */
-  turn(): Promise<unknown> | undefined | void;
+  turn(rng: Prng): Promise<unknown> | undefined | void;
 }
 
 /** What a secondary factory returns. */

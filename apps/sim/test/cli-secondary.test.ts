@@ -28,7 +28,7 @@ const reader = module(
   return {
     name: 'reader',
     view: { forEachTranslation() {}, forEachTranslationIn() {} },
-    tasks: [{ name: 'q', turn() {
+    tasks: [{ name: 'reader.q', turn() {
       const ref = ctx.lookup(r.start + ctx.rng.int(r.end - r.start));
       if (ref !== undefined) { ctx.check.read(ref); reads++; }
       return ctx.yield('reader think');
@@ -53,7 +53,7 @@ const hoarder = module(
         for (const [p, x] of table) if (p >= s && p < e) fn(p, x.frame, x.gen, x.writable);
       },
     },
-    tasks: [{ name: 'q', async turn() {
+    tasks: [{ name: 'hoarder.q', async turn() {
       const page = r.start + ctx.rng.int(r.end - r.start);
       const ref = await ctx.resolve(page, false);
       if (typeof ref !== 'number') { ctx.check.install(ref); table.set(page, ref); }

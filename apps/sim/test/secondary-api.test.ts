@@ -8,6 +8,7 @@ import {
   checkUserSecondary,
   loadSecondaryFactory,
   type PageRef,
+  type Prng,
   runScenario,
   type SecondaryContext,
   type SecondaryFactory,
@@ -73,9 +74,10 @@ function device(
       if (write) ctx.check.write(ref);
       else ctx.check.read(ref);
     };
+    // Each task draws from its own stream (the turn's argument).
     const task = (name: string) => ({
       name,
-      turn: () => access(region.start + ctx.rng.int(len), ctx.rng.chance(0.4)),
+      turn: (r: Prng) => access(region.start + r.int(len), r.chance(0.4)),
     });
     return {
       name: 'testdev',
@@ -87,7 +89,7 @@ function device(
           for (const [p, r] of table) if (p >= s && p < e) fn(p, r.frame, r.gen, r.writable);
         },
       },
-      tasks: [task('q0'), task('q1')],
+      tasks: [task('testdev.q0'), task('testdev.q1')],
       ...(bug.noTeardown
         ? {}
         : {
@@ -215,6 +217,22 @@ describe('checking what a factory or module gives', () => {
     await expect(runScenario({ ops: 10, secondaryFactories: [bad] })).rejects.toThrow(
       /secondary factory 0: the factory returned no view/,
     );
+  });
+
+  it('refuses a task named as another task of the run', async () => {
+    const clash = ((ctx: SecondaryContext) => ({
+      ...device(zero())(ctx),
+      tasks: [{ name: 'kswapd', turn: () => undefined }],
+    })) as SecondaryFactory;
+    await expect(runScenario({ ops: 10, secondaryFactories: [clash] })).rejects.toThrow(
+      /testdev: a task is already named kswapd/,
+    );
+    // negative control: the same factory with its own task name runs
+    const own = ((ctx: SecondaryContext) => ({
+      ...device(zero())(ctx),
+      tasks: [{ name: 'testdev.idle', turn: () => undefined }],
+    })) as SecondaryFactory;
+    expect((await runScenario({ ops: 10, secondaryFactories: [own] })).ok).toBe(true);
   });
 
   it('loads a module that default-exports a function, and refuses the others', async () => {

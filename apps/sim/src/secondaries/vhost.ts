@@ -8,7 +8,9 @@ import { Srcu } from '@mmukit/seqcount';
 import type { Checker, SecondaryView, TranslationVisitor } from '../checker.js';
 import { SimMutex } from '../locks.js';
 import { type AddressSpace, PAGE_SIZE, type PageRef } from '../primary/mm.js';
+import type { Prng } from '../prng.js';
 import { type Task, WaitQueue } from '../scheduler.js';
+import type { SecondaryFactory } from '../secondary-api.js';
 import { FAULT_BEGIN, FAULT_END, FAULT_GAVE_UP } from '../trace.js';
 import { Errno, errnoOf, faultSubscription, PreemptibleLock, teardownOnTask } from './glue.js';
 
@@ -280,4 +282,49 @@ export class VhostDev implements SecondaryView {
       for (const x of r.map) if (x.page >= start && x.page < end) fn(x.page, x.frame, x.gen, true);
     }
   }
+}
+
+/**
+ * The vhost device as a secondary of the SecondaryFactory interface, as the scenario runs it:
+ * its three rings at the start of the context's `ring` region, `workers` worker tasks (`vhost`,
+ * `vhost1`, ...) each accessing one random ring page per turn (always the first ring when
+ * `focus` is set), and vhost_dev_cleanup() as the teardown once the last worker stopped. A
+ * built-in: it reports to the checker, and pins the address space, itself (not through the
+ * context), so the scenario spawns its tasks unpinned.
+ */
+export function vhostSecondary(
+  mm: AddressSpace,
+  checker: Checker,
+  bugs: VhostBugs | undefined,
+  workers: number,
+  focus: number,
+): SecondaryFactory {
+  return (ctx) => {
+    const base = ctx.regions.find((r) => r.name === 'ring')!.start;
+    const dev = new VhostDev(
+      mm,
+      checker,
+      [
+        { start: base, npages: 2 },
+        { start: base + 2, npages: 1 },
+        { start: base + 4, npages: 2 },
+      ],
+      bugs,
+    );
+    // The running task: the turns and the teardown run as the worker they belong to.
+    const running = (): Task => mm.ctx.sched.current!;
+    return {
+      name: dev.name,
+      view: dev,
+      tasks: Array.from({ length: workers }, (_, i) => ({
+        name: i === 0 ? 'vhost' : `vhost${i}`,
+        turn: (r: Prng) => {
+          const ring = focus > 0 ? dev.rings[0]! : r.pick(dev.rings);
+          return dev.access(running(), ring, r.int(ring.npages), r.chance(0.5));
+        },
+      })),
+      // vhost_dev_cleanup() once every worker has stopped: the subscription goes away.
+      teardown: () => dev.close(running()),
+    };
+  };
 }
