@@ -150,12 +150,14 @@ export function configFlags(c: ScenarioConfig): string {
 
 /** The JSON form of a run (what --json prints). */
 export function toJson(r: RunResult): Record<string, unknown> {
-  const { onProgress: _p, ...config } = r.config;
+  // Functions are no JSON: the factories given as functions are left out (the files stay).
+  const { onProgress: _p, onStart: _s, secondaryFactories: _f, ...config } = r.config;
   return {
     ok: r.ok,
     seed: r.config.seed,
     config,
     endMode: r.endMode,
+    ...(r.userSecondaries.length > 0 ? { userSecondaries: r.userSecondaries } : {}),
     violation: r.violation ?? null,
     steps: r.steps,
     checks: r.checks,

@@ -72,6 +72,12 @@ describe('--secondary <file>', () => {
     const alone = sim('run', '--ops', '3000', '--secondaries', 'none', '--secondary', reader);
     expect(alone.status).toBe(0);
     expect(alone.stdout).toMatch(/secondaries: reader,/);
+    const json = JSON.parse(sim('run', '--ops', '500', '--json', '--secondary', reader).stdout) as {
+      userSecondaries: string[];
+      config: { secondaryFiles: string[] };
+    };
+    expect(json.userSecondaries).toEqual(['reader']);
+    expect(json.config.secondaryFiles).toEqual([join(dir, reader)]);
     // the default run without it is the same as ever
     const plain = sim('run', '--ops', '3000');
     expect(plain.stdout).toMatch(/secondaries: kvm, hmm, vhost,/);
