@@ -320,22 +320,75 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     );
     checker.addSecondary(kvm);
   }
-  let hmm: HmmMirror | undefined;
-  if (config.hmm) {
-    hmm = new HmmMirror(mm, checker, 'hmm', config.bugs.hmm);
-    const q = devPages >> 2;
-    for (let i = 0; i < 3; i++) hmm.open(devBase + i * q, devBase + (i + 1) * q);
-    checker.addSecondary(hmm);
-  }
   const mirrorRegions: MirrorRegion[] = [
     { name: 'guest', start: guestBase, end: guestBase + guestPages },
     { name: 'device', start: devBase, end: devBase + devPages },
     { name: 'ring', start: ringBase, end: ringBase + 8 },
   ];
   const focus = config.focus ?? 0;
-  // vhost goes through the same interface as the secondaries users bring (SecondaryFactory),
+  // HMM and vhost go through the same interface as the secondaries users bring (SecondaryFactory),
   // with the run's own stream: it draws nothing when made, and each worker forks its stream
   // when spawned, where it always did.
+  /**
+   * The HMM device (dmirror) as a SecondaryFactory: three buffers over the `device` region, one
+   * task per device queue (`dev0`, ...) reading and writing buffer ranges, taking snapshots and,
+   * for `dev0`, rebinding buffers; `dev0` releases the file (closes every buffer) once its loop
+   * is over. A built-in: it reports to the checker and pins the address space itself.
+   */
+  const hmmSecondary: SecondaryFactory = (ctx) => {
+    const dev = new HmmMirror(mm, checker, 'hmm', config.bugs.hmm);
+    const region = ctx.regions.find((r) => r.name === 'device')!;
+    const q = (region.end - region.start) >> 2;
+    for (let i = 0; i < 3; i++) dev.open(region.start + i * q, region.start + (i + 1) * q);
+    const running = (): Task => sched.current!;
+    // Close one buffer and mirror another range: inserts/removes while invalidations run.
+    const rebind = async (t: Task, r: Prng): Promise<void> => {
+      if (dev.buffers.length > 0 && r.chance(0.5)) await dev.close(t, r.pick(dev.buffers));
+      if (dev.buffers.length < 4) {
+        const len = r.range(4, 32);
+        const base = r.chance(0.5) ? devBase : guestBase;
+        const span = r.chance(0.5) ? devPages : guestPages;
+        const s = base + r.int(Math.max(1, span - len));
+        if (dev.buffers.every((b) => b.end <= s || b.start >= s + len) && mm.get()) {
+          dev.open(s, s + len); // mmu_interval_notifier_insert() needs mm_users held
+          mm.put();
+        }
+      }
+    };
+    const turn = (i: number, r: Prng): Promise<unknown> | undefined => {
+      const t = running();
+      if (i === 0 && r.chance(config.rebind ?? 0.02)) return rebind(t, r);
+      if (r.chance(0.03)) {
+        // A snapshot with its own short-lived subscription over a shared region.
+        const [s, e] = sharedRange(r, 16);
+        return dev.snapshot(t, s, e);
+      }
+      if (dev.buffers.length === 0) return undefined;
+      const buf: MirrorBuffer = focus > 0 ? dev.buffers[0]! : r.pick(dev.buffers);
+      const size = focus > 0 ? Math.min(focus, buf.end - buf.start) : buf.end - buf.start;
+      const len = Math.min(size, r.range(1, 8));
+      const s = buf.start + r.int(size - len + 1);
+      const done = dev.access(t, buf, s, s + len, r.chance(0.4));
+      return typeof done === 'number' ? undefined : done;
+    };
+    // dmirror_fops_release(): remove every subscription (after exit they get nothing).
+    const release = async (): Promise<void> => {
+      const t = running();
+      for (const b of [...dev.buffers]) await dev.close(t, b);
+    };
+    return {
+      name: dev.name,
+      view: dev,
+      tasks: Array.from({ length: config.devices }, (_, i) => ({
+        name: `dev${i}`,
+        turn: (r: Prng) => turn(i, r),
+        ...(i === 0 ? { exit: release } : {}),
+      })),
+    };
+  };
+  const hmm = config.hmm
+    ? await attachSecondary(hmmSecondary, { mm, checker, regions: mirrorRegions, rng }, 'hmm')
+    : undefined;
   const vhost = config.vhost
     ? await attachSecondary(
         vhostSecondary(mm, checker, config.bugs.vhost, config.vhostWorkers ?? 1, focus),
@@ -368,7 +421,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     config.cpus +
     2 +
     (kvm !== undefined ? config.vcpus : 0) +
-    (hmm !== undefined ? config.devices : 0) +
+    (hmm !== undefined ? hmm.tasks.length : 0) +
     (vhost !== undefined ? vhost.tasks.length : 0);
   const share = Math.ceil(config.ops / nTasks);
   const newBudget = (): Budget => new Budget(share, budget);
@@ -530,70 +583,38 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     }
   }
 
-  if (hmm !== undefined) {
-    const dev = hmm;
-    for (let i = 0; i < config.devices; i++) {
-      const r = rng.fork();
-      sched.spawnLoop(
-        `dev${i}`,
-        'device',
-        program(dead, (t) => {
-          if (i === 0 && r.chance(config.rebind ?? 0.02)) return rebind(t, r, dev);
-          if (r.chance(0.03)) {
-            // A snapshot with its own short-lived subscription over a shared region.
-            const [s, e] = sharedRange(r, 16);
-            return dev.snapshot(t, s, e);
-          }
-          if (dev.buffers.length === 0) return undefined;
-          const buf: MirrorBuffer = focus > 0 ? dev.buffers[0]! : r.pick(dev.buffers);
-          const size = focus > 0 ? Math.min(focus, buf.end - buf.start) : buf.end - buf.start;
-          const len = Math.min(size, r.range(1, 8));
-          const s = buf.start + r.int(size - len + 1);
-          const done = dev.access(t, buf, s, s + len, r.chance(0.4));
-          return typeof done === 'number' ? undefined : done;
-        }),
-        i !== 0
-          ? undefined
-          : async (t) => {
-              // dmirror_fops_release(): remove every subscription (after exit they get nothing).
-              for (const b of [...dev.buffers]) await dev.close(t, b);
-            },
-      );
-    }
-    // Close one buffer and mirror another range: inserts/removes while invalidations run.
-    const rebind = async (t: Task, r: Prng, d: HmmMirror): Promise<void> => {
-      if (d.buffers.length > 0 && r.chance(0.5)) await d.close(t, r.pick(d.buffers));
-      if (d.buffers.length < 4) {
-        const len = r.range(4, 32);
-        const base = r.chance(0.5) ? devBase : guestBase;
-        const span = r.chance(0.5) ? devPages : guestPages;
-        const s = base + r.int(Math.max(1, span - len));
-        if (d.buffers.every((b) => b.end <= s || b.start >= s + len) && mm.get()) {
-          d.open(s, s + len); // mmu_interval_notifier_insert() needs mm_users held
-          mm.put();
-        }
-      }
-    };
-  }
-
   /**
    * Spawns the tasks of a secondary of the SecondaryFactory interface, each with its stream
    * forked from `streams` (in task order) and its share of the operations; the teardown runs
    * once the last of them stopped. `pin`: each turn holds mm_users (mmget_not_zero) and is
    * skipped while the process exits; without it the secondary pins the address space itself.
    */
-  const spawnSecondary = (sec: UserSecondary, streams: Prng, pin: boolean): void => {
+  const spawnSecondary = (
+    sec: UserSecondary,
+    streams: Prng,
+    pin: boolean,
+    label = sec.name,
+  ): void => {
     let running = sec.tasks.length;
+    const teardown = sec.teardown;
+    // The teardown once every task of the secondary has stopped.
+    const last = (): Promise<void> =>
+      --running === 0 && teardown !== undefined ? teardown() : Promise.resolve();
     for (const task of sec.tasks) {
       const r = streams.fork();
       if (sched.allTasks.some((x) => x.name === task.name))
         throw new SecondaryModuleError(`${sec.name}: a task is already named ${task.name}`);
+      const exit = task.exit;
       sched.spawnLoop(
         task.name,
-        sec.name,
+        label,
         program(dead, pin ? () => pinnedTurn(task, r) : () => promiseOf(task.turn(r))),
-        // At exit, once every task of the secondary has stopped.
-        () => (--running === 0 && sec.teardown !== undefined ? sec.teardown() : Promise.resolve()),
+        // The rest of the task once its loop is over: its exit, then (the last) the teardown.
+        exit !== undefined
+          ? () => exit.call(task).then(last)
+          : teardown !== undefined
+            ? last
+            : undefined,
       );
     }
   };
@@ -611,6 +632,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     mm.put(); // done without waiting
     return undefined;
   };
+  if (hmm !== undefined) spawnSecondary(hmm, rng, false, 'device');
   if (vhost !== undefined) spawnSecondary(vhost, rng, false);
   for (const u of users) spawnSecondary(u, seeds, true);
 

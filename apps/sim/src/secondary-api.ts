@@ -118,6 +118,11 @@ export interface SecondaryTask {
    * nothing when it did not wait.
    */
   turn(rng: Prng): Promise<unknown> | undefined | void;
+  /**
+   * The rest of the task once its loop is over (the process is gone or its share is used up):
+   * run as this task, before the secondary's teardown (which waits for the last task). Optional.
+   */
+  exit?(): Promise<void>;
 }
 
 /** What a secondary factory returns. */
@@ -126,7 +131,10 @@ export interface UserSecondary {
   name: string;
   /** Its translations, as the checker reads them after every change of the primary and in sweeps. */
   view: TranslationView;
-  /** The tasks to spawn (at least one). */
+  /**
+   * The tasks to spawn. May be empty (a device with no queue running, as `--devices 0`): then
+   * nothing runs the teardown, and release() alone must leave the secondary with nothing.
+   */
   tasks: readonly SecondaryTask[];
   /**
    * Run once at process exit, after the secondary's tasks stopped: unsubscribe
@@ -191,7 +199,7 @@ export function checkUserSecondary(value: unknown, source: string): UserSecondar
   ) {
     bad('no view with forEachTranslation() and forEachTranslationIn()');
   }
-  if (!Array.isArray(s.tasks) || s.tasks.length === 0) bad('no tasks (a non-empty array)');
+  if (!Array.isArray(s.tasks)) bad('no tasks (an array)');
   for (const t of s.tasks!) {
     if (
       typeof t !== 'object' ||
@@ -200,6 +208,8 @@ export function checkUserSecondary(value: unknown, source: string): UserSecondar
       typeof t.turn !== 'function'
     )
       bad('a task without a name and a turn()');
+    if (t.exit !== undefined && typeof t.exit !== 'function')
+      bad(`a task ${t.name} whose exit is no function`);
   }
   if (s.teardown !== undefined && typeof s.teardown !== 'function')
     bad('a teardown that is no function');

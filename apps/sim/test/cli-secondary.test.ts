@@ -146,7 +146,7 @@ describe('--secondary <file>', () => {
     [
       wrong(
         'notasks.mjs',
-        'export default () => ({ name: "e", view: { forEachTranslation() {}, forEachTranslationIn() {} }, tasks: [] });',
+        'export default () => ({ name: "e", view: { forEachTranslation() {}, forEachTranslationIn() {} }, tasks: 3 });',
       ),
       '',
       /returned no tasks/,

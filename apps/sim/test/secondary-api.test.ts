@@ -167,6 +167,39 @@ describe('a secondary brought through the SecondaryContext', () => {
     );
   });
 
+  it("runs each task's exit as that task once its loop is over, and the teardown after the last", async () => {
+    const events: string[] = [];
+    const factory: SecondaryFactory = (ctx) => {
+      const task = (name: string) => ({
+        name,
+        turn: () => ctx.yield(`${name} idle`),
+        exit: async () => {
+          events.push(`exit ${name}`);
+          await ctx.yield(`${name} exiting`); // a scheduling point of the exiting task
+          events.push(`exited ${name}`);
+        },
+      });
+      return {
+        name: 'exits',
+        view: { forEachTranslation: () => {}, forEachTranslationIn: () => {} },
+        tasks: [task('exits.a'), task('exits.b'), { name: 'exits.c', turn: () => undefined }],
+        teardown: async () => {
+          events.push('teardown');
+        },
+      };
+    };
+    const r = await runScenario({ seed: 2, ops: 500, secondaryFactories: [factory] });
+    expect(r.ok).toBe(true);
+    expect(events.filter((e) => e.startsWith('exit ')).sort()).toEqual([
+      'exit exits.a',
+      'exit exits.b',
+    ]);
+    expect(events.filter((e) => e === 'teardown')).toHaveLength(1);
+    expect(events.at(-1)).toBe('teardown'); // after both exits finished
+    expect(events.indexOf('teardown')).toBeGreaterThan(events.indexOf('exited exits.a'));
+    expect(events.indexOf('teardown')).toBeGreaterThan(events.indexOf('exited exits.b'));
+  });
+
   it('is deterministic: the same seed gives the same trace hash, and another seed another', async () => {
     const run = (seed: number) =>
       runScenario({ seed, ops: 2000, secondaryFactories: [device(zero())] });
@@ -183,12 +216,13 @@ describe('checking what a factory or module gives', () => {
   const good = {
     name: 'x',
     view: { forEachTranslation: () => {}, forEachTranslationIn: () => {} },
-    tasks: [{ name: 't', turn: () => undefined }],
+    tasks: [{ name: 't', turn: (): undefined => undefined }],
   };
 
   it('accepts a secondary with every required member', () => {
     expect(checkUserSecondary(good, 'src')).toBe(good);
     expect(checkUserSecondary({ ...good, teardown: async () => {} }, 'src').name).toBe('x');
+    expect(checkUserSecondary({ ...good, tasks: [] }, 'src').tasks).toEqual([]); // --devices 0
   });
 
   it.each([
@@ -200,13 +234,19 @@ describe('checking what a factory or module gives', () => {
       { ...good, view: { forEachTranslation() {} } },
       /no view/,
     ],
-    ['no tasks', { ...good, tasks: [] }, /no tasks/],
+    ['no tasks', { ...good, tasks: undefined }, /no tasks/],
+    ['tasks that are no array', { ...good, tasks: { name: 't' } }, /no tasks/],
     [
       'a task without turn',
       { ...good, tasks: [{ name: 't' }] },
       /a task without a name and a turn/,
     ],
     ['a teardown that is no function', { ...good, teardown: 1 }, /teardown that is no function/],
+    [
+      'a task whose exit is no function',
+      { ...good, tasks: [{ name: 't', turn: (): undefined => undefined, exit: 1 }] },
+      /a task t whose exit is no function/,
+    ],
   ])('refuses %s', (_what, value, message) => {
     expect(() => checkUserSecondary(value, 'src')).toThrow(SecondaryModuleError);
     expect(() => checkUserSecondary(value, 'src')).toThrow(message);
