@@ -282,12 +282,17 @@ export async function attachSecondary(
   const secondary = checkUserSecondary(await factory(ctx), source);
   who = secondary.name;
   const view = secondary.view;
-  const named: SecondaryView = {
-    name: secondary.name,
-    forEachTranslation: (fn: TranslationVisitor) => view.forEachTranslation(fn),
-    forEachTranslationIn: (start: number, end: number, fn: TranslationVisitor) =>
-      view.forEachTranslationIn(start, end, fn),
-  };
+  // A view that already carries the secondary's name (the built-ins' own objects) is registered
+  // as it is, without a call more per check.
+  const named: SecondaryView =
+    (view as Partial<SecondaryView>).name === secondary.name
+      ? (view as SecondaryView)
+      : {
+          name: secondary.name,
+          forEachTranslation: (fn: TranslationVisitor) => view.forEachTranslation(fn),
+          forEachTranslationIn: (start: number, end: number, fn: TranslationVisitor) =>
+            view.forEachTranslationIn(start, end, fn),
+        };
   checker.addSecondary(named);
   return secondary;
 }
