@@ -76,5 +76,9 @@ describe('run --threads', () => {
     expect(unthreaded.status).toBe(2);
     expect(unthreaded.stderr.toString()).toMatch(/needs run --threads/);
     expect(run('--threads', '65').stderr.toString()).toMatch(/threads must be an integer from 1/);
+    // The checker sweeps the whole shadow table after every invalidation: pages are capped.
+    const huge = run('--threads', '2', '--pages', '4194304');
+    expect(huge.status).toBe(2);
+    expect(huge.stderr.toString()).toMatch(/--threads: pages must be an integer from 16 to 65536/);
   });
 });

@@ -35,13 +35,19 @@ export async function runThreadsCommand(o: ThreadsOpts, cmd: Command): Promise<n
   if (unknown.length > 0 || bugs.length > 1) {
     return refuse(`--threads takes at most one --bug, one of ${THREAD_BUGS.join(', ')}`);
   }
-  const r = await runThreads({
-    seed: o.seed,
-    threads: o.threads,
-    ops: o.ops,
-    pages: o.pages,
-    ...(bugs.length === 1 ? { bug: bugs[0] as ThreadBug } : {}),
-  });
+  let r: ThreadsResult;
+  try {
+    r = await runThreads({
+      seed: o.seed,
+      threads: o.threads,
+      ops: o.ops,
+      pages: o.pages,
+      ...(bugs.length === 1 ? { bug: bugs[0] as ThreadBug } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RangeError) return refuse(`--threads: ${error.message}`);
+    throw error;
+  }
   process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${formatThreads(r)}\n`);
   return r.ok ? 0 : 1;
 }

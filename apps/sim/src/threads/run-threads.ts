@@ -40,6 +40,8 @@ export interface ThreadsResult {
 
 /** The largest thread count `run --threads` takes. */
 export const MAX_THREADS = 64;
+/** The most pages the threaded mode takes: its checker sweeps every page after each end. */
+export const MAX_THREAD_PAGES = 65_536;
 
 /** The default: one vCPU per core but one (the main thread invalidates on its own). */
 export function defaultThreads(): number {
@@ -56,6 +58,7 @@ export function defaultThreads(): number {
  * primary's PTE without any lock, as GUP does.
  */
 export async function runThreads(config: ThreadsConfig): Promise<ThreadsResult> {
+  checkConfig(config);
   const t0 = performance.now();
   const world = makeWorld(config.pages, config.threads);
   const v = views(world);
@@ -99,6 +102,19 @@ export async function runThreads(config: ThreadsConfig): Promise<ThreadsResult> 
     retries += counted(v, w, STAT.retries);
   }
   return { ...result, accesses, faults, retries, wallMs: performance.now() - t0 };
+}
+
+/** RangeError unless the config's numbers are in range (nothing is started then). */
+function checkConfig(c: ThreadsConfig): void {
+  const within = (name: string, v: number, lo: number, hi: number) => {
+    if (!Number.isSafeInteger(v) || v < lo || v > hi) {
+      throw new RangeError(`${name} must be an integer from ${lo} to ${hi}, got ${v}`);
+    }
+  };
+  within('threads', c.threads, 1, MAX_THREADS);
+  within('pages', c.pages, 16, MAX_THREAD_PAGES);
+  within('ops', c.ops, 0, Number.MAX_SAFE_INTEGER);
+  within('seed', c.seed, 0, 0xffff_ffff);
 }
 
 /**
