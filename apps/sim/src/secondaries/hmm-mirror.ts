@@ -9,6 +9,7 @@ import {
   type IntervalNotifier,
   type IntervalNotifierOps,
   invalidateOps,
+  type MmuNotifierRange,
   type NotifierLock,
   SetSeqError,
 } from '@mmukit/mmu-notifier';
@@ -168,7 +169,17 @@ export class HmmMirror implements SecondaryView {
     private readonly bugs: HmmBugs = {},
   ) {
     const { sched, stats } = mm.ctx;
-    this.dev = new SimMutex(sched, `${name}.mutex`).notifierLock(() => stats.waits.lock++);
+    const mutex = new SimMutex(sched, `${name}.mutex`);
+    this.dev = mutex.notifierLock(() => stats.waits.lock++);
+    // EAGAIN only when waiting was needed: a non-blockable range finding the mutex taken.
+    const refused = (range: MmuNotifierRange, what: string) => {
+      if (range.blockable || mutex.holder === null) {
+        this.checker.fail(
+          `${what}: invalidate returned false (EAGAIN) for a ${range.blockable ? 'blockable range' : 'range while the device lock was free'}`,
+        );
+      }
+      mm.audit.refuse(range);
+    };
     this.label = labels(name);
     this.frame = new Int32Array(mm.pages).fill(-1);
     this.gen = new Float64Array(mm.pages);
@@ -209,7 +220,7 @@ export class HmmMirror implements SecondaryView {
         const ok = ops.invalidate(bugs.skipSetSeq ? noSetSeq(sub) : sub, range, curSeq);
         const [s, e] = [range.start / PAGE_SIZE, range.end / PAGE_SIZE];
         if (ok === false) {
-          mm.audit.refuse(range);
+          refused(range, name);
           mm.ev(sched.current!, this.label.trylockFailed, s, e); // EAGAIN
         }
         return ok;
@@ -220,7 +231,7 @@ export class HmmMirror implements SecondaryView {
       invalidate: (sub, range, curSeq) => {
         mm.audit.called(sub, range, `${name} snapshot`);
         const ok = snapshotOps.invalidate(sub, range, curSeq);
-        if (ok === false) mm.audit.refuse(range);
+        if (ok === false) refused(range, `${name} snapshot`);
         return ok;
       },
     };
