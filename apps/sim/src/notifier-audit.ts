@@ -97,7 +97,16 @@ export class NotifierAudit {
     this.lastRange = undefined;
   }
 
-  /** For an interval callback that returned false (EAGAIN): the walk must stop there. */
+  /**
+   * Whether every callback that can answer false reports it (refuse()): the built-in
+   * secondaries do; a secondary brought by the user does not, and turns this off.
+   */
+  refusalsKnown = true;
+
+  /**
+   * For a callback (interval or classic) that returned false (EAGAIN): an interval walk must stop
+   * there, and the failed start's EAGAIN must come from such a refusal.
+   */
   refuse(range: object): void {
     this.ranges.set(range, (this.ranges.get(range) ?? 0) | RANGE_REFUSED);
   }
@@ -149,6 +158,9 @@ export class NotifierAudit {
         const cleared = bits & ~(RANGE_HIT | RANGE_MISSED | RANGE_REFUSED);
         this.ranges.set(e.range, cleared | RANGE_SEEN_FAILED);
         if (e.errors === 0 && !e.eagain) this.bad(e, 'with neither EAGAIN nor an error');
+        // EAGAIN comes from a callback that answered false (each secondary calls refuse()).
+        if (e.eagain && this.refusalsKnown && (bits & RANGE_REFUSED) === 0)
+          this.bad(e, 'says EAGAIN, but no callback refused the range');
         break;
       }
       case 'wake':

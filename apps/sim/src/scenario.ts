@@ -404,6 +404,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   for (const [i, f] of (config.secondaryFactories ?? []).entries())
     sources.push([f, `secondary factory ${i}`]);
   const users: UserSecondary[] = [];
+  // Their callbacks may answer EAGAIN without telling the audit (refuse()).
+  if (sources.length > 0) mm.audit.refusalsKnown = false;
   // Their own streams, the factories' and their tasks' (see spawnSecondary), apart from the
   // run's: the built-ins draw the same numbers with or without them.
   const seeds = new Prng(config.seed ^ 0x5ec0_4da7);

@@ -256,8 +256,10 @@ export class KvmGuest implements SecondaryView {
       throw error;
     }
     if (r === true) this.checkZapped(range, want);
-    else if (r === false) this.eagainStarts++;
-    else {
+    else if (r === false) {
+      this.eagainStarts++;
+      this.mm.audit.refuse(range);
+    } else {
       return r.then(
         (ok) => (ok ? this.checkZapped(range, want) : false),
         (error: unknown) => {

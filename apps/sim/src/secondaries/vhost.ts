@@ -100,6 +100,7 @@ export class VhostDev implements SecondaryView {
         return false; // we may not sleep: EAGAIN, before changing anything
       }
       const ok = ops.invalidate(sub, range, curSeq); // under the vq mutex
+      if (ok === false) mm.audit.refuse(range); // the vq mutex was taken: EAGAIN
       if (!inside) return ok;
       stats.waits.vhostReader++;
       mm.ev(t, 'vhost invalidate: wait for the worker', s, e);
