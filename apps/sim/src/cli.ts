@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUG_NAMES, type BugMode, bugsOf } from './bug-modes.js';
+import { chanceOption, intOption } from './cli-parsers.js';
 import { exhaustWorlds } from './exhaust-pool.js';
 import { formatWorlds, scheduleReplay } from './exhaustive-report.js';
 import { defaultJobs, explore, type SeedOutcome } from './explore.js';
@@ -31,29 +32,8 @@ import { defaultThreads, MAX_THREADS } from './threads/run-threads.js';
 import { THREAD_BUGS } from './threads/vcpu.js';
 import { TINY_WORLDS, worldsFor } from './tiny-worlds.js';
 
-/** A parser of an integer option from `min` to `max` (decimal digits only: no '', 1e3, 0x10). */
-function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `${name} must be an integer from ${min} to ${max}, got "${v}"`,
-      );
-    }
-    return n;
-  };
-}
-
-/** A parser of a probability from 0 to 1 (a decimal number). */
-function parseChance(name: string) {
-  return (v: string): number => {
-    const n = /^(0|1)?(\.\d+)?$/.test(v.trim()) && v.trim() !== '' ? Number(v) : Number.NaN;
-    if (!(n >= 0 && n <= 1)) {
-      throw new InvalidArgumentError(`${name} must be a number from 0 to 1, got "${v}"`);
-    }
-    return n;
-  };
-}
+const int = intOption;
+const parseChance = chanceOption;
 
 function parseMix(v: string): Partial<ScenarioConfig['mix']> {
   const mix: Record<string, number> = {};

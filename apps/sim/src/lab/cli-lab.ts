@@ -1,4 +1,5 @@
 import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
+import { chanceOption, intOption } from '../cli-parsers.js';
 import {
   configProblem,
   DEFAULT_LAB_CONFIG,
@@ -17,31 +18,12 @@ import { runLab } from './run-lab.js';
 import { configAt, flagOf, parseVary, type Vary } from './vary.js';
 
 /** A parser of an integer option within LAB_LIMITS (decimal digits only: no '', 1e3, 0x10). */
-function int(name: keyof typeof LAB_LIMITS) {
+function int(name: keyof typeof LAB_LIMITS): (v: string) => number {
   const [min, max] = LAB_LIMITS[name];
-  const flag = flagOf(name as VaryParam);
-  return (v: string): number => {
-    const n = /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `${flag} must be an integer from ${min} to ${max}, got "${v}"`,
-      );
-    }
-    return n;
-  };
+  return intOption(flagOf(name as VaryParam), min, max);
 }
 
-/** A parser of a probability from 0 to 1 (a decimal number). */
-function chance(flag: string) {
-  return (v: string): number => {
-    const t = v.trim();
-    const n = /^(0|1)?(\.\d+)?$/.test(t) && t !== '' ? Number(t) : Number.NaN;
-    if (!(n >= 0 && n <= 1)) {
-      throw new InvalidArgumentError(`${flag} must be a number from 0 to 1, got "${v}"`);
-    }
-    return n;
-  };
-}
+const chance = chanceOption;
 
 /** The parser of each parameter `--vary` can sweep: that of its own flag. */
 function parserOf(param: VaryParam): (v: string) => number {
