@@ -1,6 +1,5 @@
 import { Srcu } from '@mmukit/seqcount';
-import { RangeMarks } from '../range-marks.js';
-import { running } from '../sched-lock.js';
+import { RangeMarks, registerMarking } from '../range-marks.js';
 import type { StrategyFactory } from '../strategy.js';
 
 /**
@@ -17,18 +16,10 @@ export const gracePeriod: StrategyFactory = (world, bug) => {
   const { sched, config } = world;
   const marks = new RangeMarks(config.pages);
   const srcu = new Srcu();
-  world.subs.register({
-    async invalidateRangeStart(_sub, range) {
-      marks.mark(range.start, range.end - 1);
-      // BUG(grace-period-no-synchronize): skips the grace period.
-      if (!bug) await sched.wait(running(sched), srcu.synchronize(), 'grace-period: synchronize');
-      world.zap(range.start, range.end - 1);
-      return true;
-    },
-    invalidateRangeEnd(_sub, range) {
-      marks.unmark(range.start, range.end - 1);
-    },
-  });
+  // BUG(grace-period-no-synchronize): skips the grace period.
+  registerMarking(world, marks, (t) =>
+    bug ? undefined : sched.wait(t, srcu.synchronize(), 'grace-period: synchronize'),
+  );
   return {
     async fault(t, page) {
       for (let retries = 0; ; retries++) {

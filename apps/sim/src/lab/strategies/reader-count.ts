@@ -1,5 +1,5 @@
-import { RangeMarks } from '../range-marks.js';
-import { running } from '../sched-lock.js';
+import type { Task } from '../../scheduler.js';
+import { RangeMarks, registerMarking } from '../range-marks.js';
 import type { StrategyFactory } from '../strategy.js';
 
 /**
@@ -18,19 +18,11 @@ export const readerCount: StrategyFactory = (world, bug) => {
   const { sched, config } = world;
   const marks = new RangeMarks(config.pages);
   let inside = 0;
-  world.subs.register({
-    async invalidateRangeStart(_sub, range) {
-      const t = running(sched);
-      marks.mark(range.start, range.end - 1);
-      // BUG(reader-count-no-wait): skips the wait.
-      while (!bug && inside > 0) await sched.yield(t, 'reader-count: start waits for readers');
-      world.zap(range.start, range.end - 1);
-      return true;
-    },
-    invalidateRangeEnd(_sub, range) {
-      marks.unmark(range.start, range.end - 1);
-    },
-  });
+  const drain = async (t: Task): Promise<void> => {
+    while (inside > 0) await sched.yield(t, 'reader-count: start waits for readers');
+  };
+  // BUG(reader-count-no-wait): skips the wait.
+  registerMarking(world, marks, (t) => (!bug && inside > 0 ? drain(t) : undefined));
   return {
     async fault(t, page) {
       let retries = 0;
