@@ -41,10 +41,10 @@ const run = (cmd, args, cwd, extra = {}) =>
     ...extra,
   });
 
-/** The publishable packages: packages/* that are not private. */
+/** The publishable packages: packages/* and apps/* that are not private. */
 function packages() {
-  return readdirSync(join(root, 'packages'))
-    .map((name) => join(root, 'packages', name))
+  return ['packages', 'apps']
+    .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
     .filter((dir) => {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
       return pkg.private !== true;
@@ -167,14 +167,12 @@ try {
       sources.push([`${basename(pkgDir)}-readme-${i + 1}`, code, pkg.name]);
     });
   }
-  // The tutorial, as its README tells a user to copy it.
+  // The tutorial, as its README tells a user to copy it: its files side by side in one folder
+  // (they import each other), the sim's secondary modules included.
   const tutorial = existsSync(TUTORIAL) ? readdirSync(TUTORIAL) : [];
-  // sim-secondary*.ts run the tutorial's device inside @mmukit/sim, which is not published:
-  // they are checked by the example's own tests in the workspace, not here.
-  const copied = (f) =>
-    f.endsWith('.ts') && !/\.(test|config)\.ts$/.test(f) && !f.startsWith('sim-secondary');
+  const copied = (f) => f.endsWith('.ts') && !/\.(test|config)\.ts$/.test(f);
   for (const f of tutorial.filter(copied)) {
-    sources.push([`tutorial-${basename(f, '.ts')}`, readFileSync(join(TUTORIAL, f), 'utf8')]);
+    sources.push([`tutorial/${basename(f, '.ts')}`, readFileSync(join(TUTORIAL, f), 'utf8')]);
   }
   // The TypeScript each file must compile with: the highest minimum of the packages it uses.
   for (const [name, code, own] of sources) {
@@ -211,7 +209,7 @@ try {
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
 
   // 3. Compile every block with --strict, module nodenext.
-  mkdirSync(join(dir, 'src'));
+  mkdirSync(join(dir, 'src', 'tutorial'), { recursive: true });
   for (const [name, code] of sources) writeFileSync(join(dir, 'src', `${name}.ts`), code);
   const compilerOptions = {
     strict: true,
@@ -272,6 +270,69 @@ try {
     } catch (error) {
       const why = error.signal === 'SIGTERM' ? 'did not finish in 60 s' : `${error.stderr}`;
       console.log(`FAIL node ${name}.js: ${why.trim().split('\n').slice(0, 8).join('\n')}`);
+      failures++;
+    }
+  }
+
+  // 4b. The installed `mmu-sim` explores the tutorial's device, compiled in this project against
+  // the published types: clean over a few seeds, and its planted variant (no retry check) caught,
+  // with a replay line that reproduces the same violation at the same step.
+  if (local['@mmukit/sim'] !== undefined && existsSync(join(dir, 'dist', 'tutorial'))) {
+    const mmuSim = (...args) => {
+      try {
+        return { status: 0, out: run(join(dir, 'node_modules', '.bin', 'mmu-sim'), args, dir) };
+      } catch (error) {
+        return { status: error.status, out: `${error.stdout}${error.stderr}` };
+      }
+    };
+    const module = (name) => join('dist', 'tutorial', `${name}.js`);
+    const clean = mmuSim(
+      'explore',
+      '--seeds',
+      '8',
+      '--ops',
+      '1000',
+      '--secondary',
+      module('sim-secondary'),
+    );
+    if (clean.status === 0 && /: 0 with violations/.test(clean.out)) {
+      console.log('ok   mmu-sim explore --secondary (the tutorial device): 8 seeds clean');
+      passed++;
+    } else {
+      console.log(`FAIL mmu-sim explore --secondary (the tutorial device):\n${clean.out}`);
+      failures++;
+    }
+    const planted = mmuSim(
+      'explore',
+      '--seeds',
+      '20',
+      '--ops',
+      '2000',
+      '--stop',
+      '--no-shrink',
+      '--json',
+      '--secondary',
+      module('sim-secondary-no-retry'),
+    );
+    let summary;
+    try {
+      summary = JSON.parse(planted.out);
+    } catch {
+      summary = undefined;
+    }
+    const v = summary?.violations?.[0];
+    const replay =
+      v === undefined
+        ? undefined
+        : mmuSim('replay', '--seed', String(v.seed), ...summary.flags.trim().split(' '));
+    const expected = v && `VIOLATION: ${v.message}\n  seed ${v.seed}, step ${v.step};`;
+    if (planted.status === 1 && replay?.status === 1 && replay.out.includes(expected)) {
+      console.log(`ok   mmu-sim replay reproduces the planted bug: seed ${v.seed}, ${v.message}`);
+      passed++;
+    } else {
+      console.log(
+        `FAIL the planted tutorial bug, caught and replayed:\n${planted.out}\n${replay?.out ?? '(nothing caught)'}`,
+      );
       failures++;
     }
   }

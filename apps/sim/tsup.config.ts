@@ -10,8 +10,13 @@ export default defineConfig({
     'vcpu-worker': 'src/threads/vcpu-worker.ts',
   },
   format: ['esm'],
-  dts: false,
+  // Declarations for the library entry only (index.d.ts): the CLI and the workers have no API.
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
+  // The published tarball holds dist/ only: the maps carry the TypeScript sources.
+  esbuildOptions(options) {
+    options.sourcesContent = true;
+  },
   clean: true,
   target: 'es2022',
 });

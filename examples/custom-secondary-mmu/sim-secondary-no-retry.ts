@@ -1,5 +1,5 @@
 // The planted variant of sim-secondary.ts: the fault never checks for a racing invalidation.
-import type { SecondaryFactory } from '../../apps/sim/src/secondary-api.js';
+import type { SecondaryFactory } from '@mmukit/sim';
 import { mirrorDevice } from './sim-secondary.js';
 
 const factory: SecondaryFactory = (ctx) => mirrorDevice(ctx, { retryCheck: false });

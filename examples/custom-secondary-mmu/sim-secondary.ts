@@ -2,12 +2,7 @@
 // the sim loads: `mmu-sim run --secondary examples/custom-secondary-mmu/dist/sim-secondary.js`.
 import { type FaultSubscription, faultWithRetry } from '@mmukit/fault-retry';
 import { invalidateOps, teardownInterval } from '@mmukit/mmu-notifier';
-import type {
-  PageRef,
-  SecondaryContext,
-  SecondaryFactory,
-  UserSecondary,
-} from '../../apps/sim/src/secondary-api.js';
+import type { PageRef, SecondaryContext, SecondaryFactory, UserSecondary } from '@mmukit/sim';
 
 /**
  * The device: its own table over the sim's `device` region, one interval subscription, one lock.

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { replayFlags } from './report.js';
 import { runScenario, type ScenarioConfig } from './scenario.js';
+import { Stats } from './stats.js';
 
 /** What exploring one seed found, small enough to post from a worker thread. */
 export interface SeedOutcome {
@@ -27,14 +28,13 @@ export type ExploreBase = Omit<Partial<ScenarioConfig>, 'seed' | 'onProgress'>;
 export async function exploreSeed(base: ExploreBase, seed: number): Promise<SeedOutcome> {
   try {
     const r = await runScenario({ ...base, seed, fullTrace: false });
-    const f = r.stats.faults;
     return {
       seed,
       kind: r.violation?.kind,
       step: r.violation?.step,
       message: r.violation?.message,
       steps: r.steps,
-      faults: f.cpu + f.kvm + f.hmm + f.vhost,
+      faults: Stats.overall(r.stats, 'faults'),
       replay: replayFlags(r),
     };
   } catch (error) {

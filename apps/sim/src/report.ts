@@ -1,6 +1,6 @@
 import { modesOf } from './bug-modes.js';
 import { DEFAULT_CONFIG, type RunResult, type ScenarioConfig } from './scenario.js';
-import { Stats } from './stats.js';
+import { type SecondaryCounts, Stats } from './stats.js';
 
 function row(label: string, ...cells: (string | number)[]): string {
   return `  ${label.padEnd(34)}${cells.map((c) => String(c).padStart(10)).join('')}`;
@@ -34,30 +34,19 @@ export function formatReport(r: RunResult): string {
       : `RESULT: VIOLATION (${r.violation?.kind}) at step ${r.violation?.step}`,
   );
   lines.push('');
-  lines.push(row('', 'cpu', 'kvm', 'hmm', 'vhost', 'total'));
-  lines.push(
+  // A column per path, then one per secondary brought by the user, then the total of all.
+  const users = Object.entries(s.secondaries);
+  const per = (what: keyof SecondaryCounts, builtIn: (string | number)[]) =>
     row(
-      'accesses',
-      s.accesses.cpu,
-      s.accesses.kvm,
-      s.accesses.hmm,
-      s.accesses.vhost,
-      Stats.total(s.accesses),
-    ),
-  );
-  lines.push(
-    row('faults', s.faults.cpu, s.faults.kvm, s.faults.hmm, s.faults.vhost, Stats.total(s.faults)),
-  );
-  lines.push(
-    row(
-      'retries (collisions)',
-      '-',
-      s.retries.kvm,
-      s.retries.hmm,
-      s.retries.vhost,
-      Stats.total(s.retries),
-    ),
-  );
+      what === 'retries' ? 'retries (collisions)' : what,
+      ...builtIn,
+      ...users.map(([, n]) => n[what]),
+      Stats.overall(s, what),
+    );
+  lines.push(row('', 'cpu', 'kvm', 'hmm', 'vhost', ...users.map(([name]) => name), 'total'));
+  lines.push(per('accesses', [s.accesses.cpu, s.accesses.kvm, s.accesses.hmm, s.accesses.vhost]));
+  lines.push(per('faults', [s.faults.cpu, s.faults.kvm, s.faults.hmm, s.faults.vhost]));
+  lines.push(per('retries', ['-', s.retries.kvm, s.retries.hmm, s.retries.vhost]));
   lines.push('');
   lines.push('  invalidations by event');
   for (const [event, n] of Object.entries(s.invalidations))
@@ -83,7 +72,7 @@ export function formatReport(r: RunResult): string {
   lines.push(row('    interval inserts / removes', s.intervalInserts, s.intervalRemoves));
   lines.push(row('    notifier WARNs', s.warnings.length));
   lines.push('');
-  const faults = Stats.total(s.faults);
+  const faults = Stats.overall(s, 'faults');
   lines.push(row('scheduling steps', r.steps));
   lines.push(row('invariant checks', r.checks));
   lines.push(row('trace events / hash', r.traceEvents, r.traceHash));
@@ -164,7 +153,9 @@ export function toJson(r: RunResult): Record<string, unknown> {
     traceEvents: r.traceEvents,
     traceHash: r.traceHash,
     wallMs: Math.round(r.wallMs),
-    faultsPerSecond: Math.round((Stats.total(r.stats.faults) * 1000) / Math.max(1e-3, r.wallMs)),
+    faultsPerSecond: Math.round(
+      (Stats.overall(r.stats, 'faults') * 1000) / Math.max(1e-3, r.wallMs),
+    ),
     stats: { ...r.stats },
     final: r.final,
   };

@@ -13,7 +13,8 @@ import {
   type Task,
 } from './scheduler.js';
 import { type HmmBugs, HmmMirror, type MirrorBuffer } from './secondaries/hmm-mirror.js';
-import { type KvmBugs, KvmGuest } from './secondaries/kvm.js';
+import type { KvmBugs } from './secondaries/kvm.js';
+import { kvmSecondary } from './secondaries/kvm-secondary.js';
 import { type VhostBugs, vhostSecondary } from './secondaries/vhost.js';
 import {
   attachSecondary,
@@ -298,37 +299,32 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       mm.vmas.insert(s, s + len, rng.chance(0.8) ? PROT_READ | PROT_WRITE : PROT_READ);
   }
 
-  let kvm: KvmGuest | undefined;
-  if (config.kvm) {
-    const half = guestPages >> 1;
-    kvm = new KvmGuest(
-      mm,
-      checker,
-      [
-        { gfn: 0, hva: guestBase, npages: half },
-        { gfn: half, hva: guestBase + half, npages: guestPages - half },
-      ],
-      config.bugs.kvm,
-      {
-        pfnCache: config.pfnCache === true,
-        rt: config.kvmRt === true,
-        memslotUpdates: (config.memslotUpdates ?? 0) > 0,
-        kick: config.kick ?? 0,
-        // Forked only when used, so that runs without them draw the same numbers as before.
-        ...(config.pfnCache === true || (config.kick ?? 0) > 0 ? { rng: rng.fork() } : {}),
-      },
-    );
-    checker.addSecondary(kvm);
-  }
   const mirrorRegions: MirrorRegion[] = [
     { name: 'guest', start: guestBase, end: guestBase + guestPages },
     { name: 'device', start: devBase, end: devBase + devPages },
     { name: 'ring', start: ringBase, end: ringBase + 8 },
   ];
+  const world = { mm, checker, regions: mirrorRegions, rng };
+  // KVM, HMM and vhost go through the same interface as the secondaries users bring
+  // (SecondaryFactory), with the run's own stream: each draws nothing when made (KVM forks one
+  // only for the pfn cache or kicks), and each task forks its stream when spawned, where it
+  // always did.
+  const kvm = config.kvm
+    ? await attachSecondary(
+        kvmSecondary(mm, checker, config.bugs.kvm, {
+          vcpus: config.vcpus,
+          arm64Vcpus: config.arm64Vcpus ?? 0,
+          memslotUpdates: config.memslotUpdates ?? 0,
+          kick: config.kick ?? 0,
+          pfnCache: config.pfnCache === true,
+          rt: config.kvmRt === true,
+          focus: config.focus ?? 0,
+        }),
+        world,
+        'kvm',
+      )
+    : undefined;
   const focus = config.focus ?? 0;
-  // HMM and vhost go through the same interface as the secondaries users bring (SecondaryFactory),
-  // with the run's own stream: it draws nothing when made, and each worker forks its stream
-  // when spawned, where it always did.
   /**
    * The HMM device (dmirror) as a SecondaryFactory: three buffers over the `device` region, one
    * task per device queue (`dev0`, ...) reading and writing buffer ranges, taking snapshots and,
@@ -386,13 +382,11 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
       })),
     };
   };
-  const hmm = config.hmm
-    ? await attachSecondary(hmmSecondary, { mm, checker, regions: mirrorRegions, rng }, 'hmm')
-    : undefined;
+  const hmm = config.hmm ? await attachSecondary(hmmSecondary, world, 'hmm') : undefined;
   const vhost = config.vhost
     ? await attachSecondary(
         vhostSecondary(mm, checker, config.bugs.vhost, config.vhostWorkers ?? 1, focus),
-        { mm, checker, regions: mirrorRegions, rng },
+        world,
         'vhost',
       )
     : undefined;
@@ -415,6 +409,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
         factory,
         { mm, checker, regions: mirrorRegions, rng: seeds.fork() },
         source,
+        stats.secondaries,
       ),
     );
 
@@ -422,7 +417,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     users.reduce((n, u) => n + u.tasks.length, 0) +
     config.cpus +
     2 +
-    (kvm !== undefined ? config.vcpus : 0) +
+    (kvm !== undefined ? kvm.tasks.length : 0) +
     (hmm !== undefined ? hmm.tasks.length : 0) +
     (vhost !== undefined ? vhost.tasks.length : 0);
   const share = Math.ceil(config.ops / nTasks);
@@ -559,32 +554,6 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     );
   }
 
-  if (kvm !== undefined) {
-    const guest = kvm;
-    const arm64From = config.vcpus - (config.arm64Vcpus ?? 0);
-    const updates = config.memslotUpdates ?? 0;
-    for (let i = 0; i < config.vcpus; i++) {
-      const r = rng.fork();
-      const vcpu = sched.spawnLoop(
-        `vcpu${i}`,
-        'vcpu',
-        program(dead, (t) => {
-          // Drawn only when on, so that runs without updates draw the same numbers as before.
-          if (i === 0 && updates > 0 && r.chance(updates)) return guest.updateMemslots(t);
-          // Guests touch a working set: mostly the low quarter of guest memory.
-          const gfn =
-            focus > 0
-              ? r.int(Math.min(focus, guest.guestPages))
-              : r.chance(0.7)
-                ? r.int(guest.guestPages >> 2)
-                : r.int(guest.guestPages);
-          return guest.access(t, gfn, r.chance(0.4));
-        }),
-      );
-      if (i >= arm64From) guest.faultsAsArm64(vcpu);
-    }
-  }
-
   /**
    * Spawns the tasks of a secondary of the SecondaryFactory interface, each with its stream
    * forked from `streams` (in task order) and its share of the operations; the teardown runs
@@ -634,6 +603,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     mm.put(); // done without waiting
     return undefined;
   };
+  if (kvm !== undefined) spawnSecondary(kvm, rng, false, 'vcpu');
   if (hmm !== undefined) spawnSecondary(hmm, rng, false, 'device');
   if (vhost !== undefined) spawnSecondary(vhost, rng, false);
   for (const u of users) spawnSecondary(u, seeds, true);
@@ -655,9 +625,17 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     try {
       checker.sweep();
       mm.audit.finish();
-      kvm?.finish();
-    } catch {
-      // recorded in checker.violation
+      for (const sec of [kvm, hmm, vhost, ...users]) sec?.finish?.();
+    } catch (error) {
+      // checker.fail() recorded its violation; anything else thrown is a crash of the check.
+      if (checker.violation === undefined) {
+        checker.violation = {
+          kind: 'crash',
+          step: sched.steps,
+          message: `the end-of-run checks threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+          trace: trace.tail(),
+        };
+      }
     }
   }
   return {

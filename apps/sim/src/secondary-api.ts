@@ -12,6 +12,7 @@ import { type AddressSpace, PAGE_SIZE, type PageRef } from './primary/mm.js';
 import type { Prng } from './prng.js';
 import type { Task } from './scheduler.js';
 import { checkedRetry, lazyRemoval, readBegin } from './secondaries/glue.js';
+import type { SecondaryCounts } from './stats.js';
 
 export type { PageRef } from './primary/mm.js';
 
@@ -98,6 +99,12 @@ export interface SecondaryContext {
   readonly check: SecondaryChecks;
   /** Records an event in the run's trace (shown in a violation report's last events). */
   trace(label: string, a?: number, b?: number, c?: number): void;
+  /**
+   * Reports a broken rule of the secondary's own (a count that does not add up, a lock still
+   * held): the run stops with a violation carrying `message`, reported and replayed as the
+   * checker's own. Never returns: it unwinds the running task.
+   */
+  fail(message: string): never;
 }
 
 /** The read-only window the checker has on a secondary's table (SecondaryView without the name). */
@@ -141,6 +148,12 @@ export interface UserSecondary {
    * (`teardownInterval`). A subscription left in place is fine too: release() invalidates it.
    */
   teardown?: () => Promise<void>;
+  /**
+   * Called once after a run that found nothing, when every task has ended: a last check of the
+   * secondary's own state (nothing left counted, held or pending), reported with `ctx.fail()`.
+   * Optional.
+   */
+  finish?: () => void;
 }
 
 /**
@@ -213,6 +226,7 @@ export function checkUserSecondary(value: unknown, source: string): UserSecondar
   }
   if (s.teardown !== undefined && typeof s.teardown !== 'function')
     bad('a teardown that is no function');
+  if (s.finish !== undefined && typeof s.finish !== 'function') bad('a finish that is no function');
   return s as UserSecondary;
 }
 
@@ -226,12 +240,15 @@ export interface SecondaryWorld {
 
 /**
  * Calls `factory` with a context on `world`, checks what it returns and registers its view with
- * the checker. `source` names the factory in errors (the module's path).
+ * the checker. `source` names the factory in errors (the module's path). With `counted`, what the
+ * secondary does through its context (accesses, faults, retries) is counted there, under its
+ * name (a second secondary of the same name is refused).
  */
 export async function attachSecondary(
   factory: SecondaryFactory,
   world: SecondaryWorld,
   source: string,
+  counted?: Record<string, SecondaryCounts>,
 ): Promise<UserSecondary> {
   const { mm, checker } = world;
   const { sched } = mm.ctx;
@@ -242,6 +259,8 @@ export async function attachSecondary(
     if (t === null) throw new Error(`${who}: ${what} outside any task`);
     return t;
   };
+  // Its counts in the run's statistics, under its name once the factory returned it.
+  const counts: SecondaryCounts = { accesses: 0, faults: 0, retries: 0 };
   const ctx: SecondaryContext = {
     subs: mm.subs,
     pageSize: PAGE_SIZE,
@@ -249,13 +268,19 @@ export async function attachSecondary(
     regions: world.regions,
     rng: world.rng,
     yield: (label) => sched.yield(running('yield'), label),
-    backoff: () => sched.spinYield(running('backoff'), `${who} retry`),
+    backoff: () => {
+      const t = running('backoff');
+      counts.retries++;
+      counts.faults--; // the retry's resolve() counts again: faults are resolves less retries
+      return sched.spinYield(t, `${who} retry`);
+    },
     lock: (name) =>
       new SimMutex(sched, name).notifierLock(() => {
         mm.ctx.stats.waits.lock++;
       }),
     resolve: async (page, write) => {
       const t = running('resolve');
+      counts.faults++;
       const r = mm.gup(t, page, write);
       const ref = r instanceof Promise ? await r : r;
       await sched.yield(t, `${who} resolve`);
@@ -271,16 +296,28 @@ export async function attachSecondary(
       ),
     check: {
       install: (ref) => checker.onInstall(who, ref.page, ref.frame, ref.gen, ref.writable),
-      read: (ref) => checker.read(who, ref.page, ref.frame, ref.gen),
-      write: (ref) => checker.write(who, ref.page, ref.frame, ref.gen),
+      read: (ref) => {
+        counts.accesses++;
+        return checker.read(who, ref.page, ref.frame, ref.gen);
+      },
+      write: (ref) => {
+        counts.accesses++;
+        return checker.write(who, ref.page, ref.frame, ref.gen);
+      },
     },
     trace: (label, a = 0, b = 0, c = 0) => {
       const t = sched.current;
       if (t !== null) mm.ev(t, label, a, b, c);
     },
+    fail: (message) => checker.fail(`${who}: ${message}`),
   };
   const secondary = checkUserSecondary(await factory(ctx), source);
   who = secondary.name;
+  if (counted !== undefined) {
+    if (Object.hasOwn(counted, who))
+      throw new SecondaryModuleError(`${source}: a secondary is already named ${who}`);
+    counted[who] = counts;
+  }
   const view = secondary.view;
   // A view that already carries the secondary's name (the built-ins' own objects) is registered
   // as it is, without a call more per check.

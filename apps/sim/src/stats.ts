@@ -13,6 +13,16 @@ function paths(): PathCounts {
   return { cpu: 0, kvm: 0, hmm: 0, vhost: 0 };
 }
 
+/** What a secondary brought by the user did (counted by its context's hooks). */
+export interface SecondaryCounts {
+  /** `check.read()` and `check.write()` calls: accesses through a translation. */
+  accesses: number;
+  /** Faults: `resolve()` calls that were not retries. */
+  faults: number;
+  /** Retries: `backoff()` calls (a fault that lost the race waits there before it retries). */
+  retries: number;
+}
+
 /** Counters of one run; all plain numbers, reported in the summary table and in --json. */
 export class Stats {
   /** Top-level operations executed (all tasks). */
@@ -23,6 +33,8 @@ export class Stats {
   faults = paths();
   /** Faults that lost the race with an invalidation and were retried, per secondary. */
   retries = paths();
+  /** The secondaries brought by the user (`--secondary`), by name, in the order attached. */
+  secondaries: Record<string, SecondaryCounts> = {};
   /** Invalidation ranges started, by event (EAGAIN attempts included). */
   invalidations: Record<MmuNotifierEvent, number> = perEvent(() => 0);
   /** invalidateRangeStartNonblock() calls (the OOM reaper), and those that returned false. */
@@ -56,8 +68,15 @@ export class Stats {
   /** OOM reaper VMAs skipped because of EAGAIN. */
   reapSkips = 0;
 
-  /** Sum of a per-path record. */
+  /** Sum of a per-path record (the built-in paths). */
   static total(p: PathCounts): number {
     return p.cpu + p.kvm + p.hmm + p.vhost;
+  }
+
+  /** Sum of one counter over every path, the user's secondaries included. */
+  static overall(s: Stats, what: keyof SecondaryCounts): number {
+    let n = Stats.total(s[what]);
+    for (const c of Object.values(s.secondaries)) n += c[what];
+    return n;
   }
 }

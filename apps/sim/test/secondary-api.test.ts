@@ -6,6 +6,7 @@ import { invalidateOps, teardownInterval } from '@mmukit/mmu-notifier';
 import { describe, expect, it } from 'vitest';
 import {
   checkUserSecondary,
+  formatReport,
   loadSecondaryFactory,
   type PageRef,
   type Prng,
@@ -13,6 +14,7 @@ import {
   type SecondaryContext,
   type SecondaryFactory,
   SecondaryModuleError,
+  type UserSecondary,
 } from '../src/index.js';
 
 /** What a test secondary did, counted by its own code. */
@@ -22,6 +24,12 @@ interface Counts {
   retries: number;
   accesses: number;
   teardowns: number;
+  /** Accesses through a translation (check.read/write calls) and faultWithRetry calls. */
+  checked: number;
+  faults: number;
+  /** ctx.resolve() and ctx.backoff() calls. */
+  resolves: number;
+  backoffs: number;
 }
 
 /**
@@ -53,24 +61,32 @@ function device(
       counts.accesses++;
       let ref = table.get(page);
       if (ref === undefined || (write && !ref.writable)) {
+        counts.faults++;
         const { retries } = await faultWithRetry({
           subscription: bug.noRetry
             ? { readBegin: () => scheduled.readBegin(), readRetry: () => false }
             : scheduled,
           lock,
-          resolve: () => ctx.resolve(page, write),
+          resolve: () => {
+            counts.resolves++;
+            return ctx.resolve(page, write);
+          },
           install: (r) => {
             if (typeof r === 'number') return;
             counts.installs++;
             ctx.check.install(r);
             table.set(page, r);
           },
-          backoff: ctx.backoff,
+          backoff: () => {
+            counts.backoffs++;
+            return ctx.backoff();
+          },
         });
         counts.retries += retries;
         ref = table.get(page);
         if (ref === undefined || (write && !ref.writable)) return;
       }
+      counts.checked++;
       if (write) ctx.check.write(ref);
       else ctx.check.read(ref);
     };
@@ -102,7 +118,17 @@ function device(
   };
 }
 
-const zero = (): Counts => ({ installs: 0, zaps: 0, retries: 0, accesses: 0, teardowns: 0 });
+const zero = (): Counts => ({
+  installs: 0,
+  zaps: 0,
+  retries: 0,
+  accesses: 0,
+  teardowns: 0,
+  checked: 0,
+  faults: 0,
+  resolves: 0,
+  backoffs: 0,
+});
 
 /** Runs `seeds` seeds of a secondary; the first violation's message, if any. */
 async function explore(seeds: number, factory: (c: Counts) => SecondaryFactory, only = false) {
@@ -200,6 +226,99 @@ describe('a secondary brought through the SecondaryContext', () => {
     expect(events.indexOf('teardown')).toBeGreaterThan(events.indexOf('exited exits.b'));
   });
 
+  it("counts the secondary's accesses, faults and retries in the run's statistics and report", async () => {
+    const counts = zero();
+    const r = await runScenario({ seed: 5, ops: 3000, secondaryFactories: [device(counts)] });
+    expect(r.ok).toBe(true);
+    // What the device did by its own count, seen through its context's hooks: a fault is a
+    // resolve that is not a retry, a retry a backoff.
+    expect(r.stats.secondaries).toEqual({
+      testdev: {
+        accesses: counts.checked,
+        faults: counts.resolves - counts.backoffs,
+        retries: counts.backoffs,
+      },
+    });
+    expect(counts.backoffs).toBeGreaterThanOrEqual(counts.retries); // failed faults retried too
+    expect(counts.retries).toBeGreaterThan(0);
+    // Every fault started is one, but those cut short before they resolved (at teardown).
+    const faults = r.stats.secondaries.testdev!.faults;
+    expect(faults).toBeLessThanOrEqual(counts.faults);
+    expect(faults).toBeGreaterThan(counts.faults - 10);
+    const report = formatReport(r);
+    const header = report.split('\n').find((l) => /^\s+cpu\s+kvm\s+hmm\s+vhost/.test(l))!;
+    expect(header.trim().split(/\s+/)).toEqual(['cpu', 'kvm', 'hmm', 'vhost', 'testdev', 'total']);
+    const line = report.split('\n').find((l) => /^\s+faults\s/.test(l))!;
+    const cells = line.trim().split(/\s+/).slice(1).map(Number);
+    expect(cells[4]).toBe(faults);
+    expect(cells[5]).toBe(cells.slice(0, 5).reduce((a, b) => a + b, 0));
+    // Built-ins are not counted twice: without the device the built-in columns alone.
+    const plain = await runScenario({ seed: 5, ops: 3000 });
+    expect(plain.stats.secondaries).toEqual({});
+  });
+
+  it("runs finish() once after a clean run; ctx.fail() there is the run's violation", async () => {
+    let finished = 0;
+    const withFinish =
+      (fn: (ctx: SecondaryContext) => void): SecondaryFactory =>
+      (ctx) => ({
+        ...(device(zero())(ctx) as UserSecondary),
+        finish: () => {
+          finished++;
+          fn(ctx);
+        },
+      });
+    const clean = await runScenario({
+      seed: 6,
+      ops: 1000,
+      secondaryFactories: [withFinish(() => {})],
+    });
+    expect(clean.ok).toBe(true);
+    expect(finished).toBe(1);
+    const failed = await runScenario({
+      seed: 6,
+      ops: 1000,
+      secondaryFactories: [withFinish((ctx) => ctx.fail('2 faults still counted'))],
+    });
+    expect(failed.ok).toBe(false);
+    expect(failed.violation).toMatchObject({
+      kind: 'violation',
+      message: 'testdev: 2 faults still counted',
+    });
+    const threw = await runScenario({
+      seed: 6,
+      ops: 1000,
+      secondaryFactories: [
+        withFinish(() => {
+          throw new TypeError('oops');
+        }),
+      ],
+    });
+    expect(threw.violation).toMatchObject({
+      kind: 'crash',
+      message: 'the end-of-run checks threw: TypeError: oops',
+    });
+    // Not called after a run that already failed (the planted bug stops it first).
+    finished = 0;
+    const factory = withFinish(() => {});
+    const bad: SecondaryFactory = (ctx) => ({
+      ...(factory(ctx) as UserSecondary),
+      ...(() => {
+        const d = device(zero(), { noZap: true })(ctx) as UserSecondary;
+        return { view: d.view, tasks: d.tasks };
+      })(),
+    });
+    const broken = await runScenario({ seed: 6, ops: 1000, secondaryFactories: [bad] });
+    expect(broken.ok).toBe(false);
+    expect(finished).toBe(0);
+  });
+
+  it('refuses two secondaries of the same name', async () => {
+    await expect(
+      runScenario({ ops: 10, secondaryFactories: [device(zero()), device(zero())] }),
+    ).rejects.toThrow(/secondary factory 1: a secondary is already named testdev/);
+  });
+
   it('is deterministic: the same seed gives the same trace hash, and another seed another', async () => {
     const run = (seed: number) =>
       runScenario({ seed, ops: 2000, secondaryFactories: [device(zero())] });
@@ -242,6 +361,7 @@ describe('checking what a factory or module gives', () => {
       /a task without a name and a turn/,
     ],
     ['a teardown that is no function', { ...good, teardown: 1 }, /teardown that is no function/],
+    ['a finish that is no function', { ...good, finish: 'yes' }, /finish that is no function/],
     [
       'a task whose exit is no function',
       { ...good, tasks: [{ name: 't', turn: (): undefined => undefined, exit: 1 }] },
