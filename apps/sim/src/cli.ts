@@ -30,7 +30,7 @@ import { shrink } from './shrink.js';
 import { runThreadsCommand } from './threads/cli-threads.js';
 import { defaultThreads, MAX_THREADS } from './threads/run-threads.js';
 import { THREAD_BUGS } from './threads/vcpu.js';
-import { TINY_WORLDS, worldsFor } from './tiny-worlds.js';
+import { secondaryWorld, TINY_WORLDS, type TinyWorld, worldsFor } from './tiny-worlds.js';
 
 const int = intOption;
 const parseChance = chanceOption;
@@ -498,7 +498,7 @@ addCommon(
     .option('--no-shrink', 'print the first failing seed as found, without shrinking it')
     .option(
       '--exhaustive',
-      'instead of seeds: every schedule of the tiny worlds (one per secondary; --bug picks its own)',
+      'instead of seeds: every schedule of the tiny worlds (one per secondary; --bug picks its own; with --secondary, a world of yours alone)',
     )
     .option(
       '--preemptions <n>',
@@ -578,11 +578,21 @@ addCommon(
  */
 async function exploreExhaustive(o: ExploreOpts): Promise<void> {
   if (o.shard !== undefined) fail('--exhaustive explores the tiny worlds: --shard does not apply');
-  if (o.secondary !== undefined)
-    fail('--exhaustive explores the tiny worlds: --secondary does not apply');
   const bugs = scenarioBugs(o);
-  const worlds = worldsFor(bugs).filter((w) => o.world === undefined || w.name === o.world);
-  if (worlds.length === 0) fail(`no tiny world of ${o.world} has the secondary the bug is in`);
+  let worlds: TinyWorld[];
+  if (o.secondary !== undefined) {
+    // The user's secondaries alone: the planted bugs and worlds of the built-ins do not apply.
+    if (Object.keys(bugs).length > 0)
+      fail('--exhaustive --secondary explores your secondaries alone: --bug does not apply');
+    if (o.world !== undefined)
+      fail('--exhaustive --secondary explores your secondaries alone: --world does not apply');
+    const world = secondaryWorld(o.secondary.map(secondaryPath));
+    await checkSecondaries({ ...world.config, seed: 1 });
+    worlds = [world];
+  } else {
+    worlds = worldsFor(bugs).filter((w) => o.world === undefined || w.name === o.world);
+    if (worlds.length === 0) fail(`no tiny world of ${o.world} has the secondary the bug is in`);
+  }
   const results = await exhaustWorlds(
     worlds,
     bugs,

@@ -75,7 +75,7 @@ function runWorker(
         return;
       }
       const unit: SeedUnit = {
-        world: running.world.name,
+        world: running.world,
         seed: running.seed,
         bugs,
         opts: budget(),

@@ -99,9 +99,15 @@ export function formatReport(r: RunResult): string {
   return lines.join('\n');
 }
 
-/** The flags that reproduce a run besides the seed. */
+/**
+ * The flags that reproduce a run besides the seed: its config's, and the schedule it followed,
+ * if any (a run of `--schedule`, as `explore --exhaustive` prints them).
+ */
 export function replayFlags(r: RunResult): string {
-  return configFlags(r.config);
+  const sc = r.config.schedule;
+  if (sc === undefined) return configFlags(r.config);
+  const bound = sc.preemptionBound === undefined ? '' : ` --preemptions ${sc.preemptionBound}`;
+  return `${configFlags(r.config)}${bound} --schedule ${sc.prefix.join(',') || '0'}`;
 }
 
 /** The CLI flags (besides `--seed`) that give `c`; the same for every seed of an exploration. */

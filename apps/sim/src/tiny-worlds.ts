@@ -6,8 +6,8 @@ import type { Bugs, ScenarioConfig } from './scenario.js';
  * to one page of the secondary's region (`focus`), so that they collide.
  */
 export interface TinyWorld {
-  /** Its `--world` name: the secondary it holds. */
-  readonly name: 'kvm' | 'hmm' | 'vhost';
+  /** Its `--world` name: the secondary it holds (`secondary` for the user's modules). */
+  readonly name: string;
   /** The config, besides the seed. */
   readonly config: Partial<ScenarioConfig>;
   /** Its data seeds: which operation the `mm` task draws and where (1..seeds). */
@@ -42,5 +42,14 @@ export function worldsFor(bugs: Bugs): TinyWorld[] {
   const planted = (['kvm', 'hmm', 'vhost'] as const).filter((s) => bugs[s] !== undefined);
   return planted.length === 0
     ? [...TINY_WORLDS]
-    : TINY_WORLDS.filter((w) => planted.includes(w.name));
+    : TINY_WORLDS.filter((w) => (planted as readonly string[]).includes(w.name));
+}
+
+/**
+ * The tiny world of the secondaries brought with `--secondary` (absolute paths): theirs alone,
+ * no built-in, beside `mm` and kswapd, with the user's tasks taking their share of the six
+ * operations. Every await of theirs that is a scheduling point is a branch of the walk.
+ */
+export function secondaryWorld(files: readonly string[]): TinyWorld {
+  return { name: 'secondary', config: { ...tiny, secondaryFiles: [...files] }, seeds: 4 };
 }

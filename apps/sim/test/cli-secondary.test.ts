@@ -39,6 +39,24 @@ const reader = module(
 `,
 );
 
+// The reader without its own check that it read something (a tiny world may map nothing).
+const looker = module(
+  'looker.mjs',
+  `export default (ctx) => {
+  const r = ctx.regions[1];
+  return {
+    name: 'looker',
+    view: { forEachTranslation() {}, forEachTranslationIn() {} },
+    tasks: [0, 1].map((i) => ({ name: 'looker.q' + i, async turn() {
+      await ctx.yield('looker think');
+      const ref = ctx.lookup(r.start + ctx.rng.int(r.end - r.start));
+      if (ref !== undefined) ctx.check.read(ref);
+    } })),
+  };
+};
+`,
+);
+
 // Keeps every page it resolved and never subscribes: stale after the first change.
 const hoarder = module(
   'hoarder.mjs',
@@ -165,12 +183,49 @@ describe('--secondary <file>', () => {
     }
   }
 
-  it('is refused with --threads and --exhaustive', () => {
+  it('is refused with --threads', () => {
     expect(sim('run', '--threads', '1', '--secondary', reader).stderr).toMatch(
       /not with --threads/,
     );
-    expect(sim('explore', '--exhaustive', '--secondary', reader).stderr).toMatch(
-      /--secondary does not apply/,
+  });
+
+  it('explore --exhaustive walks a tiny world of the module alone; a violation replays', () => {
+    const clean = sim('explore', '--exhaustive', '--preemptions', '1', '--secondary', looker);
+    expect(clean.stderr).toBe('');
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toMatch(/\| secondary \| 4 \| [\d,]+ \| yes \| 0 \|/);
+    const schedules = Number(
+      /\| secondary \| 4 \| ([\d,]+) \|/.exec(clean.stdout)![1]!.replace(/,/g, ''),
     );
+    expect(schedules).toBeGreaterThan(50); // the module's awaits branch the walk
+    const bad = sim('explore', '--exhaustive', '--preemptions', '1', '--secondary', hoarder);
+    expect(bad.status).toBe(1);
+    const message = /secondary: VIOLATION at seed \d+: (hoarder: .*)/.exec(bad.stdout)?.[1];
+    expect(message).toBeDefined();
+    const line = /replay: mmu-sim (replay .*)/.exec(bad.stdout)?.[1];
+    expect(line).toContain(`--secondary ${join(dir, hoarder)}`);
+    expect(line).toMatch(/ --secondaries none .* --schedule [\d,]+$/);
+    // The printed schedule replays the same violation, and its own replay line carries it too.
+    const again = sim(...line!.split(' '));
+    expect(again.status).toBe(1);
+    expect(again.stdout).toContain(`VIOLATION: ${message}`);
+    const schedule = / --preemptions 1 --schedule [\d,]+/.exec(line!)![0];
+    expect(again.stdout).toContain(`${schedule}\n`);
+  });
+
+  it('explore --exhaustive --secondary: bugs and worlds of the built-ins are refused', () => {
+    for (const extra of [
+      ['--bug', 'kvm-no-retry'],
+      ['--world', 'kvm'],
+    ]) {
+      const r = sim('explore', '--exhaustive', ...extra, '--secondary', reader);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(
+        new RegExp(`explores your secondaries alone: ${extra[0]} does not apply`),
+      );
+    }
+    const missing = sim('explore', '--exhaustive', '--secondary', 'missing.mjs');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/missing\.mjs: no such file/);
   });
 });
