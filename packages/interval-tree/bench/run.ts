@@ -325,7 +325,9 @@ for (const [si, n] of SIZES.entries()) {
   const ratios = (k: string, p: string): string =>
     `${vsStatic(k, p)} | ${vsStatic(`${k}#cpu`, `${p}#cpu`)} | ${speedup(k, p)} | ${speedup(`${k}#cpu`, `${p}#cpu`)}`;
   for (const p of PHASES) {
-    print(`| ${label[p]} | ${samples.map((s) => cell(s.times[p])).join(' | ')} | ${ratios(p, p)} |`);
+    print(
+      `| ${label[p]} | ${samples.map((s) => cell(s.times[p])).join(' | ')} | ${ratios(p, p)} |`,
+    );
   }
   for (const v of VARIANTS) {
     for (const p of ['stab', 'window']) {

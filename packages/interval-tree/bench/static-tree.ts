@@ -73,7 +73,11 @@ export class StaticIntervalTree<T> {
    * Calls `fn(start, last, value)` for every interval overlapping `[s, l]`, in order; returns
    * the number of hits. cgranges' cr_overlap_int, for closed intervals.
    */
-  forEachOverlap(s: number, l: number, fn: (start: number, last: number, value: T) => void): number {
+  forEachOverlap(
+    s: number,
+    l: number,
+    fn: (start: number, last: number, value: T) => void,
+  ): number {
     const n = this.size;
     if (n === 0) return 0;
     const S = this.start;

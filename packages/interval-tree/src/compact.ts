@@ -22,7 +22,6 @@ import type { IntervalTree } from './interval-tree.js';
 import { F64, I32 } from './layout.js';
 import { Color } from './red-black.js';
 import { alloc, writeSentinel } from './storage.js';
-import type { TreeNode } from './storage.js';
 
 /** Trees below this size are never compacted: their records fit in the CPU caches anyway. */
 export const COMPACT_MIN = 2048;
@@ -44,13 +43,14 @@ export function compact<T>(t: IntervalTree<T>): void {
   const n = t.size;
   const order = inOrderSlots(t, n);
   const oldF = t._f;
-  const oldNodes = t._nodes;
-  const oldVals = t._vals;
+  // The handle and value arrays are rewritten in place, from copies.
+  const nodes = t._nodes;
+  const vals = t._vals;
+  const oldNodes = nodes.slice();
+  const oldVals = vals.slice();
   alloc(t, t._p.length);
   const F = t._f;
   writeSentinel(F);
-  const nodes: (TreeNode<T> | undefined)[] = [undefined];
-  const vals: (T | undefined)[] = [undefined];
   for (let r = 0; r < n; r++) {
     const s = order[r]!;
     const d = r + 1;
@@ -59,11 +59,12 @@ export function compact<T>(t: IntervalTree<T>): void {
     F[(d << F64.SHIFT) + F64.LAST] = oldF[(s << F64.SHIFT) + F64.LAST]!;
     const h = oldNodes[s]!;
     h._i = d;
-    nodes.push(h);
-    vals.push(oldVals[s]);
+    nodes[d] = h;
+    vals[d] = oldVals[s];
   }
-  t._nodes = nodes;
-  t._vals = vals;
+  // Slots past the last rank held nodes that moved down, or freed slots: drop them.
+  nodes.length = n + 1;
+  vals.length = n + 1;
   // Nodes at the deepest level are red, all others black: every path from the root to a nil
   // link then holds floor(log2 n) black nodes (the middle split leaves every nil link at depth
   // floor(log2 n) or one deeper). A lone root stays black.
