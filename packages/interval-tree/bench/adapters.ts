@@ -7,6 +7,7 @@
 import { type IntervalNode, IntervalTree } from '../dist/index.js';
 import type { Intervals } from './data.js';
 import { FlattenTree, NodeIntervalTree } from './peers.js';
+import { StaticIntervalTree } from './static-tree.js';
 
 export interface Result {
   count: number;
@@ -15,6 +16,8 @@ export interface Result {
 
 export interface Adapter {
   readonly name: string;
+  /** False for the static reference: built once, no churn or removal. */
+  readonly dynamic: boolean;
   build(d: Intervals, n: number): void;
   query(q: Intervals): Result;
   churn(pick: Int32Array, add: Intervals): void;
@@ -36,6 +39,7 @@ class Positions {
 
 export class MmukitForEach implements Adapter {
   name = '@mmukit/interval-tree';
+  readonly dynamic = true;
   tree = new IntervalTree<number>();
   nodes: IntervalNode<number>[] = [];
   count = 0;
@@ -82,6 +86,63 @@ export class MmukitForEach implements Adapter {
   }
 }
 
+/** Same tree, queried with forEachOverlapValue: endpoints and value, no handle. */
+export class MmukitValues extends MmukitForEach {
+  override name = '@mmukit/interval-tree (forEachOverlapValue)';
+  private readonly visitValue = (_s: number, _l: number, value: number): void => {
+    this.count++;
+    this.hash = (this.hash + value) | 0;
+  };
+  override query(q: Intervals): Result {
+    this.count = 0;
+    this.hash = 0;
+    const t = this.tree;
+    const fn = this.visitValue;
+    for (let i = 0; i < q.start.length; i++) t.forEachOverlapValue(q.start[i]!, q.last[i]!, fn);
+    return { count: this.count, hash: this.hash };
+  }
+}
+
+/** The static implicit tree (static-tree.ts), queried the same way: build only. */
+export class StaticRef implements Adapter {
+  name = 'static implicit tree (reference)';
+  readonly dynamic = false;
+  tree: StaticIntervalTree<number> | undefined;
+  count = 0;
+  hash = 0;
+  private readonly visit = (_s: number, _l: number, value: number): void => {
+    this.count++;
+    this.hash = (this.hash + value) | 0;
+  };
+
+  build(d: Intervals, n: number): void {
+    const values = new Array<number>(n);
+    for (let i = 0; i < n; i++) values[i] = i;
+    this.tree = new StaticIntervalTree(d.start, d.last, values, n);
+  }
+
+  query(q: Intervals): Result {
+    this.count = 0;
+    this.hash = 0;
+    const t = this.tree!;
+    const fn = this.visit;
+    for (let i = 0; i < q.start.length; i++) t.forEachOverlap(q.start[i]!, q.last[i]!, fn);
+    return { count: this.count, hash: this.hash };
+  }
+
+  churn(): void {
+    throw new Error('the static tree cannot change');
+  }
+
+  removeAll(): void {
+    throw new Error('the static tree cannot change');
+  }
+
+  size(): number {
+    return this.tree?.size ?? 0;
+  }
+}
+
 /** Same tree, queried with iterFirst/iterNext (the kernel's loop shape). */
 export class MmukitIterNext extends MmukitForEach {
   override name = '@mmukit/interval-tree (iterFirst/iterNext)';
@@ -120,6 +181,7 @@ export class MmukitOverlaps extends MmukitForEach {
 
 export class Flatten implements Adapter {
   name = '@flatten-js/interval-tree';
+  readonly dynamic = true;
   tree = new FlattenTree<number>();
   pos!: Positions;
 
@@ -177,6 +239,7 @@ export class Flatten implements Adapter {
 
 export class NodeIT implements Adapter {
   name = 'node-interval-tree';
+  readonly dynamic = true;
   tree = new NodeIntervalTree<number>();
   pos!: Positions;
 

@@ -1,9 +1,10 @@
 /**
- * Benchmark: @mmukit/interval-tree against @flatten-js/interval-tree and node-interval-tree.
+ * Benchmark: @mmukit/interval-tree against @flatten-js/interval-tree and node-interval-tree, with
+ * a static implicit interval tree (static-tree.ts) as the reference for queries.
  * Run with `pnpm bench` (tsx with --expose-gc) after `pnpm build`: it measures the built package,
  * dist/index.js, which is what npm users run. Inputs are seeded (bench/data.ts).
- * Options: --n=100000,1000000  --reps=3,3 (ours)  --peer-reps=3,1  --quick (N=1e4 only)
- *          --libs=mmukit (only ours; skips the peer comparison)
+ * Options: --n=100000,1000000  --reps=3,3 (ours and the reference)  --peer-reps=3,1
+ *          --quick (N=1e4 only)  --libs=mmukit (ours and the reference; no npm peers)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,11 +17,14 @@ import {
   MmukitForEach,
   MmukitIterNext,
   MmukitOverlaps,
+  MmukitValues,
   NodeIT,
   type Result,
+  StaticRef,
 } from './adapters.js';
 import { type Intervals, type Workload, workload } from './data.js';
 import { FlattenTree, NodeIntervalTree } from './peers.js';
+import { StaticIntervalTree } from './static-tree.js';
 
 {
   // dist/ must be built from the current src/ (run from source, the enums of src/layout.ts are
@@ -64,7 +68,8 @@ function timed<R>(fn: () => R): [number, number, R] {
 
 type Phase = 'insert' | 'stab' | 'window' | 'churn' | 'remove';
 const PHASES: Phase[] = ['insert', 'stab', 'window', 'churn', 'remove'];
-const VARIANTS = ['iterFirst/iterNext', 'overlaps()'] as const;
+const VARIANTS = ['forEachOverlap', 'iterFirst/iterNext', 'overlaps()'] as const;
+const VARIANT_CLASSES = [MmukitForEach, MmukitIterNext, MmukitOverlaps] as const;
 
 interface Sample {
   times: Record<string, number[]>;
@@ -114,11 +119,9 @@ async function runOnce(
     rec(k, m);
     check(k, m[2]);
   }
-  if (variants && a instanceof MmukitForEach) {
-    for (const [vname, V] of [
-      ['iterFirst/iterNext', MmukitIterNext],
-      ['overlaps()', MmukitOverlaps],
-    ] as const) {
+  if (variants && a instanceof MmukitValues) {
+    for (const [vi, vname] of VARIANTS.entries()) {
+      const V = VARIANT_CLASSES[vi]!;
       const v = Object.assign(new V(), { tree: a.tree, nodes: a.nodes });
       for (const [k, q] of [
         ['stab', w.stab],
@@ -130,6 +133,7 @@ async function runOnce(
       }
     }
   }
+  if (!a.dynamic) return;
   rec(
     'churn',
     timed(() => a.churn(w.churnPick, w.churnNew)),
@@ -168,6 +172,14 @@ const builders: [string, (d: Intervals, n: number) => unknown][] = [
       const t = new IntervalTree<number>();
       for (let i = 0; i < n; i++) t.insert(d.start[i]!, d.last[i]!, i);
       return t;
+    },
+  ],
+  [
+    'static',
+    (d, n) => {
+      const values = new Array<number>(n);
+      for (let i = 0; i < n; i++) values[i] = i;
+      return new StaticIntervalTree(d.start, d.last, values, n);
     },
   ],
   [
@@ -211,10 +223,13 @@ const fmt = (x: number): string =>
 const cell = (a: number[] | undefined): string => (a ? formatRange(summarize(a), fmt) : '–');
 
 const LIBS: [string, () => Adapter][] = [
-  ['@mmukit/interval-tree', () => new MmukitForEach()],
+  ['@mmukit/interval-tree', () => new MmukitValues()],
+  ['static implicit tree', () => new StaticRef()],
   ['@flatten-js/interval-tree', () => new Flatten()],
   ['node-interval-tree', () => new NodeIT()],
-].slice(0, ONLY_OURS ? 1 : 3) as [string, () => Adapter][];
+].slice(0, ONLY_OURS ? 2 : 4) as [string, () => Adapter][];
+/** Index of the first npm peer in LIBS (0 is ours, 1 the static reference). */
+const PEER0 = 2;
 
 const out: string[] = [];
 const print = (line: string) => {
@@ -228,7 +243,7 @@ const t0 = now();
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     devDependencies: Record<string, string>;
   };
-  const peers = LIBS.slice(1).map(([name]) => `${name} ${pkg.devDependencies[name]}`);
+  const peers = LIBS.slice(PEER0).map(([name]) => `${name} ${pkg.devDependencies[name]}`);
   const cpu = cpus();
   print(
     `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu[0]?.model} ` +
@@ -260,7 +275,7 @@ for (const [si, n] of SIZES.entries()) {
     // rotate the order each repetition so no library always runs right after another's garbage
     for (let k = 0; k < LIBS.length; k++) {
       const li = (k + r) % LIBS.length;
-      if (r >= (li === 0 ? reps : peerReps)) continue;
+      if (r >= (li < PEER0 ? reps : peerReps)) continue;
       progress(`N=${n} run ${r + 1}: ${LIBS[li]![0]}`);
       await runOnce(LIBS[li]![1], w, samples[li]!, true);
     }
@@ -280,15 +295,15 @@ for (const [si, n] of SIZES.entries()) {
   const winHits = samples[0]!.results.window!.count;
   print('');
   print(
-    `### N = ${n.toLocaleString('en-US')} (wall ms, median (min–max) of ${reps} runs for ours, ` +
-      `${peerReps} for each peer; speed-ups compare medians; ` +
+    `### N = ${n.toLocaleString('en-US')} (wall ms, median (min–max) of ${reps} runs for ours ` +
+      `and the static tree, ${peerReps} for each peer; ratios compare medians; ` +
       `stab hits ${stabHits}, window hits ${winHits}, same in every library)`,
   );
   print('');
   print(
-    `| workload (wall ms) | ${LIBS.map(([name]) => name).join(' | ')} | speed-up vs fastest peer: wall | CPU |`,
+    `| workload (wall ms) | ${LIBS.map(([name]) => name).join(' | ')} | ours ÷ static: wall | CPU | speed-up vs fastest peer: wall | CPU |`,
   );
-  print(`|---|${LIBS.map(() => '---:').join('|')}|---:|---:|`);
+  print(`|---|${LIBS.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
   const label: Record<Phase, string> = {
     insert: `insert ${n.toLocaleString('en-US')}`,
     stab: `${QUERIES.toLocaleString('en-US')} stabbing queries`,
@@ -297,46 +312,58 @@ for (const [si, n] of SIZES.entries()) {
     remove: `remove all ${n.toLocaleString('en-US')} (random order)`,
   };
   const speedup = (k: string, peerKey: string): string => {
-    if (samples.length < 2) return '–'; // --libs=mmukit: no peer to compare with
+    if (samples.length <= PEER0) return '–'; // --libs=mmukit: no peer to compare with
     const ours = median(samples[0]!.times[k]!);
-    const best = Math.min(...samples.slice(1).map((s) => median(s.times[peerKey]!)));
+    const best = Math.min(...samples.slice(PEER0).map((s) => median(s.times[peerKey]!)));
     return `${(best / ours).toFixed(1)}×`;
   };
+  const vsStatic = (k: string, refKey: string): string => {
+    const ref = samples[1]!.times[refKey];
+    if (!ref || (!k.startsWith('stab') && !k.startsWith('window'))) return '–';
+    return `${(median(samples[0]!.times[k]!) / median(ref)).toFixed(2)}×`;
+  };
+  const ratios = (k: string, p: string): string =>
+    `${vsStatic(k, p)} | ${vsStatic(`${k}#cpu`, `${p}#cpu`)} | ${speedup(k, p)} | ${speedup(`${k}#cpu`, `${p}#cpu`)}`;
   for (const p of PHASES) {
     print(
-      `| ${label[p]} | ${samples.map((s) => cell(s.times[p])).join(' | ')} | ${speedup(p, p)} | ${speedup(`${p}#cpu`, `${p}#cpu`)} |`,
+      `| ${label[p]} | ${samples.map((s) => cell(s.times[p])).join(' | ')} | ${ratios(p, p)} |`,
     );
   }
   for (const v of VARIANTS) {
     for (const p of ['stab', 'window']) {
       const k = `${p} ${v}`;
       print(
-        `| ${label[p as Phase]}, via ${v} | ${cell(samples[0]!.times[k])} |${' |'.repeat(LIBS.length - 1)} ${speedup(k, p)} | ${speedup(`${k}#cpu`, `${p}#cpu`)} |`,
+        `| ${label[p as Phase]}, via ${v} | ${cell(samples[0]!.times[k])} |${' |'.repeat(LIBS.length - 1)} ${ratios(k, p)} |`,
       );
     }
   }
+  const memStatic = `${(mem[0]! / mem[1]!).toFixed(2)}×`;
   const memRatio =
-    mem.length < 2 ? '–' : `${(Math.min(...mem.slice(1)) / mem[0]!).toFixed(1)}× less`;
+    mem.length <= PEER0 ? '–' : `${(Math.min(...mem.slice(PEER0)) / mem[0]!).toFixed(1)}× less`;
   print(
-    `| bytes per interval (V8 heap + ArrayBuffers) | ${mem.map((b) => b.toFixed(0)).join(' | ')} | ${memRatio} | |`,
+    `| bytes per interval (V8 heap + ArrayBuffers) | ${mem.map((b) => b.toFixed(0)).join(' | ')} | ${memStatic} | | ${memRatio} | |`,
   );
 
   // Allocation check on the hot query paths, over a tree of n intervals.
-  const a = new MmukitForEach();
+  const a = new MmukitValues();
   a.build(w.data, n);
+  const each = Object.assign(new MmukitForEach(), { tree: a.tree, nodes: a.nodes });
   const iter = Object.assign(new MmukitIterNext(), { tree: a.tree, nodes: a.nodes });
   const ovl = Object.assign(new MmukitOverlaps(), { tree: a.tree, nodes: a.nodes });
   for (let i = 0; i < 3; i++) {
     a.query(w.window);
+    each.query(w.window);
     iter.query(w.window);
     ovl.query(w.window);
   }
-  const f = await allocationDuring(() => a.query(w.window));
+  const v = await allocationDuring(() => a.query(w.window));
+  const f = await allocationDuring(() => each.query(w.window));
   const it = await allocationDuring(() => iter.query(w.window));
   const ov = await allocationDuring(() => ovl.query(w.window));
   print('');
   print(
     `Allocation during ${QUERIES.toLocaleString('en-US')} window queries (${winHits} hits): ` +
+      `forEachOverlapValue ${v.gcs} GCs / ${v.bytes} heap bytes; ` +
       `forEachOverlap ${f.gcs} GCs / ${f.bytes} heap bytes; iterFirst/iterNext ${it.gcs} GCs / ` +
       `${it.bytes} bytes; overlaps() ${ov.gcs} GCs / ${ov.bytes} bytes.`,
   );

@@ -1,5 +1,6 @@
-import { clearCursor, first, next, resume, saveCursor } from './cursor.js';
-import { ConcurrentModificationError } from './errors.js';
+import { compact, shouldCompact } from './compact.js';
+import { clearCursor, first, next, resume } from './cursor.js';
+import type { ConcurrentModificationError } from './errors.js';
 import type { IntervalNode } from './interval-node.js';
 import { InOrderIterator, OverlapIterator } from './iterators.js';
 import { F64, I32 } from './layout.js';
@@ -7,12 +8,7 @@ import { eraseSlot, insertSlot, successor } from './red-black.js';
 import { allocSlot, freeSlot, resetStorage, slotOf, TreeNode } from './storage.js';
 import { pinMaps } from './v8-maps.js';
 import { checkInterval } from './validate.js';
-
-/**
- * Stack entries one forEachOverlap call may need: the tree height, which for a red-black tree of
- * at most MAX_SLOTS = 2^28 nodes is at most 2 log2(2^28 + 1) < 58.
- */
-const STACK_FRAME = 64;
+import { growStack, STACK_FRAME, walkNodes, walkValues } from './walk.js';
 
 /**
  * An augmented red-black tree of closed intervals `[start, last]` over safe integers, ordered by
@@ -27,9 +23,10 @@ const STACK_FRAME = 64;
  */
 export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
   // How it works: one 32-byte record per slot in an ArrayBuffer (layout.ts), parent and colour
-  // in side arrays, slot 0 the nil sentinel; storage.ts allocates and frees slots and makes the
-  // handles, red-black.ts links and unlinks them, cursor.ts walks them. The fields are declared
-  // here, in one object, so that every walk reaches them with one load.
+  // in side arrays, values and handles in arrays by slot, slot 0 the nil sentinel; storage.ts
+  // allocates and frees slots and makes the handles, red-black.ts links and unlinks them,
+  // compact.ts moves them back into tree order, walk.ts and cursor.ts walk them. The fields are
+  // declared here, in one object, so that every walk reaches them with one load.
 
   // Storage (storage.ts): records, handles, free list.
   /** @internal records as Float64 words (start, last, max) */
@@ -42,6 +39,8 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
   _c: Uint8Array;
   /** @internal handle by slot */
   _nodes: (TreeNode<T> | undefined)[];
+  /** @internal value by slot */
+  _vals: (T | undefined)[];
   // Tree shape (red-black.ts).
   /** @internal root slot */
   _root = 0;
@@ -52,8 +51,10 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
   _used = 1;
   /** @internal head of the free-slot list (chained through the right-child word) */
   _free = 0;
-  /** @internal modification counter, bumped by insert, remove and clear */
+  /** @internal modification counter, bumped by insert, remove, clear and compaction */
   _mod = 0;
+  /** @internal inserts since the last compaction (compact.ts) */
+  _inserted = 0;
   // forEachOverlap.
   /** @internal forEachOverlap's walk stack, shared by nested calls */
   _stack = new Int32Array(2 * STACK_FRAME);
@@ -93,6 +94,8 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     this._c = new Uint8Array(0);
     // Stryker disable next-line ArrayDeclaration: equivalent: resetStorage() replaces it at once.
     this._nodes = [];
+    // Stryker disable next-line ArrayDeclaration: equivalent: resetStorage() replaces it at once.
+    this._vals = [];
     resetStorage(this);
   }
 
@@ -112,13 +115,20 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     checkInterval(start, last, 'IntervalTree.insert');
     const s = allocSlot(this);
     insertSlot(this, s, start, last);
-    const node = new TreeNode<T>(this, s, value);
+    const node = new TreeNode<T>(this, s);
     const nodes = this._nodes;
     // Stryker disable next-line ConditionalExpression: equivalent: assigning nodes[nodes.length] appends, as push() does.
-    if (s === nodes.length) nodes.push(node);
-    else nodes[s] = node;
+    if (s === nodes.length) {
+      nodes.push(node);
+      this._vals.push(value);
+    } else {
+      nodes[s] = node;
+      this._vals[s] = value;
+    }
     this.#size++;
     this._mod++;
+    this._inserted++;
+    if (shouldCompact(this)) compact(this);
     return node;
   }
 
@@ -233,7 +243,44 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     // Stryker disable next-line EqualityOperator: equivalent: growing when exactly one frame is left changes no walk.
     if (base + STACK_FRAME > this._stack.length) growStack(this, base + STACK_FRAME);
     try {
-      return walk(this, start, last, fn, base);
+      return walkNodes(this, start, last, fn, base);
+    } finally {
+      this._sp = base;
+    }
+  }
+
+  /**
+   * Calls `fn(start, last, value)` for every stored interval overlapping `[start, last]`, in tree
+   * order, allocating nothing and touching no handle: the fastest way to read hits. Otherwise the
+   * same contract as {@link IntervalTree.forEachOverlap}: returning `false` stops the walk, the
+   * result is the number of calls made, `fn` may modify the tree only if it then returns `false`
+   * (else ConcurrentModificationError), and `fn` may start other walks of this tree. Use
+   * `forEachOverlap` instead when you need the handle, e.g. to remove what you find.
+   * @throws TypeError / RangeError for bad endpoints; TypeError if `fn` is not a function.
+   */
+  forEachOverlapValue(
+    start: number,
+    last: number,
+    fn: (start: number, last: number, value: T) => void | false,
+  ): number {
+    checkInterval(start, last, 'IntervalTree.forEachOverlapValue');
+    if (typeof fn !== 'function') {
+      throw new TypeError('IntervalTree.forEachOverlapValue: fn must be a function');
+    }
+    const F = this._f;
+    // Stryker disable ConditionalExpression,LogicalOperator,BlockStatement: equivalent: a shortcut: the walk finds nothing in the same cases.
+    if (
+      F[(this._root << F64.SHIFT) + F64.MAX]! < start ||
+      F[(this._leftmost << F64.SHIFT) + F64.START]! > last
+    ) {
+      return 0;
+    }
+    // Stryker restore ConditionalExpression,LogicalOperator,BlockStatement
+    const base = this._sp;
+    // Stryker disable next-line EqualityOperator: equivalent: growing when exactly one frame is left changes no walk.
+    if (base + STACK_FRAME > this._stack.length) growStack(this, base + STACK_FRAME);
+    try {
+      return walkValues(this, start, last, fn, base);
     } finally {
       this._sp = base;
     }
@@ -263,63 +310,4 @@ export class IntervalTree<T> implements Iterable<IntervalNode<T>> {
     this.#size = 0;
     this._mod++;
   }
-}
-
-/**
- * The body of forEachOverlap: the walk of cursor.ts (same nodes, same order) over an explicit
- * stack, `t._stack` above `base`, which has room for one frame. It needs no parent links and
- * no cursor; when `fn` stops it, it leaves the cursor at that node so that `iterNext` continues.
- */
-function walk<T>(
-  t: IntervalTree<T>,
-  start: number,
-  last: number,
-  fn: (node: IntervalNode<T>) => void | false,
-  base: number,
-): number {
-  const F = t._f;
-  const W = t._w;
-  const nodes = t._nodes;
-  const mod = t._mod;
-  let stack = t._stack;
-  let sp = base;
-  let count = 0;
-  let n = t._root;
-  for (;;) {
-    // Descend left while the subtree reaches start (the nil sentinel's max is -Infinity).
-    while (start <= F[(n << F64.SHIFT) + F64.MAX]!) {
-      stack[sp++] = n;
-      n = W[(n << I32.SHIFT) + I32.LEFT]!;
-    }
-    if (sp === base) return count;
-    n = stack[--sp]!;
-    // In order, every later node starts at or after this one: nothing more can overlap.
-    // Stryker disable next-line ArithmeticOperator: equivalent: F64.START is 0, so + and - give the same word.
-    if (F[(n << F64.SHIFT) + F64.START]! > last) return count;
-    if (start <= F[(n << F64.SHIFT) + F64.LAST]!) {
-      count++;
-      t._sp = sp;
-      if (fn(nodes[n]!) === false) {
-        // Leave the cursor here, so iterNext(node) continues this walk without a climb.
-        // It records the tree version the walk saw: if fn changed the tree, it won't match.
-        saveCursor(t, n, t._stack, base, sp, start, last, mod);
-        return count;
-      }
-      if (t._mod !== mod) {
-        throw new ConcurrentModificationError(
-          'IntervalTree.forEachOverlap: the callback modified the tree and did not return false',
-        );
-      }
-      stack = t._stack; // a nested call may have grown it
-    }
-    n = W[(n << I32.SHIFT) + I32.RIGHT]!;
-  }
-}
-
-/** Replaces forEachOverlap's stack by one of at least `min` entries, keeping its contents. */
-function growStack<T>(t: IntervalTree<T>, min: number): void {
-  // Stryker disable next-line MethodExpression,ArithmeticOperator: equivalent: min <= twice the length, and any size of at least min holds the new frame; doubling only saves reallocations.
-  const stack = new Int32Array(Math.max(min, t._stack.length * 2));
-  stack.set(t._stack);
-  t._stack = stack;
 }

@@ -6,7 +6,8 @@ import { Color } from './red-black.js';
  * Test-only consistency check of a tree's internals; not exported from the package index.
  * Verifies: parent links, root and sentinel, red-black rules (red nodes have black children,
  * equal black height on every path), subtree max equals the true max of `last`, in-order
- * starts non-decreasing, the cached leftmost, size, handle/slot agreement and the free list.
+ * starts non-decreasing, the cached leftmost, size, handle/slot agreement and the free list
+ * (whose slots hold no handle and no value).
  * Throws an Error describing the first violation found.
  */
 export function checkInvariants<T>(tree: IntervalTree<T>): void {
@@ -68,6 +69,7 @@ export function checkInvariants<T>(tree: IntervalTree<T>): void {
   for (let s = tree._free; s !== 0; s = R(s)) {
     if (seen.has(s)) fail(`free slot ${s} is also in the tree`);
     if (nodes[s] !== undefined) fail(`free slot ${s} still has a handle`);
+    if (tree._vals[s] !== undefined) fail(`free slot ${s} still holds a value`);
     free++;
     // Stryker disable next-line EqualityOperator: equivalent: a list without a cycle holds at most _used - 1 slots, so >= also fails only on cycles, one step earlier.
     if (free > tree._used) fail('free list cycles');

@@ -1,8 +1,9 @@
 /**
- * Storage: the typed-array records (layout.ts), the free-slot list, growth, and the handles
- * returned to users. The fields live on the tree object itself (`_f`, `_w`, `_p`, `_c`, `_nodes`,
- * `_used`, `_free`, declared in interval-tree.ts) so that every walk reaches them with one load;
- * this module is the only one that allocates, frees or replaces them.
+ * Storage: the typed-array records (layout.ts), the values and handles by slot, the free-slot
+ * list, growth, and the handles returned to users. The fields live on the tree object itself
+ * (`_f`, `_w`, `_p`, `_c`, `_nodes`, `_vals`, `_used`, `_free`, declared in interval-tree.ts) so
+ * that every walk reaches them with one load; this module and compact.ts are the only ones that
+ * allocate, free, move or replace them.
  */
 import { NodeNotInTreeError } from './errors.js';
 import type { IntervalNode } from './interval-node.js';
@@ -16,37 +17,49 @@ const INITIAL_CAPACITY = 16;
  * Where a live node's endpoints are kept: the owning tree's records. The array is replaced when
  * the tree grows, so a handle reads it through its owner every time.
  */
-export interface SlotStore {
+export interface SlotStore<T> {
   _f: Float64Array;
+  _vals: (T | undefined)[];
 }
 
 /**
- * The endpoints of a node that left its tree (removed or cleared): its slot may be reused, so
- * the values are copied out here.
+ * The endpoints and value of a node that left its tree (removed or cleared): its slot may be
+ * reused, so they are copied out here.
  */
-export class Detached {
+export class Detached<T> {
   constructor(
     readonly start: number,
     readonly last: number,
+    public value: T,
   ) {}
 }
 
 /**
- * The concrete handle behind {@link IntervalNode}. It holds only its owner and slot (plus the
- * value), so the tree's numeric data stays in its typed-array records. `_i >= 0`: live in tree
- * `_o` at slot `_i`; `_i === -1`: detached, and `_o` holds the copied endpoints.
+ * The concrete handle behind {@link IntervalNode}. It holds only its owner and slot, so the
+ * tree's data stays in its own arrays (records and values by slot), where walks read it without
+ * touching the handle. `_i >= 0`: live in tree `_o` at slot `_i` (compact.ts moves records and
+ * updates `_i`); `_i === -1`: detached, and `_o` holds the copied endpoints and value.
  */
 export class TreeNode<T> implements IntervalNode<T> {
   /** @internal */
-  _o: SlotStore | Detached;
+  _o: SlotStore<T> | Detached<T>;
   /** @internal */
   _i: number;
-  value: T;
 
-  constructor(owner: SlotStore, slot: number, value: T) {
+  constructor(owner: SlotStore<T>, slot: number) {
     this._o = owner;
     this._i = slot;
-    this.value = value;
+  }
+
+  get value(): T {
+    const i = this._i;
+    return i >= 0 ? ((this._o as SlotStore<T>)._vals[i] as T) : (this._o as Detached<T>).value;
+  }
+
+  set value(v: T) {
+    const i = this._i;
+    if (i >= 0) (this._o as SlotStore<T>)._vals[i] = v;
+    else (this._o as Detached<T>).value = v;
   }
 
   get start(): number {
@@ -54,8 +67,8 @@ export class TreeNode<T> implements IntervalNode<T> {
     // Stryker disable next-line EqualityOperator: equivalent: a live handle's slot is at least 1 (slot 0 is the sentinel) and a detached one's is -1, so 0 never occurs.
     // Stryker disable ArithmeticOperator: equivalent: F64.START is 0, so + and - give the same word.
     return i >= 0
-      ? (this._o as SlotStore)._f[(i << F64.SHIFT) + F64.START]!
-      : (this._o as Detached).start;
+      ? (this._o as SlotStore<T>)._f[(i << F64.SHIFT) + F64.START]!
+      : (this._o as Detached<T>).start;
   }
 
   get last(): number {
@@ -63,15 +76,20 @@ export class TreeNode<T> implements IntervalNode<T> {
     const i = this._i;
     // Stryker disable next-line EqualityOperator: equivalent: a live handle's slot is at least 1 (slot 0 is the sentinel) and a detached one's is -1, so 0 never occurs.
     return i >= 0
-      ? (this._o as SlotStore)._f[(i << F64.SHIFT) + F64.LAST]!
-      : (this._o as Detached).last;
+      ? (this._o as SlotStore<T>)._f[(i << F64.SHIFT) + F64.LAST]!
+      : (this._o as Detached<T>).last;
   }
 
-  /** Copies the endpoints out of the owner and unlinks the handle from its slot. @internal */
+  /** Copies the endpoints and value out of the owner and unlinks the handle. @internal */
   _detach(): void {
-    const F = (this._o as SlotStore)._f;
+    const o = this._o as SlotStore<T>;
+    const F = o._f;
     const i = this._i;
-    this._o = new Detached(F[(i << F64.SHIFT) + F64.START]!, F[(i << F64.SHIFT) + F64.LAST]!);
+    this._o = new Detached(
+      F[(i << F64.SHIFT) + F64.START]!,
+      F[(i << F64.SHIFT) + F64.LAST]!,
+      o._vals[i] as T,
+    );
     this._i = -1;
   }
 }
@@ -83,13 +101,13 @@ export class TreeNode<T> implements IntervalNode<T> {
  */
 export function resetStorage<T>(t: IntervalTree<T>): void {
   alloc(t, INITIAL_CAPACITY);
-  const F = t._f;
-  F[F64.START] = Number.POSITIVE_INFINITY;
-  F[F64.LAST] = Number.NEGATIVE_INFINITY;
-  F[F64.MAX] = Number.NEGATIVE_INFINITY;
+  writeSentinel(t._f);
   // Stryker disable next-line ArrayDeclaration: equivalent: without the entry, slot 0 still has no handle (nodes[0] reads undefined) and slot 1 is stored at index 1.
   t._nodes = [undefined];
+  // Stryker disable next-line ArrayDeclaration: equivalent: as for _nodes.
+  t._vals = [undefined];
   t._used = 1;
+  t._inserted = 0;
   t._free = 0;
 }
 
@@ -116,6 +134,7 @@ export function allocSlot<T>(t: IntervalTree<T>): number {
 export function freeSlot<T>(t: IntervalTree<T>, z: number): void {
   t._nodes[z]!._detach();
   t._nodes[z] = undefined;
+  t._vals[z] = undefined;
   t._w[(z << I32.SHIFT) + I32.RIGHT] = t._free;
   t._free = z;
 }
@@ -141,8 +160,15 @@ export function slotOf<T>(t: IntervalTree<T>, node: IntervalNode<T>, method: str
   return node._i;
 }
 
-/** Replaces the storage by zeroed arrays of `cap` slots. */
-function alloc<T>(t: IntervalTree<T>, cap: number): void {
+/** Writes the nil sentinel's endpoints into slot 0 of zeroed records `F`. */
+export function writeSentinel(F: Float64Array): void {
+  F[F64.START] = Number.POSITIVE_INFINITY;
+  F[F64.LAST] = Number.NEGATIVE_INFINITY;
+  F[F64.MAX] = Number.NEGATIVE_INFINITY;
+}
+
+/** Replaces the records, parents and colours by zeroed arrays of `cap` slots. */
+export function alloc<T>(t: IntervalTree<T>, cap: number): void {
   const buf = new ArrayBuffer(cap * RECORD_BYTES);
   t._f = new Float64Array(buf);
   t._w = new Int32Array(buf);

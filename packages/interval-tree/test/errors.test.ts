@@ -39,6 +39,7 @@ describe('bad endpoints', () => {
       expect(() => t.iterNext(first, S, L)).toThrow(type);
       expect(() => t.overlaps(S, L)).toThrow(type);
       expect(() => t.forEachOverlap(S, L, () => {})).toThrow(type);
+      expect(() => t.forEachOverlapValue(S, L, () => {})).toThrow(type);
       expect(() => t.overlaps(S, L)).toThrow(msg);
       expect(snapshot(t)).toEqual(before);
     });
@@ -55,6 +56,7 @@ describe('bad endpoints', () => {
     const t = sample();
     const before = snapshot(t);
     expect(() => t.forEachOverlap(0, 9, 42 as never)).toThrow(TypeError);
+    expect(() => t.forEachOverlapValue(0, 9, 42 as never)).toThrow(TypeError);
     expect(snapshot(t)).toEqual(before);
   });
 });
@@ -192,6 +194,24 @@ describe('modification during a walk', () => {
     expect(t.size).toBe(4);
   });
 
+  it('forEachOverlapValue throws when the callback modifies the tree and continues', () => {
+    const t = sample();
+    expect(() => t.forEachOverlapValue(0, 100, () => void t.insert(50, 50, 'x'))).toThrow(
+      ConcurrentModificationError,
+    );
+    expect(t.size).toBe(4);
+  });
+
+  it('forEachOverlapValue allows a modification by a callback that then returns false', () => {
+    const t = sample();
+    const count = t.forEachOverlapValue(0, 100, () => {
+      t.remove(t.iterFirst(0, 100)!);
+      return false;
+    });
+    expect(count).toBe(1);
+    expect([...t].map((n) => n.value)).toEqual(['b', 'c']);
+  });
+
   it('forEachOverlap allows a modification by a callback that then returns false', () => {
     const t = sample();
     const count = t.forEachOverlap(0, 100, (n) => {
@@ -240,6 +260,12 @@ describe('error classes and messages', () => {
     starts(
       () => t.forEachOverlap(0, 9, () => void t.insert(0, 0, 'y')),
       'IntervalTree.forEachOverlap',
+    );
+    starts(() => t.forEachOverlapValue(2, 1, () => {}), 'IntervalTree.forEachOverlapValue');
+    starts(() => t.forEachOverlapValue(1, 1, null as never), 'IntervalTree.forEachOverlapValue');
+    starts(
+      () => t.forEachOverlapValue(0, 9, () => void t.insert(0, 0, 'y')),
+      'IntervalTree.forEachOverlapValue',
     );
     starts(() => t.remove(foreign), 'IntervalTree.remove');
     starts(() => t.remove({} as never), 'IntervalTree.remove');

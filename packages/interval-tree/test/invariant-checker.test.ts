@@ -270,6 +270,12 @@ describe('the invariant checker reports a broken free list', () => {
     expect(violation(t)).toBe(violated('free slot 4 still has a handle'));
   });
 
+  it('reports a free slot that still holds a value', () => {
+    const t = withFreeSlot();
+    t._vals[4] = 'stale' as never;
+    expect(violation(t)).toBe(violated('free slot 4 still holds a value'));
+  });
+
   it('reports a free list that cycles', () => {
     const t = withFreeSlot();
     t._w[w(4, I32.RIGHT)] = 4;

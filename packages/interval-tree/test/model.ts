@@ -80,6 +80,17 @@ function checkQuery(
   });
   expect(c2).toBe(Math.min(k, want.length));
   expectSameNodes(early, want.slice(0, k));
+  // The handle-free walk: the same hits, as endpoints and values.
+  const entries: [number, number, number][] = [];
+  const c3 = t.forEachOverlapValue(s, l, (start, last, value) => {
+    entries.push([start, last, value]);
+  });
+  expect(c3).toBe(want.length);
+  expect(entries).toEqual(want.map((n) => [n.start, n.last, n.value]));
+  let c4 = 0;
+  expect(t.forEachOverlapValue(s, l, () => (++c4 === k ? false : undefined))).toBe(
+    Math.min(k, want.length),
+  );
   // The first overlap alone.
   expect(t.iterFirst(s, l)).toBe(want[0]);
 }

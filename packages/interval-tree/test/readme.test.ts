@@ -20,6 +20,11 @@ it('runs the README usage example with the outputs it shows', () => {
     return false;
   });
   expect([visited, first]).toEqual([1, 'text']);
+  const names: string[] = [];
+  const hits = tree.forEachOverlapValue(0x2000, 0x2000, (start, last, value) => {
+    names.push(`${value} [${start.toString(16)}, ${last.toString(16)}]`);
+  });
+  expect([hits, names]).toEqual([2, ['mirror [1800, 27ff]', 'data [2000, 2fff]']]);
   tree.remove(a);
   expect(tree.has(a)).toBe(false);
 });
