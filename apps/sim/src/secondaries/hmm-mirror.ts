@@ -28,6 +28,7 @@ import {
   readBegin,
   startRemoval,
   teardownOnTask,
+  withoutStacks,
 } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
@@ -249,7 +250,7 @@ export class HmmMirror implements SecondaryView {
         // recorded; nothing to unwind in a promise handler
       }
     };
-    sub.readBegin().then(
+    withoutStacks(() => sub.readBegin()).then(
       () => wrong('was not refused'),
       (error: unknown) => {
         if (!(error instanceof CallbackContextError)) wrong(`failed with ${String(error)}`);
@@ -268,7 +269,7 @@ export class HmmMirror implements SecondaryView {
     if (curSeq === undefined || this.mm.subs.activeInvalidateRanges !== 0) return;
     const seq = sub.seq;
     try {
-      sub.setSeq(curSeq);
+      withoutStacks(() => sub.setSeq(curSeq));
     } catch (error) {
       if (error instanceof SetSeqError && sub.seq === seq) return;
       this.checker.fail(`${this.name}: setSeq() outside any callback failed with ${String(error)}`);
