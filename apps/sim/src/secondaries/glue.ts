@@ -274,3 +274,37 @@ export function withoutStacks<T>(probe: () => T): T {
     Error.stackTraceLimit = limit;
   }
 }
+
+/** The stack-trace limit to restore at the end of the step that turned capture off (or -1). */
+let savedStackLimit = -1;
+
+function restoreStacks(): void {
+  Error.stackTraceLimit = savedStackLimit;
+  savedStackLimit = -1;
+}
+
+/**
+ * `sub` for a fault that gives up at its first collision (maxRetries 0): once a check says the
+ * read collided, faultWithRetry throws FaultRetryLimitError within the same synchronous step,
+ * and the caller only catches and counts it. Capturing that error's stack cost about as much as
+ * the rest of the fault, so from such a check to the end of the current microtask V8 captures
+ * no stacks: a microtask queued there restores the limit (a no-op job: the other microtasks keep
+ * their order, so the run is unchanged).
+ */
+export function giveUpSubscription(sub: FaultSubscription): FaultSubscription {
+  const collided = (lost: boolean): boolean => {
+    if (lost && savedStackLimit < 0) {
+      savedStackLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      queueMicrotask(restoreStacks);
+    }
+    return lost;
+  };
+  const checkRetry = sub.checkRetry;
+  return {
+    ...(sub.tryReadBegin === undefined ? {} : { tryReadBegin: sub.tryReadBegin }),
+    readBegin: sub.readBegin,
+    readRetry: (seq) => collided(sub.readRetry(seq)),
+    ...(checkRetry === undefined ? {} : { checkRetry: (seq: number) => collided(checkRetry(seq)) }),
+  };
+}
