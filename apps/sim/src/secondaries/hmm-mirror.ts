@@ -141,8 +141,12 @@ export class HmmMirror implements SecondaryView {
   private callbacks = 0;
   /** Accesses so far (every 16th probes setSeq from outside any callback). */
   private accesses = 0;
-  /** The curSeq each buffer's subscription was last given by an invalidate callback. */
-  private readonly lastCurSeq = new WeakMap<IntervalNotifier, number>();
+  /**
+   * The curSeq each buffer's subscription was last given by an invalidate callback. A plain map
+   * (set at every callback; a weak map costs about twice as much): it holds at most the buffers a
+   * run opens, as `removed` does.
+   */
+  private readonly lastCurSeq = new Map<IntervalNotifier, number>();
   /** The device's identity as a migrate_vma owner (dmirror->mdevice). */
   private readonly owner = Symbol('hmm device');
   /** The device mutex (a SimMutex), as the packages' helpers take it. */
