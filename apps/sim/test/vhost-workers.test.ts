@@ -26,6 +26,7 @@ describe('vhost workers', () => {
   it('a prefetch that gives up (maxRetries 0) captures no stack in that step, and the limit comes back', async () => {
     const limit = Error.stackTraceLimit;
     const sub = giveUpSubscription({
+      tryReadBegin: () => 2,
       readBegin: () => 2,
       readRetry: (seq) => seq !== 2,
       checkRetry: (seq) => seq !== 2,

@@ -87,7 +87,7 @@ export function faultSubscription(
   t: Task,
   sub: IntervalNotifier,
   label: string,
-): FaultSubscription {
+): Required<FaultSubscription> {
   return {
     tryReadBegin: () => sub.tryReadBegin(),
     readBegin: () => readBegin(mm, t, sub, label),
@@ -291,7 +291,7 @@ function restoreStacks(): void {
  * no stacks: a microtask queued there restores the limit (a no-op job: the other microtasks keep
  * their order, so the run is unchanged).
  */
-export function giveUpSubscription(sub: FaultSubscription): FaultSubscription {
+export function giveUpSubscription(sub: Required<FaultSubscription>): FaultSubscription {
   const collided = (lost: boolean): boolean => {
     if (lost && savedStackLimit < 0) {
       savedStackLimit = Error.stackTraceLimit;
@@ -300,11 +300,12 @@ export function giveUpSubscription(sub: FaultSubscription): FaultSubscription {
     }
     return lost;
   };
-  const checkRetry = sub.checkRetry;
+  // One literal of a fixed shape (a spread would make a new hidden class per run, and
+  // faultWithRetry, which reads these members, would deoptimize at each).
   return {
-    ...(sub.tryReadBegin === undefined ? {} : { tryReadBegin: sub.tryReadBegin }),
+    tryReadBegin: sub.tryReadBegin,
     readBegin: sub.readBegin,
     readRetry: (seq) => collided(sub.readRetry(seq)),
-    ...(checkRetry === undefined ? {} : { checkRetry: (seq: number) => collided(checkRetry(seq)) }),
+    checkRetry: (seq) => collided(sub.checkRetry(seq)),
   };
 }
