@@ -16,6 +16,14 @@ const RANGE_SEEN_FAILED = 16;
 const RANGE_REFUSED = 32;
 
 /**
+ * A range object that keeps the audit's bits for itself (the primary makes its ranges so, and
+ * reuses them): `auditBits` starts at 0 and only the audit writes it.
+ */
+export interface AuditedRange {
+  auditBits: number;
+}
+
+/**
  * Checks the notifier core's trace events against its public state at the moment each is
  * emitted (the tracer runs synchronously inside the core), so that what the core says it did
  * matches what it did:
@@ -49,7 +57,9 @@ export class NotifierAudit {
    * by saw(), and whether a callback refused it. One plain map, whose entries are cleared to 0
    * rather than deleted: the primary reuses its range objects, so it stays small, and a table
    * that neither shrinks nor grows allocates nothing per range (cheaper than weak collections
-   * or sets emptied and refilled at every start and end).
+   * or sets emptied and refilled at every start and end). The primary's own ranges carry their
+   * bits themselves (AuditedRange): only the ranges made elsewhere (the core's own, a test's)
+   * go through the map.
    */
   private readonly ranges = new Map<object, number>();
   /** A warning event whose message has not reached the onWarning sink yet. */
@@ -82,11 +92,11 @@ export class NotifierAudit {
    * emitted and not yet acknowledged (a start, end or failed start must announce itself).
    */
   saw(type: 'start' | 'end' | 'start-failed', range: object, what: string): void {
-    const bits = this.ranges.get(range) ?? 0;
+    const bits = this.bitsOf(range);
     const bit =
       type === 'start' ? RANGE_SEEN_START : type === 'end' ? RANGE_SEEN_END : RANGE_SEEN_FAILED;
     if ((bits & bit) === 0) this.fail(`notifier trace: ${what} emitted no ${type} event`);
-    this.ranges.set(range, bits & ~bit);
+    this.setBits(range, bits & ~bit);
   }
 
   /** For an interval callback: fails unless the core announced this very call. */
@@ -108,15 +118,27 @@ export class NotifierAudit {
    * there, and the failed start's EAGAIN must come from such a refusal.
    */
   refuse(range: object): void {
-    this.ranges.set(range, (this.ranges.get(range) ?? 0) | RANGE_REFUSED);
+    this.setBits(range, this.bitsOf(range) | RANGE_REFUSED);
+  }
+
+  /** The RANGE_* bits of `range`: its own (an AuditedRange) or the map's. */
+  private bitsOf(range: object): number {
+    const own = (range as Partial<AuditedRange>).auditBits;
+    return own !== undefined ? own : (this.ranges.get(range) ?? 0);
+  }
+
+  private setBits(range: object, bits: number): void {
+    if ((range as Partial<AuditedRange>).auditBits !== undefined)
+      (range as AuditedRange).auditBits = bits;
+    else this.ranges.set(range, bits);
   }
 
   private check(e: MmuNotifierTraceEvent): void {
     const seq = this.subs.invalidateSeq;
     switch (e.type) {
       case 'start': {
-        const bits = (this.ranges.get(e.range) ?? 0) | RANGE_SEEN_START;
-        this.ranges.set(e.range, bits); // seen even if a check below fails
+        const bits = this.bitsOf(e.range) | RANGE_SEEN_START;
+        this.setBits(e.range, bits); // seen even if a check below fails
         if ((bits & (RANGE_HIT | RANGE_MISSED)) !== 0)
           this.bad(e, 'for a range already started and not ended');
         if (!isMmuNotifierEvent(e.range.event))
@@ -124,13 +146,13 @@ export class NotifierAudit {
         if (e.curSeq !== seq) this.bad(e, `says curSeq ${e.curSeq}, invalidateSeq is ${seq}`);
         if (e.hit && seq % 2 === 0)
           this.bad(e, `says an interval subscription was hit, but seq ${seq} is even`);
-        this.ranges.set(e.range, bits | (e.hit ? RANGE_HIT : RANGE_MISSED));
+        this.setBits(e.range, bits | (e.hit ? RANGE_HIT : RANGE_MISSED));
         break;
       }
       case 'invalidate': {
         this.lastRange = e.range;
         this.lastSub = e.sub;
-        const bits = this.ranges.get(e.range) ?? 0;
+        const bits = this.bitsOf(e.range);
         if ((bits & RANGE_HIT) === 0) this.bad(e, 'for a range whose start hit nothing');
         if ((bits & RANGE_REFUSED) !== 0)
           this.bad(e, 'after a callback refused the range (EAGAIN)');
@@ -145,8 +167,8 @@ export class NotifierAudit {
         break;
       }
       case 'end': {
-        const bits = this.ranges.get(e.range) ?? 0;
-        this.ranges.set(e.range, (bits & ~(RANGE_HIT | RANGE_MISSED)) | RANGE_SEEN_END);
+        const bits = this.bitsOf(e.range);
+        this.setBits(e.range, (bits & ~(RANGE_HIT | RANGE_MISSED)) | RANGE_SEEN_END);
         if (e.invalidateSeq !== seq)
           this.bad(e, `says invalidateSeq ${e.invalidateSeq}, it is ${seq}`);
         if (e.active === 0 && seq % 2 !== 0)
@@ -154,9 +176,9 @@ export class NotifierAudit {
         break;
       }
       case 'start-failed': {
-        const bits = this.ranges.get(e.range) ?? 0;
+        const bits = this.bitsOf(e.range);
         const cleared = bits & ~(RANGE_HIT | RANGE_MISSED | RANGE_REFUSED);
-        this.ranges.set(e.range, cleared | RANGE_SEEN_FAILED);
+        this.setBits(e.range, cleared | RANGE_SEEN_FAILED);
         if (e.errors === 0 && !e.eagain) this.bad(e, 'with neither EAGAIN nor an error');
         // EAGAIN comes from a callback that answered false (each secondary calls refuse()).
         if (e.eagain && this.refusalsKnown && (bits & RANGE_REFUSED) === 0)

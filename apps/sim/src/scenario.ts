@@ -261,12 +261,14 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   const rng = new Prng(config.seed);
   // Operations issued so far, over all tasks (each task's Budget counts into it).
   const budget = { used: 0 };
+  // Hot closures read these, not `config` (see sched.onStep below).
+  const plannedOps = Math.max(1, config.ops);
   const sched = new Scheduler({
     seed: rng.next(),
     strategy: config.strategy,
     pctDepth: config.pctDepth,
     // PCT spreads its change points over the operations, the run's real length.
-    progress: () => budget.used / Math.max(1, config.ops),
+    progress: () => budget.used / plannedOps,
     ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
     maxSteps: config.ops * 400 + 100_000,
   });
@@ -337,6 +339,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const q = (region.end - region.start) >> 2;
     for (let i = 0; i < 3; i++) dev.open(region.start + i * q, region.start + (i + 1) * q);
     const running = (): Task => sched.current!;
+    const rebindChance = config.rebind ?? 0.02;
     // Close one buffer and mirror another range: inserts/removes while invalidations run.
     const rebind = async (t: Task, r: Prng): Promise<void> => {
       if (dev.buffers.length > 0 && r.chance(0.5)) await dev.close(t, r.pick(dev.buffers));
@@ -353,7 +356,7 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     };
     const turn = (i: number, r: Prng): Promise<unknown> | undefined => {
       const t = running();
-      if (i === 0 && r.chance(config.rebind ?? 0.02)) return rebind(t, r);
+      if (i === 0 && r.chance(rebindChance)) return rebind(t, r);
       if (r.chance(0.03)) {
         // A snapshot with its own short-lived subscription over a shared region.
         const [s, e] = sharedRange(r, 16);
@@ -445,12 +448,15 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
   // busy with their last operations while the reaper and exit_mmap run.
   const endAt = Math.floor(share * 0.97);
   let lastProgress = 0;
+  // Read once: the hook runs at every step, and `config` (a spread of the caller's object) may
+  // have another hidden class in each run, which would deoptimize the scheduler's dispatch.
+  const { sweepEvery, onProgress } = config;
   sched.onStep = () => {
     const steps = sched.steps;
-    if (config.sweepEvery > 0 && steps % config.sweepEvery === 0) checker.sweep();
-    if ((steps & 1023) === 0 && config.onProgress !== undefined && budget.used !== lastProgress) {
+    if (sweepEvery > 0 && steps % sweepEvery === 0) checker.sweep();
+    if ((steps & 1023) === 0 && onProgress !== undefined && budget.used !== lastProgress) {
       lastProgress = budget.used;
-      config.onProgress(budget.used);
+      onProgress(budget.used);
     }
   };
 
@@ -517,6 +523,8 @@ export async function runScenario(partial: Partial<ScenarioConfig> = {}): Promis
     const restore = async (t: Task, which: number): Promise<void> => {
       const base = which === 0 ? guestBase : which === 1 ? devBase : ringBase;
       const end = base + (which === 0 ? guestPages : which === 1 ? devPages : 8);
+      // Mostly there is nothing to restore: one scan of the region's pages says so.
+      if (mm.vmas.coveredWith(base, end, PROT_READ | PROT_WRITE)) return;
       let p = base;
       const vmas = mm.vmas.overlapping(base, end);
       for (let i = 0; i < vmas.length; i++) {

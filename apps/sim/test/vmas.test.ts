@@ -15,6 +15,12 @@ class Reference {
   overlapping(start: number, end: number): number[][] {
     return this.list.filter((v) => v[0]! < end && v[1]! > start);
   }
+  coveredWith(start: number, end: number, prot: number): boolean {
+    for (let p = start; p < end; p++) {
+      if (!this.list.some((v) => v[0]! <= p && p < v[1]! && v[2] === prot)) return false;
+    }
+    return true;
+  }
   carve(start: number, end: number): void {
     for (const [s, e, prot] of this.overlapping(start, end)) {
       this.list = this.list.filter((v) => v[0] !== s);
@@ -31,6 +37,7 @@ describe('VmaSet', () => {
       const pages = 2048;
       const set = new VmaSet(pages);
       const ref = new Reference();
+      let coveredSeen = 0;
       for (let step = 0; step < 4000; step++) {
         const op = r.int(10);
         if (op < 5 || set.size === 0) {
@@ -55,6 +62,12 @@ describe('VmaSet', () => {
           const end = start + r.range(1, Math.min(300, pages - start));
           expect(set.overlapping(start, end).map(shape)).toEqual(ref.overlapping(start, end));
           expect(set.overlaps(start, end)).toBe(ref.overlapping(start, end).length > 0);
+          const prot = r.int(4);
+          const small = Math.min(pages, start + r.range(1, 6)); // often covered by one VMA
+          const covered = ref.coveredWith(start, small, prot);
+          expect(set.coveredWith(start, small, prot)).toBe(covered);
+          if (covered) coveredSeen++;
+          expect(set.coveredWith(start, end, prot)).toBe(ref.coveredWith(start, end, prot));
         }
         expect(set.size).toBe(ref.list.length);
         if (step % 50 === 0) {
@@ -64,6 +77,7 @@ describe('VmaSet', () => {
         }
       }
       expect(set.size).toBeGreaterThan(64); // more than one block
+      expect(coveredSeen).toBeGreaterThan(0);
       expect(set.all().map(shape)).toEqual(ref.list);
     }
   });

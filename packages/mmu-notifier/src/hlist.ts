@@ -56,24 +56,72 @@ function invokeClassic(
  * called (awaiting a returned promise). `false` here is a misuse: warn and treat it as success,
  * since the caller will call end (the kernel warns, calls the ends now, and its caller then
  * calls them again). A start that throws or rejects is recorded and the rest still run; then
- * the others with an end get it now (`hlistPairEnds`), and the failure is returned.
+ * the others with an end get it now (`hlistPairEnds`), and the failure is returned: at once when
+ * no start returned a thenable (no promise, no microtask), else a promise of it.
  */
-export async function hlistInvalidateRangeStart(
+export function hlistInvalidateRangeStart(
   mm: MmState,
   range: MmuNotifierRange,
-): Promise<WalkFailure | undefined> {
+): WalkFailure | undefined | Promise<WalkFailure | undefined> {
   const subs = mm._classic;
   let failure: WalkFailure | undefined;
   let threw: MmuNotifier[] | undefined;
   const gen = mm._srcu.readLock();
+  let rest = false; // the walk goes on in hlistStartRest, which unlocks
   try {
-    for (const sub of subs) {
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i]!;
       if (!sub._hashed) continue;
       let result: unknown;
       try {
         result = invokeClassic(mm, sub, 'invalidateRangeStart', range);
-        // Stryker disable next-line ConditionalExpression: equivalent: awaiting a value that is not a thenable gives that value; it only adds a microtask.
-        if (isThenable(result)) result = await result;
+        if (isThenable(result)) {
+          rest = true;
+          return hlistStartRest(mm, range, subs, i, result, failure, threw, gen);
+        }
+      } catch (error) {
+        failure = addError(failure, error);
+        threw = append(threw, sub);
+        continue;
+      }
+      if (result === false) {
+        mm.warn('invalidateRangeStart() returned false (EAGAIN) for a blockable range; ignored');
+      }
+    }
+    if (failure !== undefined) failure = hlistPairEnds(mm, subs, range, threw, failure);
+  } finally {
+    if (!rest) mm._srcu.readUnlock(gen);
+  }
+  return failure;
+}
+
+/**
+ * The rest of a blockable classic walk whose start of `subs[i]` returned the thenable `pending`:
+ * awaits it, then goes on from `subs[i + 1]` as {@link hlistInvalidateRangeStart} does, awaiting
+ * every thenable; leaves the SRCU read section `gen` at the end.
+ */
+async function hlistStartRest(
+  mm: MmState,
+  range: MmuNotifierRange,
+  subs: readonly MmuNotifier[],
+  i: number,
+  pending: PromiseLike<unknown>,
+  failure: WalkFailure | undefined,
+  threw: MmuNotifier[] | undefined,
+  gen: number,
+): Promise<WalkFailure | undefined> {
+  try {
+    for (let first = true; i < subs.length; i++, first = false) {
+      const sub = subs[i]!;
+      let result: unknown;
+      try {
+        if (first) result = await pending;
+        else {
+          if (!sub._hashed) continue;
+          result = invokeClassic(mm, sub, 'invalidateRangeStart', range);
+          // Stryker disable next-line ConditionalExpression: equivalent: awaiting a value that is not a thenable gives that value; it only adds a microtask.
+          if (isThenable(result)) result = await result;
+        }
       } catch (error) {
         failure = addError(failure, error);
         threw = append(threw, sub);

@@ -1,6 +1,6 @@
 import { addError, type WalkFailure } from './failure.js';
 import { IntervalNotifier, type IntervalNotifierOps } from './interval-notifier.js';
-import { invContinue, invStartRange } from './itree-walk.js';
+import { type ItreeWalk, invContinue, invStartRange } from './itree-walk.js';
 import { type MmState, SUB_PENDING_INSERT } from './mm-state.js';
 import { MAX_ADDRESS, type MmuNotifierRange } from './range.js';
 
@@ -48,13 +48,30 @@ export function itreeInsert(
  * the range's bookkeeping is undone (`invEnd`) and the failure returned. The walk needs no lock:
  * while it runs `_seq` is odd, so the tree is frozen. Callbacks that return at once are called
  * in one synchronous stretch; each promise ends a stretch, and the next one starts after its
- * node (see `ItreeWalk`).
+ * node (see `ItreeWalk`). Returns the failure at once when no callback returned a promise (the
+ * common case: no promise, no microtask), else a promise of it.
  */
-export async function itreeInvalidate(
+export function itreeInvalidate(
   mm: MmState,
   range: MmuNotifierRange,
+): WalkFailure | undefined | Promise<WalkFailure | undefined> {
+  const w = invStartRange(mm, range, true);
+  // Stryker disable next-line LogicalOperator,ConditionalExpression: equivalent: visit() sets pending and pendingNode together and borrowWalk()/walkThrew() clear them together, so either test decides.
+  if (w.pending === undefined || w.pendingNode === undefined) {
+    const failure = w.failure;
+    w.done();
+    if (failure !== undefined) mm.invEnd();
+    return failure;
+  }
+  return itreeInvalidateRest(mm, range, w);
+}
+
+/** The rest of a blockable walk whose stretch ended at a callback's promise (see above). */
+async function itreeInvalidateRest(
+  mm: MmState,
+  range: MmuNotifierRange,
+  w: ItreeWalk,
 ): Promise<WalkFailure | undefined> {
-  let w = invStartRange(mm, range, true);
   const curSeq = w.curSeq;
   for (;;) {
     let failure = w.failure;

@@ -212,13 +212,16 @@ export class MmuNotifierSubscriptions {
     mm.checkSeqRoom('invalidateRangeStart');
     prepareStarts(range, mm, 'invalidateRangeStart');
     range.blockable = true;
-    let failure = await itreeInvalidate(mm, range);
+    // Each walk answers at once unless a callback returned a promise: only then is it awaited.
+    let walked = itreeInvalidate(mm, range);
+    let failure = walked instanceof Promise ? await walked : walked;
     if (
       failure === undefined &&
-      // Stryker disable next-line ConditionalExpression: equivalent: the walk of an empty list returns undefined; it only adds a microtask.
+      // Stryker disable next-line ConditionalExpression: equivalent: the walk of an empty list returns undefined at once.
       mm._classic.length !== 0
     ) {
-      failure = await hlistInvalidateRangeStart(mm, range);
+      walked = hlistInvalidateRangeStart(mm, range);
+      failure = walked instanceof Promise ? await walked : walked;
       if (failure !== undefined) mm.invEnd(); // undo the interval side too (the kernel leaks it)
     }
     if (failure === undefined) {

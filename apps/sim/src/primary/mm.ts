@@ -10,7 +10,7 @@ import {
 import type { Checker } from '../checker.js';
 import { perEvent } from '../events.js';
 import { SimRwSem } from '../locks.js';
-import { NotifierAudit } from '../notifier-audit.js';
+import { type AuditedRange, NotifierAudit } from '../notifier-audit.js';
 import type { Prng } from '../prng.js';
 import { type Scheduler, type Task, WaitQueue } from '../scheduler.js';
 import type { Stats } from '../stats.js';
@@ -124,7 +124,7 @@ export class AddressSpace {
   private injector: { chance: number; rng: Prng } | undefined;
   private releaseObserver: () => void = () => {};
   /** Ranges whose invalidation ended, for reuse (see newRange). */
-  private readonly freeRanges: MmuNotifierRange[] = [];
+  private readonly freeRanges: (MmuNotifierRange & AuditedRange)[] = [];
   /** Tasks waiting for the notifier's busy period to end (see waitSeqChange). */
   private readonly seqWaiters: WaitQueue;
 
@@ -392,14 +392,15 @@ export class AddressSpace {
         EVENT_CODE[range.event],
       );
     }
-    this.freeRanges.push(range); // ended: nobody holds it any more
+    this.freeRanges.push(range as MmuNotifierRange & AuditedRange); // ended: nobody holds it any more
   }
 
   /**
    * A range object for a start, reused from an ended one when there is one: the notifier core
    * and KVM's notifier keep per-range bookkeeping on (or keyed by) the object, which a fresh
    * object pays for at its first start (property definitions, a WeakMap entry) and an ended one
-   * already has, emptied. Every range has an `owner` field, undefined unless given.
+   * already has, emptied. Every range has an `owner` field, undefined unless given, and the
+   * audit's bits (AuditedRange), which it keeps from one use to the next as the audit's map did.
    */
   private newRange(
     start: number,
@@ -410,7 +411,15 @@ export class AddressSpace {
   ): MmuNotifierRange {
     const range = this.freeRanges.pop();
     if (range === undefined) {
-      return { start: start * PAGE_SIZE, end: end * PAGE_SIZE, event, blockable, owner };
+      const fresh: MmuNotifierRange & AuditedRange = {
+        start: start * PAGE_SIZE,
+        end: end * PAGE_SIZE,
+        event,
+        blockable,
+        owner,
+        auditBits: 0,
+      };
+      return fresh;
     }
     range.start = start * PAGE_SIZE;
     range.end = end * PAGE_SIZE;

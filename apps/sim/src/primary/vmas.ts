@@ -59,6 +59,19 @@ export class VmaSet {
     return true;
   }
 
+  /** True if every page of `[start, end)` is in a VMA with protection `prot` (no hole). */
+  coveredWith(start: number, end: number, prot: number): boolean {
+    const slotAt = this.slotAt;
+    let last = -1;
+    for (let p = start; p < end; p++) {
+      const slot = slotAt[p];
+      if (slot === last) continue;
+      if (slot === undefined || slot === 0 || this.slots[slot]!.prot !== prot) return false;
+      last = slot;
+    }
+    return true;
+  }
+
   /** True if some VMA overlaps `[start, end)`. */
   overlaps(start: number, end: number): boolean {
     checkRange(start, end, 'overlaps');

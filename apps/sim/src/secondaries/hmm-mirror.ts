@@ -28,6 +28,7 @@ import {
   readBegin,
   startRemoval,
   teardownOnTask,
+  withoutStacks,
 } from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
@@ -140,8 +141,12 @@ export class HmmMirror implements SecondaryView {
   private callbacks = 0;
   /** Accesses so far (every 16th probes setSeq from outside any callback). */
   private accesses = 0;
-  /** The curSeq each buffer's subscription was last given by an invalidate callback. */
-  private readonly lastCurSeq = new WeakMap<IntervalNotifier, number>();
+  /**
+   * The curSeq each buffer's subscription was last given by an invalidate callback. A plain map
+   * (set at every callback; a weak map costs about twice as much): it holds at most the buffers a
+   * run opens, as `removed` does.
+   */
+  private readonly lastCurSeq = new Map<IntervalNotifier, number>();
   /** The device's identity as a migrate_vma owner (dmirror->mdevice). */
   private readonly owner = Symbol('hmm device');
   /** The device mutex (a SimMutex), as the packages' helpers take it. */
@@ -249,7 +254,7 @@ export class HmmMirror implements SecondaryView {
         // recorded; nothing to unwind in a promise handler
       }
     };
-    sub.readBegin().then(
+    withoutStacks(() => sub.readBegin()).then(
       () => wrong('was not refused'),
       (error: unknown) => {
         if (!(error instanceof CallbackContextError)) wrong(`failed with ${String(error)}`);
@@ -268,7 +273,7 @@ export class HmmMirror implements SecondaryView {
     if (curSeq === undefined || this.mm.subs.activeInvalidateRanges !== 0) return;
     const seq = sub.seq;
     try {
-      sub.setSeq(curSeq);
+      withoutStacks(() => sub.setSeq(curSeq));
     } catch (error) {
       if (error instanceof SetSeqError && sub.seq === seq) return;
       this.checker.fail(`${this.name}: setSeq() outside any callback failed with ${String(error)}`);

@@ -131,8 +131,12 @@ export class KvmGuest implements SecondaryView {
   private readonly vcpuFaults = new Map<Task, VcpuFault>();
   /** The sim's account of the tracker, checking each of its answers. */
   private readonly oracle: TrackerOracle;
-  /** Zaps done per started range (each overlapping memslot is zapped once per start). */
-  private readonly zaps = new WeakMap<object, number>();
+  /**
+   * Zaps done per started range (each overlapping memslot is zapped once per start). A plain map
+   * whose entries are reset to 0 rather than deleted: the primary reuses its range objects, so
+   * it stays small and allocates nothing per start (about half the cost of a weak map here).
+   */
+  private readonly zaps = new Map<object, number>();
   readonly cache: PfnCache | undefined;
   private readonly features: KvmFeatures;
   /** vCPUs that fault as arm64 does (see arm64Fault). */
@@ -252,7 +256,7 @@ export class KvmGuest implements SecondaryView {
         );
       }
     } catch (error) {
-      this.zaps.delete(range); // a failed start (the range is started again later)
+      this.zaps.set(range, 0); // a failed start (the range is started again later)
       throw error;
     }
     if (r === true) this.checkZapped(range, want);
@@ -263,7 +267,7 @@ export class KvmGuest implements SecondaryView {
       return r.then(
         (ok) => (ok ? this.checkZapped(range, want) : false),
         (error: unknown) => {
-          this.zaps.delete(range);
+          this.zaps.set(range, 0);
           throw error;
         },
       );
@@ -302,7 +306,7 @@ export class KvmGuest implements SecondaryView {
         `kvm: invalidate_range_start [${range.start}, ${range.end}) zapped ${got} memslot range(s), ${want} overlap it`,
       );
     }
-    this.zaps.delete(range);
+    this.zaps.set(range, 0);
     return true;
   }
 

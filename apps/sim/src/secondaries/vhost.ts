@@ -12,7 +12,14 @@ import type { Prng } from '../prng.js';
 import { type Task, WaitQueue } from '../scheduler.js';
 import type { SecondaryFactory } from '../secondary-api.js';
 import { FAULT_BEGIN, FAULT_END, FAULT_GAVE_UP } from '../trace.js';
-import { Errno, errnoOf, faultSubscription, PreemptibleLock, teardownOnTask } from './glue.js';
+import {
+  Errno,
+  errnoOf,
+  faultSubscription,
+  giveUpSubscription,
+  PreemptibleLock,
+  teardownOnTask,
+} from './glue.js';
 
 /** Deliberate bugs for the checker's negative controls. */
 export interface VhostBugs {
@@ -239,7 +246,7 @@ export class VhostDev implements SecondaryView {
         // BUG(vhost-no-prefetch-retry): no check at all (neither readRetry nor checkRetry).
         subscription: this.bugs.noPrefetchRetry
           ? { readBegin: sub.readBegin, readRetry: () => false }
-          : sub,
+          : giveUpSubscription(sub),
         lock: new PreemptibleLock(this.mm.ctx.sched, t, this.vq, 'vhost: take the vq mutex'),
         resolve: () => this.resolveRing(t, prefetch.ring),
         install: (refs) => this.installRing(t, prefetch.ring, refs),
